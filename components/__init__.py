@@ -1,0 +1,1 @@
+"""One concern per module; each exposes a ``pulumi.ComponentResource`` and its typed Args."""

@@ -1,0 +1,169 @@
+"""The EKS control plane: envelope encryption, API-mode access entries, logs, IRSA and the
+Kubernetes provider every in-cluster object of this program is created with."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.irsa import OidcIdentity
+from design import iam, naming
+from design.kubeconfig import exec_kubeconfig
+
+CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+
+
+@dataclass(frozen=True)
+class ClusterArgs:
+    cluster_name: str
+    kubernetes_version: str
+    subnet_ids: Sequence[pulumi.Input[str]]
+    key_arn: pulumi.Input[str]
+    partition: str
+    region: str
+    public_access: bool
+    public_access_cidrs: Sequence[str]
+    admin_role_arns: Sequence[str]
+    bootstrap_creator_admin: bool
+    log_retention_days: int
+    protect: bool
+
+
+class Cluster(pulumi.ComponentResource):
+    name: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    oidc: OidcIdentity
+    security_group_id: pulumi.Output[str]
+    provider: k8s.Provider
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("eks-config-storage:eks:Cluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        role = aws.iam.Role(
+            f"{name}-role",
+            name=naming.role_name(args.cluster_name, "cluster"),
+            assume_role_policy=json.dumps(
+                iam.service_trust_policy("eks.amazonaws.com", tag_session=True)
+            ),
+            opts=child,
+        )
+        cluster_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-AmazonEKSClusterPolicy",
+            role=role.name,
+            policy_arn=iam.managed_policy_arn(args.partition, "AmazonEKSClusterPolicy"),
+            opts=child,
+        )
+        encryption_policy = aws.iam.RolePolicy(
+            f"{name}-envelope-encryption",
+            name="envelope-encryption",
+            role=role.name,
+            policy=pulumi.Output.from_input(args.key_arn).apply(
+                lambda arn: json.dumps(iam.cluster_encryption_policy(arn))
+            ),
+            opts=child,
+        )
+        # Created before the cluster so EKS does not create it with unbounded retention.
+        logs = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=naming.control_plane_log_group(args.cluster_name),
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
+
+        cluster = aws.eks.Cluster(
+            f"{name}-eks",
+            name=args.cluster_name,
+            version=args.kubernetes_version,
+            role_arn=role.arn,
+            vpc_config={
+                "subnet_ids": list(args.subnet_ids),
+                "endpoint_private_access": True,
+                "endpoint_public_access": args.public_access,
+                "public_access_cidrs": list(args.public_access_cidrs)
+                if args.public_access
+                else None,
+            },
+            encryption_config={"provider": {"key_arn": args.key_arn}, "resources": ["secrets"]},
+            enabled_cluster_log_types=CONTROL_PLANE_LOG_TYPES,
+            access_config={
+                "authentication_mode": "API",
+                "bootstrap_cluster_creator_admin_permissions": args.bootstrap_creator_admin,
+            },
+            upgrade_policy={"support_type": "STANDARD"},
+            deletion_protection=args.protect,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.protect,
+                depends_on=[cluster_policy, encryption_policy, logs],
+            ),
+        )
+
+        issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
+        oidc_provider = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc",
+            url=issuer,
+            client_id_lists=[iam.STS_AUDIENCE],
+            opts=child,
+        )
+
+        admin_access = []
+        for role_arn in args.admin_role_arns:
+            short = naming.arn_resource_name(role_arn)
+            entry = aws.eks.AccessEntry(
+                f"{name}-admin-{short}",
+                cluster_name=cluster.name,
+                principal_arn=role_arn,
+                type="STANDARD",
+                opts=child,
+            )
+            admin_access.append(
+                aws.eks.AccessPolicyAssociation(
+                    f"{name}-admin-{short}",
+                    cluster_name=cluster.name,
+                    principal_arn=entry.principal_arn,
+                    policy_arn=(
+                        f"arn:{args.partition}:eks::aws:cluster-access-policy/"
+                        f"{CLUSTER_ADMIN_POLICY}"
+                    ),
+                    access_scope={"type": "cluster"},
+                    opts=child,
+                )
+            )
+
+        kubeconfig = pulumi.Output.all(
+            cluster.name, cluster.endpoint, cluster.certificate_authority.data
+        ).apply(
+            lambda v: json.dumps(
+                exec_kubeconfig(cluster_name=v[0], endpoint=v[1], ca_data=v[2], region=args.region)
+            )
+        )
+        # Waits for admin access so no Kubernetes call is made before it is allowed.
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=kubeconfig,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=admin_access),
+        )
+
+        self.name = cluster.name
+        self.arn = cluster.arn
+        self.version = cluster.version
+        self.role_arn = role.arn
+        self.security_group_id = cluster.vpc_config.cluster_security_group_id
+        self.oidc = OidcIdentity(provider_arn=oidc_provider.arn, issuer_url=issuer)
+        self.register_outputs(
+            {
+                "name": self.name,
+                "arn": self.arn,
+                "endpoint": cluster.endpoint,
+                "oidcProviderArn": oidc_provider.arn,
+                "oidcIssuer": issuer,
+                "clusterSecurityGroupId": self.security_group_id,
+            }
+        )

@@ -1,0 +1,125 @@
+"""Managed node groups: IMDSv2 with hop limit 1, root volumes encrypted with the stack's key,
+no SSH. A hop limit of 1 keeps pods off the node role's credentials, so every pod that needs AWS
+must come through IRSA."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from config.schema import NodeGroup
+from design import iam, naming
+
+NODE_MANAGED_POLICIES = (
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEKS_CNI_Policy",
+    "AmazonEC2ContainerRegistryPullOnly",
+)
+ROOT_DEVICE = "/dev/xvda"  # AL2023 AMIs boot from this device
+
+
+def metadata_options() -> dict:
+    return {
+        "http_endpoint": "enabled",
+        "http_tokens": "required",
+        "http_put_response_hop_limit": 1,
+        "instance_metadata_tags": "disabled",
+    }
+
+
+@dataclass(frozen=True)
+class NodeGroupsArgs:
+    cluster_name: pulumi.Input[str]
+    name_prefix: str
+    subnet_ids: Sequence[pulumi.Input[str]]
+    key_arn: pulumi.Input[str]
+    partition: str
+    groups: Sequence[NodeGroup]
+
+
+class NodeGroups(pulumi.ComponentResource):
+    role_arn: pulumi.Output[str]
+    groups: list[aws.eks.NodeGroup]
+
+    def __init__(self, name: str, args: NodeGroupsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("eks-config-storage:eks:NodeGroups", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{name}-role",
+            name=naming.role_name(args.name_prefix, "node"),
+            assume_role_policy=json.dumps(iam.service_trust_policy("ec2.amazonaws.com")),
+            opts=child,
+        )
+        attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-{policy}",
+                role=role.name,
+                policy_arn=iam.managed_policy_arn(args.partition, policy),
+                opts=child,
+            )
+            for policy in NODE_MANAGED_POLICIES
+        ]
+
+        self.groups = []
+        for group in args.groups:
+            template = aws.ec2.LaunchTemplate(
+                f"{name}-{group.name}",
+                name_prefix=f"{args.name_prefix}-{group.name}-",
+                update_default_version=True,
+                metadata_options=metadata_options(),
+                block_device_mappings=[
+                    {
+                        "device_name": ROOT_DEVICE,
+                        "ebs": {
+                            "volume_size": group.disk_size_gib,
+                            "volume_type": "gp3",
+                            "encrypted": "true",
+                            "kms_key_id": args.key_arn,
+                            "delete_on_termination": "true",
+                        },
+                    }
+                ],
+                tag_specifications=[
+                    {
+                        "resource_type": kind,
+                        "tags": {"Name": f"{args.name_prefix}-{group.name}"},
+                    }
+                    for kind in ("instance", "volume")
+                ],
+                opts=child,
+            )
+            self.groups.append(
+                aws.eks.NodeGroup(
+                    f"{name}-{group.name}",
+                    cluster_name=args.cluster_name,
+                    node_group_name=group.name,
+                    node_role_arn=role.arn,
+                    subnet_ids=list(args.subnet_ids),
+                    ami_type=group.ami_type,
+                    capacity_type=group.capacity_type,
+                    instance_types=list(group.instance_types),
+                    labels=dict(group.labels),
+                    scaling_config={
+                        "min_size": group.min_size,
+                        "max_size": group.max_size,
+                        "desired_size": group.desired_size,
+                    },
+                    update_config={"max_unavailable": 1},
+                    launch_template={
+                        "id": template.id,
+                        "version": template.latest_version.apply(str),
+                    },
+                    opts=pulumi.ResourceOptions(
+                        parent=self,
+                        depends_on=attachments,
+                        # The cluster autoscaler owns the current size once nodes run.
+                        ignore_changes=["scalingConfig.desiredSize"],
+                    ),
+                )
+            )
+        self.role_arn = role.arn
+        self.register_outputs({"roleArn": self.role_arn})

@@ -1,0 +1,6 @@
+"""Typed, validated stack configuration (pure: no Pulumi imports)."""
+
+from config.loader import PROJECT, ConfigError, decode, load_stack_config, top_level_keys
+from config.schema import StackConfig
+
+__all__ = ["PROJECT", "ConfigError", "StackConfig", "decode", "load_stack_config", "top_level_keys"]

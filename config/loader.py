@@ -1,0 +1,97 @@
+"""Turn the stack's raw config values into one validated, frozen ``StackConfig``.
+
+Pulumi hands a program its config as strings (structured values as JSON). ``decode`` restores the
+values, ``load_stack_config`` validates them and raises a single ``ConfigError`` naming every
+problem by its key, before the program registers any resource.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from config import rules
+from config.schema import StackConfig
+
+PROJECT = "eks-config-storage"
+
+
+class ConfigError(ValueError):
+    """The stack configuration is invalid; ``problems`` holds ``(key path, message)`` pairs."""
+
+    def __init__(self, stack: str, problems: list[tuple[str, str]]):
+        self.stack = stack
+        self.problems = problems
+        lines = [f"  - {PROJECT}:{path}: {message}" for path, message in problems]
+        noun = "problem" if len(problems) == 1 else "problems"
+        super().__init__(
+            f"invalid configuration for stack '{stack}' ({len(problems)} {noun}):\n"
+            + "\n".join(lines)
+        )
+
+
+def top_level_keys() -> dict[str, str]:
+    """Map every top-level config key (camelCase, as written in stack files) to its field."""
+    return {field.alias or name: name for name, field in StackConfig.model_fields.items()}
+
+
+def _string_keys() -> frozenset[str]:
+    return frozenset(
+        field.alias or name
+        for name, field in StackConfig.model_fields.items()
+        if field.annotation is str
+    )
+
+
+def decode(raw: Mapping[str, str]) -> dict[str, Any]:
+    """Undo Pulumi's string encoding: string keys stay as given, the rest are JSON."""
+    strings = _string_keys()
+    values: dict[str, Any] = {}
+    for key, text in raw.items():
+        if key in strings:
+            values[key] = text
+            continue
+        try:
+            values[key] = json.loads(text)
+        except (TypeError, json.JSONDecodeError):
+            values[key] = text  # validation reports the type mismatch by key
+    return values
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _problem(err: ErrorDetails) -> tuple[str, str]:
+    # A validator's own ValueError reads better without pydantic's "Value error, " prefix.
+    message = str(err["ctx"]["error"]) if err["type"] == "value_error" else err["msg"]
+    return _key_path(err["loc"]) or "(root)", message
+
+
+def load_stack_config(values: Mapping[str, Any], stack: str) -> StackConfig:
+    """Validate decoded config values for ``stack``; raise ``ConfigError`` listing every problem.
+
+    The environment defaults to the stack name and the cluster name to ``eks-<environment>``, so
+    a new stack file needs no code change.
+    """
+    data = dict(values)
+    # Pulumi.yaml declares these with "" as the default: empty means "derive it".
+    if not data.get("environment"):
+        data["environment"] = stack
+    if not data.get("clusterName") and isinstance(data["environment"], str):
+        data["clusterName"] = f"eks-{data['environment']}"
+    try:
+        cfg = StackConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(stack, [_problem(err) for err in exc.errors()]) from None
+    found = rules.problems(cfg)
+    if found:
+        raise ConfigError(stack, found)
+    return cfg

@@ -1,0 +1,138 @@
+"""Typed stack configuration.
+
+Every model is frozen and rejects unknown keys, so a typo in a stack file is an error rather than a
+silently ignored setting. Field names are snake_case in Python and camelCase in the stack files,
+matching Pulumi's own config style (``pulumi config set --path 'network.azCount' 3``).
+
+Rules that need more than one field, or the environment, live in ``config.rules`` so that the
+structure and the policy are read separately.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+IAM_ROLE_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$"
+IAM_PRINCIPAL_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$"
+
+DnsLabel = Annotated[str, Field(pattern=DNS_LABEL, max_length=63)]
+RoleArn = Annotated[str, Field(pattern=IAM_ROLE_ARN)]
+PrincipalArn = Annotated[str, Field(pattern=IAM_PRINCIPAL_ARN)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        extra="forbid",
+        str_strip_whitespace=True,
+    )
+
+
+class CreatedNetwork(Model):
+    """A new VPC with public and private subnets in ``az_count`` availability zones."""
+
+    vpc_cidr: str = "10.0.0.0/16"
+    az_count: int = Field(default=2, ge=2, le=6)
+    nat_gateways: Literal["single", "perAz"] = "single"
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        net = ipaddress.ip_network(value, strict=True)
+        if net.version != 4 or not 16 <= net.prefixlen <= 20:
+            raise ValueError("must be an IPv4 CIDR between /16 and /20")
+        return value
+
+
+class ExistingNetwork(Model):
+    """A VPC someone else owns; the cluster and its storage use the given private subnets."""
+
+    vpc_id: Annotated[str, Field(pattern=r"^vpc-[0-9a-f]{8,17}$")]
+    private_subnet_ids: Annotated[
+        list[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]], Field(min_length=2)
+    ]
+
+    @field_validator("private_subnet_ids")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("subnet IDs must be unique")
+        return value
+
+
+class Network(Model):
+    """Exactly one of ``create`` or ``existing``."""
+
+    create: CreatedNetwork | None = None
+    existing: ExistingNetwork | None = None
+
+
+class Endpoint(Model):
+    """The Kubernetes API endpoint. The private endpoint is always on."""
+
+    public_access: bool = False
+    public_access_cidrs: list[str] = Field(default_factory=list)
+
+    @field_validator("public_access_cidrs")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        problems = []
+        for cidr in value:
+            try:
+                net = ipaddress.ip_network(cidr, strict=True)
+            except ValueError as exc:
+                problems.append(f"{cidr!r} is not a CIDR ({exc})")
+                continue
+            if net.prefixlen == 0:
+                problems.append(f"{cidr} opens the API server to the whole internet")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+
+class Kms(Model):
+    deletion_window_days: int = Field(default=30, ge=7, le=30)
+    admin_arns: list[PrincipalArn] = Field(default_factory=list)
+
+
+class NodeGroup(Model):
+    name: Annotated[str, Field(pattern=DNS_LABEL, max_length=20)]
+    instance_types: Annotated[
+        list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]], Field(min_length=1)
+    ]
+    ami_type: Literal["AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD"] = "AL2023_x86_64_STANDARD"
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
+    min_size: int = Field(ge=0, le=1000)
+    max_size: int = Field(ge=1, le=1000)
+    desired_size: int = Field(ge=0, le=1000)
+    disk_size_gib: int = Field(default=50, ge=20, le=16384)
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class StackConfig(Model):
+    """The whole stack configuration, as read from ``eks-config-storage:*`` keys."""
+
+    environment: DnsLabel
+    production: bool = False
+    cluster_name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$", max_length=32)]
+    kubernetes_version: Annotated[str, Field(pattern=r"^1\.(3[0-9]|[4-9][0-9])$")] = "1.34"
+    protect: bool = False
+    admin_role_arns: list[RoleArn] = Field(default_factory=list)
+    bootstrap_creator_admin: bool = False
+    log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731] = 90
+    network: Network = Network(create=CreatedNetwork())
+    endpoint: Endpoint = Endpoint()
+    kms: Kms = Kms()
+    node_groups: Annotated[list[NodeGroup], Field(min_length=1)]
+
+
+def config_key(field: str) -> str:
+    """The camelCase key a Python field name is written as in stack files."""
+    return to_camel(field)

@@ -1,0 +1,270 @@
+"""Mock AWS and Kubernetes answers, and a monitor that records every registration.
+
+Identifiers are derived from the resource's type and name, so two runs of the same program give
+the same plan and a diff between plans shows only real changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
+
+ACCOUNT_ID = "123456789012"  # the account ID AWS documentation uses for examples
+SIG = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+SECRET_MARK = "[secret]"
+
+ADDON_VERSIONS = {
+    "aws-ebs-csi-driver": "v1.48.0-eksbuild.1",
+    "aws-efs-csi-driver": "v2.1.11-eksbuild.1",
+    "snapshot-controller": "v8.3.0-eksbuild.1",
+}
+
+
+def digest(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()
+
+
+class UnknownInvokeError(Exception):
+    """The program called a provider function these mocks do not answer."""
+
+
+class AwsMocks(pulumi.runtime.Mocks):
+    def __init__(self, region: str, subnet_zones: dict[str, str] | None = None):
+        self.region = region
+        self.zones = [f"{region}{suffix}" for suffix in "abcdef"]
+        self.subnet_zones = subnet_zones or {}
+
+    # -- invokes -------------------------------------------------------------------------------
+    def call(self, args: MockCallArgs):
+        handler = getattr(self, "_call_" + args.token.rsplit(":", 1)[-1], None)
+        if handler is None:
+            raise UnknownInvokeError(f"no mock for invoke {args.token}; add one to {__name__}")
+        return handler(args.args)
+
+    def _call_getCallerIdentity(self, _):
+        return {
+            "accountId": ACCOUNT_ID,
+            "arn": f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/deployer/offline-plan",
+            "userId": "AROAOFFLINEPLAN:offline-plan",
+            "id": ACCOUNT_ID,
+        }
+
+    def _call_getPartition(self, _):
+        return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+
+    def _call_getRegion(self, _):
+        return {
+            "name": self.region,
+            "region": self.region,
+            "endpoint": f"ec2.{self.region}.amazonaws.com",
+            "description": self.region,
+            "id": self.region,
+        }
+
+    def _call_getAvailabilityZones(self, _):
+        return {
+            "names": self.zones,
+            "zoneIds": [f"az{i + 1}" for i in range(len(self.zones))],
+            "state": "available",
+            "id": self.region,
+        }
+
+    def _call_getSubnet(self, args):
+        subnet_id = args["id"]
+        zone = self.subnet_zones.get(subnet_id)
+        if zone is None:
+            zone = self.zones[int(digest(subnet_id), 16) % 3]
+        return {"id": subnet_id, "availabilityZone": zone, "vpcId": "vpc-0offline0000000001"}
+
+    def _call_getAddonVersion(self, args):
+        return {
+            "addonName": args["addonName"],
+            "kubernetesVersion": args["kubernetesVersion"],
+            "version": ADDON_VERSIONS.get(args["addonName"], "v1.0.0-eksbuild.1"),
+            "id": args["addonName"],
+        }
+
+    # -- resources -----------------------------------------------------------------------------
+    def new_resource(self, args: MockResourceArgs):
+        if not args.custom and not args.typ.startswith("pulumi:providers:"):
+            return "", {}
+        inputs = dict(args.inputs)
+        h = digest(args.typ, args.name)
+        handler = _RESOURCES.get(args.typ)
+        rid, computed = (
+            handler(self, args.name, inputs, h) if handler else (f"{args.name}-{h[:8]}", {})
+        )
+        state = {**inputs, **computed}
+        if args.typ.startswith("aws:") and "arn" not in state:
+            service = args.typ.split(":")[1].split("/")[0]
+            state["arn"] = f"arn:aws:{service}:{self.region}:{ACCOUNT_ID}:{args.name}/{rid}"
+        if args.typ.startswith("kubernetes:"):
+            state = _kubernetes_state(inputs, args.name, h)
+            rid = _kubernetes_id(state)
+        return rid, state
+
+    def arn(self, service: str, resource: str, regional: bool = True) -> str:
+        region = self.region if regional else ""
+        return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{resource}"
+
+
+def _hex(h: str, n: int = 17) -> str:
+    return h[:n]
+
+
+def _kms_key(m: AwsMocks, name, inputs, h):
+    key_id = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+    return key_id, {"keyId": key_id, "arn": m.arn("kms", f"key/{key_id}")}
+
+
+def _iam_role(m: AwsMocks, name, inputs, h):
+    role = inputs.get("name") or f"{name}-{h[:7]}"
+    return role, {
+        "name": role,
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{role}",
+        "uniqueId": f"AROA{h[:17].upper()}",
+    }
+
+
+def _oidc_provider(m: AwsMocks, name, inputs, h):
+    host = str(inputs.get("url", "")).removeprefix("https://")
+    arn = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{host}"
+    return arn, {"arn": arn}
+
+
+def _eks_cluster(m: AwsMocks, name, inputs, h):
+    cluster = inputs.get("name") or name
+    oidc_id = h[:32].upper()
+    return cluster, {
+        "name": cluster,
+        "arn": m.arn("eks", f"cluster/{cluster}"),
+        "endpoint": f"https://{oidc_id}.gr7.{m.region}.eks.amazonaws.com",
+        "certificateAuthority": {"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk9GRkxJTkUK"},
+        "identities": [
+            {"oidcs": [{"issuer": f"https://oidc.eks.{m.region}.amazonaws.com/id/{oidc_id}"}]}
+        ],
+        "vpcConfig": {
+            **(inputs.get("vpcConfig") or {}),
+            "clusterSecurityGroupId": f"sg-{_hex(h)}",
+            "vpcId": "vpc-0offline0000000001",
+        },
+        "status": "ACTIVE",
+        "platformVersion": "eks.1",
+    }
+
+
+def _prefixed(prefix: str, **extra):
+    def handler(m: AwsMocks, name, inputs, h):
+        rid = f"{prefix}-{_hex(h)}"
+        return rid, {"id": rid, **{k: v(rid, h) if callable(v) else v for k, v in extra.items()}}
+
+    return handler
+
+
+def _efs(m: AwsMocks, name, inputs, h):
+    fs_id = f"fs-{_hex(h)}"
+    return fs_id, {
+        "id": fs_id,
+        "arn": m.arn("elasticfilesystem", f"file-system/{fs_id}"),
+        "dnsName": f"{fs_id}.efs.{m.region}.amazonaws.com",
+    }
+
+
+_RESOURCES = {
+    "aws:kms/key:Key": _kms_key,
+    "aws:iam/role:Role": _iam_role,
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
+    "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:efs/fileSystem:FileSystem": _efs,
+    "aws:ec2/vpc:Vpc": _prefixed("vpc"),
+    "aws:ec2/subnet:Subnet": _prefixed("subnet"),
+    "aws:ec2/securityGroup:SecurityGroup": _prefixed("sg"),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": _prefixed("sg"),
+    "aws:ec2/internetGateway:InternetGateway": _prefixed("igw"),
+    "aws:ec2/natGateway:NatGateway": _prefixed("nat"),
+    "aws:ec2/eip:Eip": _prefixed("eipalloc"),
+    "aws:ec2/routeTable:RouteTable": _prefixed("rtb"),
+    "aws:ec2/launchTemplate:LaunchTemplate": _prefixed("lt", latestVersion=1),
+    "aws:efs/mountTarget:MountTarget": _prefixed("fsmt"),
+    "aws:efs/accessPoint:AccessPoint": _prefixed("fsap"),
+}
+
+
+def _kubernetes_state(inputs: dict, name: str, h: str) -> dict:
+    metadata = dict(inputs.get("metadata") or {})
+    # Pulumi auto-names objects without a name: the logical name plus a random suffix.
+    metadata.setdefault("name", f"{name}-{h[:8]}")
+    return {**inputs, "metadata": metadata}
+
+
+def _kubernetes_id(state: dict) -> str:
+    meta = state["metadata"]
+    return f"{meta['namespace']}/{meta['name']}" if meta.get("namespace") else meta["name"]
+
+
+# -- recording ---------------------------------------------------------------------------------
+
+
+def plain(struct) -> Any:
+    """A registration's inputs as plain data: secrets masked, references as URNs."""
+    return _plain(json_format.MessageToDict(struct, preserving_proto_field_name=True))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _plain_object(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if value == UNKNOWN:
+        return "[unknown]"
+    # Protobuf carries every number as a float.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _plain_object(value: dict) -> Any:
+    sig = value.get(SIG)
+    if sig == SECRET_SIG:
+        return SECRET_MARK
+    if sig == RESOURCE_SIG:
+        return value.get("urn")
+    return {k: _plain(v) for k, v in value.items()}
+
+
+class RecordingMonitor(MockMonitor):
+    """Keeps each raw registration: the options mocks' ``MockResourceArgs`` do not carry."""
+
+    def __init__(self, mocks: AwsMocks):
+        super().__init__(mocks)
+        self.registrations: list[dict[str, Any]] = []
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.registrations.append(
+                {
+                    "urn": response.urn,
+                    "type": request.type,
+                    "name": request.name,
+                    "parent": request.parent,
+                    "custom": request.custom,
+                    "provider": request.provider,
+                    "options": {
+                        "protect": request.protect,
+                        "retainOnDelete": request.retainOnDelete,
+                        "deleteBeforeReplace": request.deleteBeforeReplace,
+                        "ignoreChanges": list(request.ignoreChanges),
+                        "dependencies": sorted(set(request.dependencies)),
+                        "aliases": [json_format.MessageToDict(alias) for alias in request.aliases],
+                    },
+                    "inputs": plain(request.object),
+                    "outputs": self.resources[response.urn].state,
+                }
+            )
+        return response

@@ -1,0 +1,120 @@
+"""Run ``__main__.py`` under Pulumi's mock engine with a stack's config and record the graph."""
+
+from __future__ import annotations
+
+import asyncio
+import runpy
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+from pulumi.runtime import settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from config import PROJECT, ConfigError, decode, load_stack_config, top_level_keys
+from tools.offline import stackfiles
+from tools.offline.mocks import SECRET_MARK, AwsMocks, RecordingMonitor
+from tools.offline.plan import Plan, Resource
+
+PROGRAM = stackfiles.ROOT / "__main__.py"
+
+
+class ProgramError(Exception):
+    """The program stopped (bad config, or a failure while building the graph).
+
+    ``registered`` counts the resources registered before it stopped."""
+
+    def __init__(self, message: str, registered: int):
+        super().__init__(message)
+        self.registered = registered
+
+
+def run_stack(stack: str, **kwargs: Any) -> Plan:
+    """Plan a stack file from ``stacks/``."""
+    return run_config(stack, stackfiles.stack_config(stack), **kwargs)
+
+
+def run_config(
+    stack: str, values: dict[str, Any], *, subnet_zones: dict[str, str] | None = None
+) -> Plan:
+    """Plan ``stack`` with stack-file style config ``values`` (namespaced keys, YAML values).
+
+    Pulumi.yaml defaults are merged in as the CLI would. Keys in the project's namespace that
+    the program does not know are rejected here, before the program runs: the real program can
+    only ask for the keys it knows, so this is where typos are caught.
+    """
+    merged = stackfiles.merged_config(values)
+    _reject_unknown_keys(stack, merged)
+    return run_function(stack, merged, _run_main, subnet_zones=subnet_zones)
+
+
+def run_function(
+    stack: str,
+    values: dict[str, Any],
+    program: Callable[[], None],
+    *,
+    subnet_zones: dict[str, str] | None = None,
+) -> Plan:
+    """Run any ``program`` callable under the mocks with config ``values`` (used for unit
+    tests of single components as well as for the whole program)."""
+    region = values.get("aws:region")
+    if not isinstance(region, str):
+        raise ProgramError(f"stack '{stack}' sets no aws:region", 0)
+    encoded, secret_keys = stackfiles.encode(values)
+
+    monitor = RecordingMonitor(AwsMocks(region, subnet_zones))
+    exports: dict[str, Any] = {}
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        settings.reset_options(project=PROJECT, stack=stack)
+        pulumi.runtime.set_all_config(encoded, secret_keys)
+        pulumi.runtime.set_mocks(
+            monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor
+        )
+        _sync_await(run_pulumi_func(lambda: _run_and_collect(program, exports)))
+    except pulumi.RunError as exc:
+        raise ProgramError(str(exc), len(monitor.registrations)) from None
+    except Exception as exc:
+        raise ProgramError(f"{type(exc).__name__}: {exc}", len(monitor.registrations)) from exc
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    return Plan(stack, [Resource(**r) for r in monitor.registrations], exports)
+
+
+def _reject_unknown_keys(stack: str, merged: dict[str, Any]) -> None:
+    known = top_level_keys()
+    ours = {k.split(":", 1)[1]: v for k, v in merged.items() if k.startswith(f"{PROJECT}:")}
+    unknown = sorted(set(ours) - set(known))
+    if unknown:
+        problems = [(key, "unknown key (not part of the stack config schema)") for key in unknown]
+        raise ProgramError(str(ConfigError(stack, problems)), 0)
+
+
+def _run_main() -> None:
+    root = str(stackfiles.ROOT)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    runpy.run_path(str(PROGRAM), run_name="__main__")
+
+
+async def _run_and_collect(program: Callable[[], None], exports: dict[str, Any]) -> None:
+    program()
+    stack_resource = settings.get_root_resource()
+    outputs = dict(getattr(stack_resource, "outputs", {}) or {})
+    for name, value in outputs.items():
+        output = pulumi.Output.from_input(value)
+        secret = await output.is_secret()
+        exports[name] = SECRET_MARK if secret else await output.future()
+
+
+def validate_only(stack: str, values: dict[str, Any]) -> None:
+    """Validate config without running the program (the same loader the program uses)."""
+    merged = stackfiles.merged_config(values)
+    _reject_unknown_keys(stack, merged)
+    encoded, _ = stackfiles.encode(merged)
+    raw = {k.split(":", 1)[1]: v for k, v in encoded.items() if k.startswith(f"{PROJECT}:")}
+    load_stack_config(decode(raw), stack)
