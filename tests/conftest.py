@@ -1,0 +1,50 @@
+"""Shared fixtures: each stack file is planned once per session under the mock engine."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from tools.offline import Plan, Resource, run_stack, stack_config, stack_names
+
+STACKS = stack_names()
+
+settings.register_profile(
+    "project", deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+settings.load_profile("project")
+
+
+@pytest.fixture(scope="session")
+def plans() -> dict[str, Plan]:
+    return {stack: run_stack(stack) for stack in STACKS}
+
+
+@pytest.fixture(params=STACKS)
+def plan(request, plans) -> Plan:
+    return plans[request.param]
+
+
+@pytest.fixture
+def dev_values() -> dict[str, Any]:
+    """A fresh, mutable copy of the dev stack's config for tests that break it."""
+    return copy.deepcopy(stack_config("dev"))
+
+
+def doc(resource: Resource, key: str = "policy") -> dict:
+    """A JSON document input (policy, trust policy) of a recorded resource, parsed."""
+    return json.loads(resource.inputs[key])
+
+
+def statement(document: dict, sid: str) -> dict:
+    matches = [s for s in document["Statement"] if s.get("Sid") == sid]
+    assert len(matches) == 1, f"expected one statement {sid}, found {len(matches)}"
+    return matches[0]
+
+
+def as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]

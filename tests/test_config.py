@@ -1,0 +1,208 @@
+"""Config is typed and validated before anything is registered; every problem is named by key."""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from config import ConfigError, load_stack_config
+from tools.offline import ProgramError, run_config, stack_config
+from tools.offline.runner import validate_only
+
+NS = "eks-config-storage"
+
+
+def broken(values: dict, key: str, value) -> dict:
+    """Set a (possibly nested, dot-separated) key of a stack config to ``value``."""
+    out = copy.deepcopy(values)
+    head, *rest = key.split(".")
+    target = out.setdefault(f"{NS}:{head}", {})
+    if not rest:
+        out[f"{NS}:{head}"] = value
+        return out
+    for part in rest[:-1]:
+        target = target[int(part)] if part.isdigit() else target.setdefault(part, {})
+    last = rest[-1]
+    if last.isdigit():
+        target[int(last)] = value
+    else:
+        target[last] = value
+    return out
+
+
+BAD_CONFIGS = [
+    # (stack, key to break, bad value, key path expected in the message)
+    ("dev", "network.create.azCount", 1, "network.create.azCount"),
+    ("dev", "network.create.vpcCidr", "10.0.0.0/8", "network.create.vpcCidr"),
+    ("dev", "network.create.natGateways", "none", "network.create.natGateways"),
+    ("dev", "endpoint.publicAccessCidrs", ["0.0.0.0/0"], "endpoint.publicAccessCidrs"),
+    ("dev", "endpoint.publicAccessCidrs", [], "endpoint.publicAccessCidrs"),
+    ("dev", "kms.deletionWindowDays", 3, "kms.deletionWindowDays"),
+    ("dev", "kms.deletionWindowDays", 31, "kms.deletionWindowDays"),
+    ("dev", "kubernetesVersion", "1.29", "kubernetesVersion"),
+    ("dev", "nodeGroups.0.minSize", 5, "nodeGroups[0]"),
+    ("dev", "nodeGroups.0.instanceTypes", [], "nodeGroups[0].instanceTypes"),
+    ("dev", "adminRoleArns", ["arn:aws:iam::123:user/x"], "adminRoleArns[0]"),
+    ("dev", "adminRoleArns", [], "adminRoleArns"),
+    ("dev", "clusterName", "Eks_Dev", "clusterName"),
+    ("dev", "environment", "Dev!", "environment"),
+    ("dev", "logRetentionDays", 42, "logRetentionDays"),
+    (
+        "dev",
+        "network.existing",
+        {"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": ["subnet-0123456789abcdef0"] * 2},
+        "network.existing.privateSubnetIds",
+    ),
+    (
+        "dev",
+        "network.existing",
+        {"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": ["subnet-0a", "subnet-0b"]},
+        "network.existing.privateSubnetIds[0]",
+    ),
+    (
+        "dev",
+        "network.existing",
+        {
+            "vpcId": "vpc-0123456789abcdef0",
+            "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+        },
+        "network",
+    ),
+    ("dev", "nodeGroups.0.surprise", True, "nodeGroups[0].surprise"),
+    ("dev", "production", True, "endpoint.publicAccess"),
+    ("prod", "protect", False, "protect"),
+    ("prod", "kms.deletionWindowDays", 7, "kms.deletionWindowDays"),
+    (
+        "prod",
+        "endpoint",
+        {"publicAccess": True, "publicAccessCidrs": ["198.51.100.0/24"]},
+        "endpoint.publicAccess",
+    ),
+]
+
+
+@pytest.mark.parametrize(("stack", "key", "value", "named"), BAD_CONFIGS)
+def test_bad_config_is_rejected_by_key_before_any_resource(stack, key, value, named):
+    values = broken(stack_config(stack), key, value)
+    with pytest.raises(ProgramError) as failure:
+        run_config(stack, values)
+    assert f"{NS}:{named}:" in str(failure.value)
+    assert failure.value.registered == 0
+
+
+def test_every_problem_is_listed_in_one_error():
+    values = stack_config("dev")
+    for key, value in [
+        ("network.create.azCount", 9),
+        ("kms.deletionWindowDays", 1),
+        ("logRetentionDays", 2),
+        ("nodeGroups.0.diskSizeGib", 1),
+    ]:
+        values = broken(values, key, value)
+    with pytest.raises(ProgramError) as failure:
+        run_config("dev", values)
+    message = str(failure.value)
+    assert "4 problems" in message
+    for key in (
+        "network.create.azCount",
+        "kms.deletionWindowDays",
+        "logRetentionDays",
+        "nodeGroups[0].diskSizeGib",
+    ):
+        assert f"{NS}:{key}:" in message
+
+
+def test_unknown_key_is_rejected_before_the_program_runs():
+    values = {**stack_config("dev"), f"{NS}:kubernetesVersoin": "1.34"}
+    with pytest.raises(ProgramError, match=r"kubernetesVersoin: unknown key") as failure:
+        run_config("dev", values)
+    assert failure.value.registered == 0
+
+
+def test_environment_and_cluster_name_default_from_the_stack_name(dev_values):
+    """A new stack file works without code changes: names derive from the stack."""
+    plan = run_config("staging", dev_values)
+    assert plan.exports["environment"] == "staging"
+    assert plan.exports["clusterName"] == "eks-staging"
+
+
+def test_real_stacks_validate():
+    for stack in ("dev", "prod"):
+        validate_only(stack, stack_config(stack))
+
+
+def test_loader_is_pure_and_reports_structure_and_rules():
+    with pytest.raises(ConfigError) as failure:
+        load_stack_config({"nodeGroups": []}, "dev")
+    assert failure.value.problems == [
+        ("nodeGroups", "List should have at least 1 item after validation, not 0")
+    ]
+
+
+groups = st.fixed_dictionaries(
+    {
+        "name": st.from_regex(r"[a-z][a-z0-9]{0,10}", fullmatch=True),
+        "instanceTypes": st.just(["m6i.large"]),
+        "minSize": st.integers(0, 20),
+        "maxSize": st.integers(1, 20),
+        "desiredSize": st.integers(0, 20),
+    }
+)
+
+
+@given(group=groups)
+def test_node_group_sizes_are_accepted_exactly_when_ordered(group):
+    values = {"adminRoleArns": ["arn:aws:iam::123456789012:role/admin"], "nodeGroups": [group]}
+    ordered = group["minSize"] <= group["desiredSize"] <= group["maxSize"]
+    try:
+        load_stack_config(values, "dev")
+    except ConfigError as exc:
+        assert not ordered
+        assert (
+            exc.problems == [("nodeGroups[0]", exc.problems[0][1])]
+            and "minSize <= desiredSize <= maxSize" in exc.problems[0][1]
+        )
+    else:
+        assert ordered
+
+
+@given(
+    cidr=st.builds(
+        lambda a, b, c, d, p: f"{a}.{b}.{c}.{d}/{p}",
+        st.integers(0, 255),
+        st.integers(0, 255),
+        st.integers(0, 255),
+        st.integers(0, 255),
+        st.integers(0, 32),
+    )
+)
+def test_public_cidrs_are_real_networks_and_never_the_whole_internet(cidr):
+    values = {
+        "adminRoleArns": ["arn:aws:iam::123456789012:role/admin"],
+        "nodeGroups": [
+            {
+                "name": "a",
+                "instanceTypes": ["m6i.large"],
+                "minSize": 1,
+                "maxSize": 1,
+                "desiredSize": 1,
+            }
+        ],
+        "endpoint": {"publicAccess": True, "publicAccessCidrs": [cidr]},
+    }
+    try:
+        net = ipaddress.ip_network(cidr, strict=True)
+    except ValueError:
+        net = None
+    try:
+        cfg = load_stack_config(values, "dev")
+    except ConfigError as exc:
+        assert net is None or net.prefixlen == 0
+        assert exc.problems[0][0] == "endpoint.publicAccessCidrs"
+    else:
+        assert net is not None and net.prefixlen > 0
+        assert cfg.endpoint.public_access_cidrs == [cidr]

@@ -1,0 +1,99 @@
+"""Managed node groups: IMDSv2 only with hop limit 1, encrypted root volumes, no SSH, minimal
+node role, and instances launched only after Auto Scaling may use the key."""
+
+from __future__ import annotations
+
+from tests.conftest import doc
+from tools.offline import Plan, stack_config
+
+TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+GROUP = "aws:eks/nodeGroup:NodeGroup"
+
+
+def configured_groups(plan: Plan) -> list[dict]:
+    return stack_config(plan.stack)["eks-config-storage:nodeGroups"]
+
+
+def test_instance_metadata_requires_tokens_and_stops_at_the_node(plan):
+    for template in plan.of_type(TEMPLATE):
+        assert template.inputs["metadataOptions"] == {
+            "httpEndpoint": "enabled",
+            "httpTokens": "required",
+            "httpPutResponseHopLimit": 1,
+            "instanceMetadataTags": "disabled",
+        }
+
+
+def test_root_volume_is_encrypted_with_the_stacks_key(plan):
+    key_arn = plan.one("aws:kms/key:Key").outputs["arn"]
+    for template, group in zip(plan.of_type(TEMPLATE), configured_groups(plan), strict=True):
+        (root,) = template.inputs["blockDeviceMappings"]
+        assert root["deviceName"] == "/dev/xvda"
+        assert root["ebs"] == {
+            "encrypted": "true",
+            "kmsKeyId": key_arn,
+            "volumeType": "gp3",
+            "volumeSize": group["diskSizeGib"],
+            "deleteOnTermination": "true",
+        }
+
+
+def test_no_ssh_key_and_no_extra_security_groups(plan):
+    for template in plan.of_type(TEMPLATE):
+        assert "keyName" not in template.inputs
+        assert "vpcSecurityGroupIds" not in template.inputs
+    for group in plan.of_type(GROUP):
+        assert "remoteAccess" not in group.inputs
+
+
+def test_groups_follow_config_and_use_their_launch_template(plan):
+    groups = {g.inputs["nodeGroupName"]: g for g in plan.of_type(GROUP)}
+    assert sorted(groups) == sorted(g["name"] for g in configured_groups(plan))
+    for wanted in configured_groups(plan):
+        group = groups[wanted["name"]]
+        assert group.inputs["scalingConfig"] == {
+            "minSize": wanted["minSize"],
+            "maxSize": wanted["maxSize"],
+            "desiredSize": wanted["desiredSize"],
+        }
+        assert group.inputs["instanceTypes"] == wanted["instanceTypes"]
+        template = plan.one(TEMPLATE, group.name)
+        assert group.inputs["launchTemplate"] == {"id": template.outputs["id"], "version": "1"}
+        assert "diskSize" not in group.inputs, "disk size belongs to the launch template"
+        assert group.options["ignoreChanges"] == ["scalingConfig.desiredSize"]
+
+
+def test_nodes_run_in_private_subnets(plan):
+    private = sorted(
+        r.outputs["id"] for r in plan.of_type("aws:ec2/subnet:Subnet") if "private" in r.name
+    )
+    for group in plan.of_type(GROUP):
+        assert sorted(group.inputs["subnetIds"]) == private
+
+
+def test_node_role_has_exactly_the_policies_nodes_need(plan):
+    role = plan.one("aws:iam/role:Role", "nodes-role")
+    policies = sorted(
+        a.inputs["policyArn"]
+        for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if a.inputs["role"] == role.outputs["name"]
+    )
+    assert policies == [
+        "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
+        "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+        "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+    ]
+    assert doc(role, "assumeRolePolicy")["Statement"][0]["Principal"] == {
+        "Service": "ec2.amazonaws.com"
+    }
+    assert not [
+        p
+        for p in plan.of_type("aws:iam/rolePolicy:RolePolicy")
+        if p.inputs["role"] == role.outputs["name"]
+    ]
+
+
+def test_instances_launch_only_after_the_key_policy_admits_autoscaling(plan):
+    policy = plan.one("aws:kms/keyPolicy:KeyPolicy")
+    for group in plan.of_type(GROUP):
+        assert plan.depends_on(group, policy)

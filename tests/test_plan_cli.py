@@ -1,0 +1,59 @@
+"""The offline plan command: tree, counts, JSON, secrets masked, bad config exits non-zero."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+import yaml
+
+from tools import plan as plan_cli
+from tools.offline import run_function, stack_config
+
+
+def test_tree_and_counts(capsys):
+    assert plan_cli.main(["dev"]) == 0
+    out = capsys.readouterr().out
+    assert "Plan of stack 'dev'" in out
+    assert "    + eks-config-storage:eks:Cluster  cluster\n" in out
+    assert "        + aws:eks/cluster:Cluster  cluster-eks\n" in out
+    assert "Resources by type:" in out
+    assert "aws:eks/cluster:Cluster" in out.split("Resources by type:")[1]
+
+
+def test_protected_resources_are_marked(capsys):
+    assert plan_cli.main(["prod"]) == 0
+    assert "aws:kms/key:Key  envelope-key  [protect, retain]" in capsys.readouterr().out
+
+
+def test_json_has_every_resource_with_options_and_inputs(tmp_path, capsys, plans):
+    out = tmp_path / "plan.json"
+    assert plan_cli.main(["prod", "--json", str(out)]) == 0
+    document = json.loads(out.read_text())
+    assert document["stack"] == "prod"
+    assert len(document["resources"]) == len(plans["prod"])
+    eks = next(r for r in document["resources"] if r["type"] == "aws:eks/cluster:Cluster")
+    assert eks["options"]["protect"] is True
+    assert eks["inputs"]["encryptionConfig"]["resources"] == ["secrets"]
+    assert eks["parent"].endswith("eks-config-storage:eks:Cluster::cluster")
+
+
+def test_bad_stack_file_exits_non_zero_with_the_message(tmp_path, capsys):
+    values = stack_config("dev")
+    values["eks-config-storage:kms"] = {"deletionWindowDays": 99}
+    bad = tmp_path / "Pulumi.broken.yaml"
+    bad.write_text(yaml.safe_dump({"config": values}))
+    assert plan_cli.main(["broken", "--stack-file", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "eks-config-storage:kms.deletionWindowDays" in err
+
+
+def test_secret_inputs_are_masked_in_the_plan():
+    def program():
+        aws.ssm.Parameter("token", type="SecureString", value=pulumi.Output.secret("hunter2"))
+
+    plan = run_function("test", {"aws:region": "eu-west-1"}, program)
+    document = plan_cli.plan_document(plan)
+    assert "hunter2" not in json.dumps(document)
+    assert document["resources"][0]["inputs"]["value"] == "[secret]"
