@@ -191,3 +191,110 @@ def cluster_encryption_policy(key_arn: str) -> dict:
             }
         ]
     )
+
+
+def ebs_csi_key_policy(key_arn: str) -> dict:
+    """What the EBS CSI controller needs on the stack's key, and nothing on any other key.
+
+    Without these, EBS accepts CreateVolume and then deletes the volume when it cannot use
+    the key, and the driver retries forever (aws-ebs-csi-driver #935, #1140, #1951).
+    """
+    return document(
+        [
+            {
+                "Sid": "GrantsForEbs",
+                "Effect": "Allow",
+                "Action": KEY_GRANT_ACTIONS,
+                "Resource": key_arn,
+                "Condition": GRANT_FOR_AWS_RESOURCE,
+            },
+            {
+                "Sid": "EncryptVolumes",
+                "Effect": "Allow",
+                "Action": KEY_DATA_ACTIONS,
+                "Resource": key_arn,
+            },
+        ]
+    )
+
+
+def efs_csi_policy(*, file_system_arn: str, access_point_arns: str, cluster_tag: str) -> dict:
+    """EFS CSI controller and node permissions, limited to the stack's file system.
+
+    Access points can only be created carrying the driver's cluster tag, and only access
+    points carrying it can be tagged or deleted, so the driver cannot touch anyone else's.
+    ``ec2:DescribeAvailabilityZones`` has no resource-level permissions, hence its ``*``.
+    """
+    return document(
+        [
+            {
+                "Sid": "Describe",
+                "Effect": "Allow",
+                "Action": [
+                    "elasticfilesystem:DescribeAccessPoints",
+                    "elasticfilesystem:DescribeFileSystems",
+                    "elasticfilesystem:DescribeMountTargets",
+                ],
+                "Resource": [file_system_arn, access_point_arns],
+            },
+            {
+                "Sid": "DescribeZones",
+                "Effect": "Allow",
+                "Action": "ec2:DescribeAvailabilityZones",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CreateTaggedAccessPoints",
+                "Effect": "Allow",
+                "Action": "elasticfilesystem:CreateAccessPoint",
+                "Resource": file_system_arn,
+                "Condition": {"StringEquals": {f"aws:RequestTag/{cluster_tag}": "true"}},
+            },
+            {
+                "Sid": "TagOwnAccessPoints",
+                "Effect": "Allow",
+                "Action": "elasticfilesystem:TagResource",
+                "Resource": access_point_arns,
+                "Condition": {"StringEquals": {f"aws:ResourceTag/{cluster_tag}": "true"}},
+            },
+            {
+                "Sid": "DeleteOwnAccessPoints",
+                "Effect": "Allow",
+                "Action": "elasticfilesystem:DeleteAccessPoint",
+                "Resource": access_point_arns,
+                "Condition": {"StringEquals": {f"aws:ResourceTag/{cluster_tag}": "true"}},
+            },
+            {
+                "Sid": "MountThroughMountTargets",
+                "Effect": "Allow",
+                "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+                "Resource": file_system_arn,
+                "Condition": {"Bool": {"elasticfilesystem:AccessedViaMountTarget": "true"}},
+            },
+        ]
+    )
+
+
+def efs_file_system_policy(*, file_system_arn: str, account_root_arn: str) -> dict:
+    """Refuse every connection without TLS; mounts through mount targets are left to the IAM
+    policies of the account's principals (the EFS CSI role's grants ClientMount/ClientWrite)."""
+    return document(
+        [
+            {
+                "Sid": "DenyWithoutTls",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "*",
+                "Resource": file_system_arn,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {
+                "Sid": "AccountMountsThroughTargets",
+                "Effect": "Allow",
+                "Principal": {"AWS": account_root_arn},
+                "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+                "Resource": file_system_arn,
+                "Condition": {"Bool": {"elasticfilesystem:AccessedViaMountTarget": "true"}},
+            },
+        ]
+    )

@@ -1,0 +1,113 @@
+"""Scheduled snapshots (rule R7) as Kubernetes objects: a least-privilege identity and one
+CronJob per policy that snapshots the PVCs labelled for it and prunes beyond ``keep``."""
+
+from __future__ import annotations
+
+POLICY_LABEL = "snapshots.eks-config-storage.io/policy"
+SCRIPT_KEY = "snapshot_rotate.sh"
+SCRIPT_DIR = "/scripts"
+JOB_USER = 65532
+HISTORY_SUCCESS = 3
+HISTORY_FAILED = 5
+# If the controller misses more than 100 schedules it stops scheduling for good; a deadline
+# makes it skip missed runs instead, so backups cannot stop silently after an outage.
+STARTING_DEADLINE_SECONDS = 3600
+ACTIVE_DEADLINE_SECONDS = 3 * 3600
+
+
+def rotator_rules() -> list[dict]:
+    """Exactly what the rotation script calls: list PVCs, create/watch/list/delete snapshots."""
+    return [
+        {
+            "apiGroups": [""],
+            "resources": ["persistentvolumeclaims"],
+            "verbs": ["get", "list"],
+        },
+        {
+            "apiGroups": ["snapshot.storage.k8s.io"],
+            "resources": ["volumesnapshots"],
+            "verbs": ["create", "delete", "get", "list", "watch"],
+        },
+    ]
+
+
+def restricted_namespace_labels() -> dict[str, str]:
+    """Pod Security Admission: enforce, audit and warn at ``restricted``."""
+    return {
+        f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")
+    }
+
+
+def cronjob_spec(
+    *,
+    policy: str,
+    schedule: str,
+    keep: int,
+    ready_timeout_seconds: int,
+    image: str,
+    service_account: str,
+    script_config_map: str,
+    snapshot_class: str,
+    labels: dict[str, str],
+) -> dict:
+    """The CronJob spec of one snapshot policy."""
+    env = {
+        "POLICY": policy,
+        "SELECTOR": f"{POLICY_LABEL}={policy}",
+        "KEEP": str(keep),
+        "SNAPSHOT_CLASS": snapshot_class,
+        "READY_TIMEOUT": f"{ready_timeout_seconds}s",
+        "POLICY_LABEL": POLICY_LABEL,
+        "HOME": "/tmp",
+    }
+    container = {
+        "name": "rotate",
+        "image": image,
+        "command": ["/bin/sh", f"{SCRIPT_DIR}/{SCRIPT_KEY}"],
+        "env": [{"name": k, "value": v} for k, v in env.items()],
+        "resources": {
+            "requests": {"cpu": "50m", "memory": "64Mi"},
+            "limits": {"cpu": "500m", "memory": "256Mi"},
+        },
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        "volumeMounts": [
+            {"name": "script", "mountPath": SCRIPT_DIR, "readOnly": True},
+            {"name": "tmp", "mountPath": "/tmp"},
+        ],
+    }
+    pod = {
+        "serviceAccountName": service_account,
+        "restartPolicy": "Never",
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": JOB_USER,
+            "runAsGroup": JOB_USER,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [container],
+        "volumes": [
+            {"name": "script", "configMap": {"name": script_config_map, "defaultMode": 0o555}},
+            {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
+        ],
+    }
+    return {
+        "schedule": schedule,
+        "timeZone": "Etc/UTC",
+        "concurrencyPolicy": "Forbid",
+        "startingDeadlineSeconds": STARTING_DEADLINE_SECONDS,
+        "successfulJobsHistoryLimit": HISTORY_SUCCESS,
+        "failedJobsHistoryLimit": HISTORY_FAILED,
+        "jobTemplate": {
+            "metadata": {"labels": labels},
+            "spec": {
+                "backoffLimit": 2,
+                "activeDeadlineSeconds": ACTIVE_DEADLINE_SECONDS,
+                "template": {"metadata": {"labels": labels}, "spec": pod},
+            },
+        },
+    }
