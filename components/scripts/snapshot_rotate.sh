@@ -1,0 +1,298 @@
+#!/bin/sh
+# snapshot_rotate.sh: snapshot every PVC a policy covers, then prune old generations.
+#
+# Run by the per-policy snapshot CronJob. Needs only sh (dash / busybox ash),
+# coreutils or busybox (date, sort, awk, sed, head, cut) and kubectl.
+#
+# Environment:
+#   POLICY          required  policy name, a DNS label (e.g. daily)
+#   SELECTOR        required  kubectl label selector for the PVCs this policy covers
+#   KEEP            required  generations to keep per PVC, integer >= 1
+#   SNAPSHOT_CLASS  required  VolumeSnapshotClass name
+#   READY_TIMEOUT   optional  kubectl duration to wait for readyToUse (default 600s)
+#   POLICY_LABEL    optional  label key marking this job's snapshots
+#                             (default snapshots.eks-config-storage.io/policy)
+#
+# For each PVC matching SELECTOR (all namespaces): create a VolumeSnapshot
+# labelled POLICY_LABEL=POLICY, wait until it is readyToUse, then delete this
+# policy's snapshots of that PVC beyond the newest KEEP, ordered by
+# (creationTimestamp, name). A PVC whose new snapshot was not created or did
+# not become ready is not pruned. Snapshots without POLICY_LABEL=POLICY are
+# never touched.
+#
+# Exit status: 0 every PVC snapshotted and pruned; 1 at least one PVC failed
+# (the Job fails so alerting sees it); 2 invalid configuration.
+set -eu
+
+# Byte-wise sorting and bracket ranges, whatever the image's locale.
+LC_ALL=C
+export LC_ALL
+
+PVC_ANNOTATION=snapshots.eks-config-storage.io/pvc
+MAX_NAME=253
+
+log() {
+    printf '%s\n' "$*"
+}
+
+err() {
+    printf 'error: %s\n' "$*" >&2
+}
+
+# ---------------------------------------------------------------- validation
+
+is_dns_label() {
+    case $1 in
+        '' | *[!a-z0-9-]* | -* | *-) return 1 ;;
+    esac
+    [ "${#1}" -le 63 ]
+}
+
+is_dns_subdomain() {
+    case $1 in
+        '' | *[!a-z0-9.-]* | [.-]* | *[.-] | *..* | *.-* | *-.*) return 1 ;;
+    esac
+    [ "${#1}" -le "$MAX_NAME" ]
+}
+
+# Label key: optional DNS-subdomain prefix and '/', then a name of at most 63
+# characters from [A-Za-z0-9._-] that starts and ends alphanumeric.
+is_label_key() {
+    case $1 in
+        */*/*) return 1 ;;
+        */*)
+            is_dns_subdomain "${1%/*}" || return 1
+            lk_name=${1#*/}
+            ;;
+        *) lk_name=$1 ;;
+    esac
+    case $lk_name in
+        '' | *[!A-Za-z0-9._-]* | [!A-Za-z0-9]* | *[!A-Za-z0-9]) return 1 ;;
+    esac
+    [ "${#lk_name}" -le 63 ]
+}
+
+config_ok=1
+config_error() {
+    printf 'config error: %s\n' "$*" >&2
+    config_ok=0
+}
+
+POLICY=${POLICY:-}
+SELECTOR=${SELECTOR:-}
+KEEP=${KEEP:-}
+SNAPSHOT_CLASS=${SNAPSHOT_CLASS:-}
+READY_TIMEOUT=${READY_TIMEOUT:-600s}
+POLICY_LABEL=${POLICY_LABEL:-snapshots.eks-config-storage.io/policy}
+
+if [ -z "$POLICY" ]; then
+    config_error "POLICY is required (a DNS label, e.g. daily)"
+elif ! is_dns_label "$POLICY"; then
+    config_error "POLICY '$POLICY' is not a DNS label ([a-z0-9-], at most 63, alphanumeric ends)"
+fi
+
+if [ -z "$SELECTOR" ]; then
+    config_error "SELECTOR is required (a kubectl label selector for the PVCs of this policy)"
+fi
+
+# Digits only, no leading zero (so 0 is rejected and nothing reads as octal),
+# at most 9 digits (so shell arithmetic cannot overflow).
+case $KEEP in
+    '')
+        config_error "KEEP is required (generations to keep per PVC, an integer >= 1)"
+        ;;
+    *[!0-9]* | 0*)
+        config_error "KEEP '$KEEP' must be an integer >= 1 without leading zeros"
+        ;;
+    *)
+        if [ "${#KEEP}" -gt 9 ]; then
+            config_error "KEEP '$KEEP' is too large"
+        fi
+        ;;
+esac
+
+if [ -z "$SNAPSHOT_CLASS" ]; then
+    config_error "SNAPSHOT_CLASS is required (a VolumeSnapshotClass name)"
+elif ! is_dns_subdomain "$SNAPSHOT_CLASS"; then
+    config_error "SNAPSHOT_CLASS '$SNAPSHOT_CLASS' is not a valid object name"
+fi
+
+# A kubectl (Go) duration such as 600s, 10m, 1h30m or 1.5h.
+case $READY_TIMEOUT in
+    *[!0-9.nusmh]*) timeout_ok=0 ;;
+    [0-9]*[smh]) timeout_ok=1 ;;
+    *) timeout_ok=0 ;;
+esac
+if [ "$timeout_ok" -ne 1 ]; then
+    config_error "READY_TIMEOUT '$READY_TIMEOUT' is not a duration such as 600s or 10m"
+fi
+
+if ! is_label_key "$POLICY_LABEL"; then
+    config_error "POLICY_LABEL '$POLICY_LABEL' is not a valid label key"
+fi
+
+if [ "$config_ok" -ne 1 ]; then
+    exit 2
+fi
+
+if ! command -v kubectl >/dev/null 2>&1; then
+    printf 'config error: kubectl not found on PATH\n' >&2
+    exit 2
+fi
+
+# ------------------------------------------------------------------- actions
+#
+# The functions below run as `if` conditions, where `set -e` does not apply:
+# every step checks its own status and returns 1 on failure so one PVC cannot
+# abort the others. Variables are prefixed per function (POSIX sh has no local).
+
+# prune_pvc NS PVC NEW_NAME: delete this policy's snapshots of NS/PVC beyond
+# the newest KEEP. NEW_NAME (the snapshot just created) must be listed, or
+# nothing is deleted.
+prune_pvc() {
+    pp_ns=$1
+    pp_pvc=$2
+    pp_new=$3
+    if ! pp_listing=$(kubectl get volumesnapshots --namespace "$pp_ns" -l "$POLICY_LABEL=$POLICY" \
+        -o jsonpath='{range .items[*]}{.metadata.creationTimestamp}{" "}{.metadata.name}{" "}{.spec.source.persistentVolumeClaimName}{"\n"}{end}' \
+        </dev/null); then
+        err "cannot list snapshots in namespace $pp_ns; not pruning $pp_ns/$pp_pvc"
+        return 1
+    fi
+
+    # "timestamp name" of this PVC's snapshots, oldest first; ties on the
+    # timestamp broken by name. Concatenating "" forces a string comparison
+    # (awk would compare PVC names such as 100 and 1e2 as numbers).
+    pp_ordered=$(printf '%s\n' "$pp_listing" |
+        awk -v pvc="$pp_pvc" 'NF == 3 && ($3 "") == (pvc "") { print $1, $2 }' |
+        sort -k1,1 -k2,2)
+
+    if ! printf '%s\n' "$pp_ordered" |
+        awk -v name="$pp_new" '($2 "") == (name "") { found = 1 } END { exit !found }'; then
+        err "new snapshot $pp_ns/$pp_new missing from the listing; not pruning $pp_ns/$pp_pvc"
+        return 1
+    fi
+
+    pp_total=$(printf '%s\n' "$pp_ordered" | awk 'NF { n++ } END { print n + 0 }')
+    pp_excess=$((pp_total - KEEP))
+    pp_deleted=0
+    pp_status=0
+    if [ "$pp_excess" -gt 0 ]; then
+        while read -r _ pp_old <&4; do
+            if kubectl delete volumesnapshot --namespace "$pp_ns" "$pp_old" --wait=false \
+                >/dev/null </dev/null; then
+                log "pruned $pp_ns/$pp_old"
+                pp_deleted=$((pp_deleted + 1))
+            else
+                err "cannot delete snapshot $pp_ns/$pp_old"
+                pp_status=1
+            fi
+        done 4<<EOF
+$(printf '%s\n' "$pp_ordered" | head -n "$pp_excess")
+EOF
+    fi
+    log "kept $((pp_total - pp_deleted)) of $pp_total for $pp_ns/$pp_pvc"
+    return "$pp_status"
+}
+
+# rotate_pvc NS PVC: snapshot NS/PVC, wait until ready, then prune.
+rotate_pvc() {
+    rp_ns=$1
+    rp_pvc=$2
+
+    if ! rp_ts=$(date -u +%Y%m%d%H%M%S); then
+        err "date failed; not snapshotting $rp_ns/$rp_pvc"
+        return 1
+    fi
+    case $rp_ts in
+        '' | *[!0-9]*) rp_ts_ok=0 ;;
+        *) rp_ts_ok=1 ;;
+    esac
+    if [ "$rp_ts_ok" -ne 1 ] || [ "${#rp_ts}" -ne 14 ]; then
+        err "unexpected timestamp '$rp_ts'; not snapshotting $rp_ns/$rp_pvc"
+        return 1
+    fi
+
+    # <pvc>-<policy>-<timestamp>, the PVC part cut so the name fits in 253
+    # characters and still ends alphanumeric.
+    rp_suffix=-$POLICY-$rp_ts
+    rp_room=$((MAX_NAME - ${#rp_suffix}))
+    rp_base=$rp_pvc
+    if [ "${#rp_base}" -gt "$rp_room" ]; then
+        rp_base=$(printf '%s\n' "$rp_pvc" | cut -c "1-$rp_room" | sed 's/[.-]*$//')
+    fi
+    rp_name=$rp_base$rp_suffix
+
+    # Every value is double-quoted: names such as "true" or "0x1f" are valid
+    # PVC names but would not be strings as plain YAML scalars. Validation
+    # above keeps quotes and backslashes out of all of them.
+    if ! kubectl create -f - >/dev/null <<EOF
+apiVersion: snapshot.storage.k8s.io/v1
+kind: VolumeSnapshot
+metadata:
+  name: "$rp_name"
+  namespace: "$rp_ns"
+  labels:
+    "$POLICY_LABEL": "$POLICY"
+  annotations:
+    "$PVC_ANNOTATION": "$rp_pvc"
+spec:
+  volumeSnapshotClassName: "$SNAPSHOT_CLASS"
+  source:
+    persistentVolumeClaimName: "$rp_pvc"
+EOF
+    then
+        err "cannot create snapshot $rp_ns/$rp_name; not pruning $rp_ns/$rp_pvc"
+        return 1
+    fi
+    log "snapshot created $rp_ns/$rp_name"
+
+    if ! kubectl wait --namespace "$rp_ns" --for=jsonpath='{.status.readyToUse}'=true \
+        --timeout="$READY_TIMEOUT" "volumesnapshot/$rp_name" >/dev/null </dev/null; then
+        err "snapshot $rp_ns/$rp_name not ready within $READY_TIMEOUT; not pruning $rp_ns/$rp_pvc"
+        return 1
+    fi
+    log "snapshot ready $rp_ns/$rp_name"
+
+    prune_pvc "$rp_ns" "$rp_pvc" "$rp_name"
+}
+
+# ---------------------------------------------------------------------- main
+
+if ! pvc_list=$(kubectl get persistentvolumeclaims --all-namespaces -l "$SELECTOR" \
+    -o jsonpath='{range .items[*]}{.metadata.namespace}{" "}{.metadata.name}{"\n"}{end}' \
+    </dev/null); then
+    err "cannot list PVCs matching '$SELECTOR'"
+    exit 1
+fi
+
+if [ -z "$pvc_list" ]; then
+    log "no PVCs match '$SELECTOR' (policy $POLICY)"
+    exit 0
+fi
+
+pvc_count=0
+failed=0
+while read -r ns pvc extra <&3; do
+    if [ -z "$ns$pvc$extra" ]; then
+        continue
+    fi
+    pvc_count=$((pvc_count + 1))
+    # Names go into the manifest: accept only what the API server can return.
+    if [ -n "$extra" ] || ! is_dns_label "$ns" || ! is_dns_subdomain "$pvc"; then
+        err "unexpected PVC listing line '$ns $pvc $extra'"
+        failed=$((failed + 1))
+        continue
+    fi
+    if ! rotate_pvc "$ns" "$pvc"; then
+        failed=$((failed + 1))
+    fi
+done 3<<EOF
+$pvc_list
+EOF
+
+if [ "$failed" -gt 0 ]; then
+    err "policy $POLICY: $failed of $pvc_count PVCs failed"
+    exit 1
+fi
+log "policy $POLICY: $pvc_count PVCs snapshotted"

@@ -1,0 +1,336 @@
+#!/usr/bin/env python3
+"""Stand-in kubectl for the snapshot rotation script's tests.
+
+It serves exactly the command forms components/scripts/snapshot_rotate.sh uses,
+against a JSON state file, and refuses anything else (exit 3, "fake kubectl:
+unsupported: ...") so a change in the script's calls shows up as a failing test.
+
+Environment:
+  FAKE_KUBECTL_STATE  JSON state file, read and rewritten on every call:
+      {"pvcs": [{"namespace", "name", "labels": {}}],
+       "snapshots": [{"namespace", "name", "labels": {}, "creationTimestamp", "pvc",
+                      "readyToUse": bool, "annotations": {}, "volumeSnapshotClassName"}],
+       "fail_create_for": ["ns/pvc"],     create of a snapshot of that PVC fails
+       "never_ready": ["ns/pvc"],         new snapshots of that PVC never become ready
+       "fail_delete": ["ns/snapshot"],    delete of that snapshot fails
+       "list_reversed": bool}             list snapshots in reverse name order
+                                          (the API server lists by name; this shows
+                                          whether a caller relies on that)
+  FAKE_KUBECTL_LOG    every call is appended as a JSON line {"argv": [...]}, plus
+                      "stdin" for create
+  FAKE_NOW            creationTimestamp of new snapshots (default 2026-11-27T03:00:00Z)
+
+Supported forms (flags in any order, "--flag value" or "--flag=value"):
+  get persistentvolumeclaims --all-namespaces -l SEL -o jsonpath=PVC_TEMPLATE
+  get volumesnapshots --namespace NS -l SEL -o jsonpath=SNAPSHOT_TEMPLATE
+  create -f -                                    (VolumeSnapshot manifest on stdin)
+  wait --namespace NS --for=jsonpath={.status.readyToUse}=true --timeout=D volumesnapshot/NAME
+  delete volumesnapshot --namespace NS NAME --wait=false
+Selectors: comma-separated terms "k=v", "k==v", "k!=v", "k" and "!k".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+PVC_TEMPLATE = '{range .items[*]}{.metadata.namespace}{" "}{.metadata.name}{"\\n"}{end}'
+SNAPSHOT_TEMPLATE = (
+    '{range .items[*]}{.metadata.creationTimestamp}{" "}{.metadata.name}{" "}'
+    '{.spec.source.persistentVolumeClaimName}{"\\n"}{end}'
+)
+READY_CONDITION = "jsonpath={.status.readyToUse}=true"
+DEFAULT_NOW = "2026-11-27T03:00:00Z"
+SNAPSHOT_KIND = "volumesnapshots.snapshot.storage.k8s.io"
+
+DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
+LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
+DURATION = re.compile(r"(\d+(\.\d+)?(ns|us|ms|s|m|h))+")
+
+# Flags taking a value, mapped to their canonical name.
+VALUE_FLAGS = {
+    "--namespace": "--namespace",
+    "-n": "--namespace",
+    "--selector": "--selector",
+    "-l": "--selector",
+    "--output": "--output",
+    "-o": "--output",
+    "--filename": "--filename",
+    "-f": "--filename",
+    "--for": "--for",
+    "--timeout": "--timeout",
+}
+# Boolean flags: bare means true, a value only as "--flag=value".
+BOOL_FLAGS = {"--all-namespaces": "--all-namespaces", "-A": "--all-namespaces", "--wait": "--wait"}
+
+
+class KubectlError(Exception):
+    """A failure real kubectl would report: message on stderr, exit status 1."""
+
+
+class UnsupportedError(Exception):
+    """A command form the fake does not know: exit status 3."""
+
+
+@dataclass
+class Command:
+    args: list[str] = field(default_factory=list)
+    flags: dict[str, str] = field(default_factory=dict)
+
+    def take(self, name: str) -> str | None:
+        return self.flags.pop(name, None)
+
+    def require(self, name: str) -> str:
+        value = self.take(name)
+        if value is None:
+            raise UnsupportedError(f"missing {name}")
+        return value
+
+    def done(self) -> None:
+        if self.flags:
+            raise UnsupportedError(f"unexpected flags {sorted(self.flags)}")
+
+
+def parse_argv(argv: list[str]) -> Command:
+    cmd = Command()
+    it = iter(argv)
+    for arg in it:
+        name, eq, inline = arg.partition("=")
+        if name in BOOL_FLAGS:
+            canonical, value = BOOL_FLAGS[name], inline if eq else "true"
+        elif name in VALUE_FLAGS:
+            canonical = VALUE_FLAGS[name]
+            value = inline if eq else next(it, None)
+            if value is None:
+                raise UnsupportedError(f"flag {name} without a value")
+        elif arg.startswith("-") and arg != "-":
+            raise UnsupportedError(f"flag {arg}")
+        else:
+            cmd.args.append(arg)
+            continue
+        if canonical in cmd.flags:
+            raise UnsupportedError(f"repeated flag {name}")
+        cmd.flags[canonical] = value
+    return cmd
+
+
+def parse_selector(selector: str) -> Callable[[dict[str, str]], bool]:
+    """A predicate on labels for comma-separated k=v, k==v, k!=v, k and !k terms."""
+    tests = []
+    for raw in selector.split(","):
+        term = raw.strip()
+        if not term or any(c in term for c in "() "):
+            raise UnsupportedError(f"selector {selector!r}")
+        if "!=" in term:
+            key, value = term.split("!=", 1)
+            tests.append(lambda labels, k=key, v=value: labels.get(k) != v)
+        elif "=" in term:
+            key, value = re.split("==?", term, maxsplit=1)
+            tests.append(lambda labels, k=key, v=value: labels.get(k) == v)
+        elif term.startswith("!"):
+            tests.append(lambda labels, k=term[1:]: k not in labels)
+        else:
+            tests.append(lambda labels, k=term: k in labels)
+    return lambda labels: all(test(labels) for test in tests)
+
+
+class Fake:
+    def __init__(self, state: dict, stdin_text: str | None):
+        self.state = state
+        self.stdin_text = stdin_text
+        for key in ("pvcs", "snapshots", "fail_create_for", "never_ready", "fail_delete"):
+            state.setdefault(key, [])
+
+    def run(self, cmd: Command) -> str:
+        verb, *rest = cmd.args or [""]
+        handlers = {
+            ("get", "persistentvolumeclaims"): self.get_pvcs,
+            ("get", "volumesnapshots"): self.get_snapshots,
+            ("create",): self.create,
+            ("wait",): self.wait,
+            ("delete", "volumesnapshot"): self.delete,
+        }
+        for form, handler in handlers.items():
+            if (verb, *rest[: len(form) - 1]) == form:
+                return handler(cmd, rest[len(form) - 1 :])
+        raise UnsupportedError(f"command {cmd.args}")
+
+    def get_pvcs(self, cmd: Command, args: list[str]) -> str:
+        if args or cmd.require("--all-namespaces") != "true":
+            raise UnsupportedError("get persistentvolumeclaims form")
+        selected = parse_selector(cmd.require("--selector"))
+        self.require_output(cmd, PVC_TEMPLATE)
+        cmd.done()
+        rows = sorted(
+            (p["namespace"], p["name"]) for p in self.state["pvcs"] if selected(p.get("labels", {}))
+        )
+        return "".join(f"{ns} {name}\n" for ns, name in rows)
+
+    def get_snapshots(self, cmd: Command, args: list[str]) -> str:
+        if args:
+            raise UnsupportedError("get volumesnapshots form")
+        ns = cmd.require("--namespace")
+        selected = parse_selector(cmd.require("--selector"))
+        self.require_output(cmd, SNAPSHOT_TEMPLATE)
+        cmd.done()
+        rows = sorted(
+            (
+                (s["name"], s["creationTimestamp"], s.get("pvc", ""))
+                for s in self.state["snapshots"]
+                if s["namespace"] == ns and selected(s.get("labels", {}))
+            ),
+            reverse=bool(self.state.get("list_reversed")),
+        )
+        return "".join(f"{ts} {name} {pvc}\n" for name, ts, pvc in rows)
+
+    @staticmethod
+    def require_output(cmd: Command, template: str) -> None:
+        if cmd.require("--output") != f"jsonpath={template}":
+            raise UnsupportedError("output template")
+
+    def create(self, cmd: Command, args: list[str]) -> str:
+        if args or cmd.require("--filename") != "-" or self.stdin_text is None:
+            raise UnsupportedError("create form")
+        cmd.done()
+        snap = parse_manifest(self.stdin_text)
+        key = f"{snap['namespace']}/{snap['pvc']}"
+        if key in self.state["fail_create_for"]:
+            raise KubectlError(f'Error from server (Forbidden): cannot create snapshot of "{key}"')
+        if self.find(snap["namespace"], snap["name"]):
+            raise KubectlError(
+                f'Error from server (AlreadyExists): {SNAPSHOT_KIND} "{snap["name"]}" '
+                "already exists"
+            )
+        snap["creationTimestamp"] = os.environ.get("FAKE_NOW", DEFAULT_NOW)
+        snap["readyToUse"] = key not in self.state["never_ready"]
+        self.state["snapshots"].append(snap)
+        return f"volumesnapshot.snapshot.storage.k8s.io/{snap['name']} created\n"
+
+    def wait(self, cmd: Command, args: list[str]) -> str:
+        ns = cmd.require("--namespace")
+        if cmd.require("--for") != READY_CONDITION:
+            raise UnsupportedError("wait condition")
+        if not DURATION.fullmatch(cmd.require("--timeout")):
+            raise KubectlError("error: invalid argument for --timeout")
+        cmd.done()
+        if len(args) != 1 or not args[0].startswith("volumesnapshot/"):
+            raise UnsupportedError(f"wait target {args}")
+        name = args[0].split("/", 1)[1]
+        snap = self.find(ns, name)
+        if snap is None:
+            raise KubectlError(f'Error from server (NotFound): {SNAPSHOT_KIND} "{name}" not found')
+        if not snap.get("readyToUse"):
+            raise KubectlError(f"error: timed out waiting for the condition on {args[0]}")
+        return f"volumesnapshot.snapshot.storage.k8s.io/{name} condition met\n"
+
+    def delete(self, cmd: Command, args: list[str]) -> str:
+        ns = cmd.require("--namespace")
+        if cmd.require("--wait") != "false" or len(args) != 1:
+            raise UnsupportedError("delete form")
+        cmd.done()
+        name = args[0]
+        snap = self.find(ns, name)
+        if snap is None:
+            raise KubectlError(f'Error from server (NotFound): {SNAPSHOT_KIND} "{name}" not found')
+        if f"{ns}/{name}" in self.state["fail_delete"]:
+            raise KubectlError(f'Error from server (Forbidden): cannot delete "{ns}/{name}"')
+        self.state["snapshots"].remove(snap)
+        return f'volumesnapshot.snapshot.storage.k8s.io "{name}" deleted\n'
+
+    def find(self, ns: str, name: str) -> dict | None:
+        for snap in self.state["snapshots"]:
+            if snap["namespace"] == ns and snap["name"] == name:
+                return snap
+        return None
+
+
+def parse_manifest(text: str) -> dict:
+    """Validate a VolumeSnapshot manifest roughly as the API server would."""
+    import yaml  # noqa: PLC0415 - only create needs it, and every call pays for imports
+
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise KubectlError(f"error: error parsing STDIN: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise KubectlError("error: no objects passed to create")
+    if doc.get("apiVersion") != "snapshot.storage.k8s.io/v1" or doc.get("kind") != "VolumeSnapshot":
+        raise UnsupportedError(f"create of {doc.get('apiVersion')}/{doc.get('kind')}")
+    meta = doc.get("metadata") or {}
+    spec = doc.get("spec") or {}
+    source = spec.get("source") or {}
+    name, ns = meta.get("name"), meta.get("namespace")
+    pvc = source.get("persistentVolumeClaimName")
+    snapshot_class = spec.get("volumeSnapshotClassName")
+    for what, value in (
+        ("name", name),
+        ("namespace", ns),
+        ("pvc", pvc),
+        ("volumeSnapshotClassName", snapshot_class),
+    ):
+        if not isinstance(value, str) or not DNS_SUBDOMAIN.fullmatch(value) or len(value) > 253:
+            raise KubectlError(f"The VolumeSnapshot is invalid: {what}: Invalid value: {value!r}")
+    labels = string_map(meta.get("labels"), "labels")
+    for key, value in labels.items():
+        if not valid_label_key(key) or not LABEL_VALUE.fullmatch(value) or len(value) > 63:
+            raise KubectlError(f"The VolumeSnapshot is invalid: labels: {key}={value}")
+    return {
+        "namespace": ns,
+        "name": name,
+        "labels": labels,
+        "annotations": string_map(meta.get("annotations"), "annotations"),
+        "pvc": pvc,
+        "volumeSnapshotClassName": snapshot_class,
+    }
+
+
+def string_map(value: object, what: str) -> dict[str, str]:
+    value = value or {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise KubectlError(f"error: {what} must map strings to strings: {value!r}")
+    return value
+
+
+def valid_label_key(key: str) -> bool:
+    prefix, _, name = key.rpartition("/")
+    if prefix and (not DNS_SUBDOMAIN.fullmatch(prefix) or len(prefix) > 253):
+        return False
+    return bool(LABEL_NAME.fullmatch(name)) and len(name) <= 63
+
+
+def main(argv: list[str]) -> int:
+    stdin_text = sys.stdin.read() if argv[:1] == ["create"] else None
+    entry: dict = {"argv": argv}
+    if stdin_text is not None:
+        entry["stdin"] = stdin_text
+    with open(os.environ["FAKE_KUBECTL_LOG"], "a", encoding="utf-8") as log:
+        log.write(json.dumps(entry) + "\n")
+
+    state_path = os.environ["FAKE_KUBECTL_STATE"]
+    with open(state_path, encoding="utf-8") as f:
+        state = json.load(f)
+    try:
+        out = Fake(state, stdin_text).run(parse_argv(argv))
+    except UnsupportedError as exc:
+        print(f"fake kubectl: unsupported: {exc}: {argv}", file=sys.stderr)
+        return 3
+    except KubectlError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    tmp = f"{state_path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(state, f, indent=1)
+    os.replace(tmp, state_path)
+    sys.stdout.write(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
