@@ -7,10 +7,15 @@ import pulumi
 
 from components.cluster import Cluster, ClusterArgs
 from components.context import current_aws_context
+from components.controller_roles import ControllerRoles, ControllerRolesArgs
+from components.efs import EfsStorage, EfsStorageArgs
 from components.kms import EnvelopeKey, EnvelopeKeyArgs, EnvelopeKeyPolicy, EnvelopeKeyPolicyArgs
 from components.network import Network, NetworkArgs
 from components.nodes import NodeGroups, NodeGroupsArgs
-from config import pulumi_source
+from components.snapshots import SnapshotSchedules, SnapshotSchedulesArgs
+from components.storage_classes import CatalogEntry, StorageClasses, StorageClassesArgs
+from components.storage_drivers import StorageDrivers, StorageDriversArgs
+from config import pulumi_source, rules
 from design import iam, naming
 
 cfg = pulumi_source.load()
@@ -51,6 +56,16 @@ cluster = Cluster(
     ),
 )
 
+controllers = ControllerRoles(
+    "controllers",
+    ControllerRolesArgs(
+        cluster_name=cfg.cluster_name,
+        oidc=cluster.oidc,
+        key_arn=key.arn,
+        partition=aws_ctx.partition,
+    ),
+)
+
 key_policy = EnvelopeKeyPolicy(
     "envelope",
     EnvelopeKeyPolicyArgs(
@@ -60,7 +75,10 @@ key_policy = EnvelopeKeyPolicy(
         account_id=aws_ctx.account_id,
         admin_arns=cfg.kms.admin_arns,
         user_arns=[cluster.role_arn],
-        service_user_arns=[iam.autoscaling_service_role_arn(aws_ctx.partition, aws_ctx.account_id)],
+        service_user_arns=[
+            iam.autoscaling_service_role_arn(aws_ctx.partition, aws_ctx.account_id),
+            controllers.ebs_csi.arn,
+        ],
     ),
 )
 
@@ -78,8 +96,70 @@ nodes = NodeGroups(
     ),
 )
 
+efs = None
+if cfg.storage.efs.enabled:
+    efs = EfsStorage(
+        "efs",
+        EfsStorageArgs(
+            cluster_name=cfg.cluster_name,
+            settings=cfg.storage.efs,
+            key_arn=key.arn,
+            vpc_id=network.vpc_id,
+            private_subnets=network.private_subnets,
+            node_security_group_id=cluster.security_group_id,
+            oidc=cluster.oidc,
+            partition=aws_ctx.partition,
+            region=aws_ctx.region,
+            account_id=aws_ctx.account_id,
+            protect=cfg.protect,
+        ),
+    )
+
+drivers = StorageDrivers(
+    "drivers",
+    StorageDriversArgs(
+        cluster_name=cluster.name,
+        kubernetes_version=cfg.kubernetes_version,
+        versions=cfg.addons,
+        ebs_csi_role_arn=controllers.ebs_csi.arn,
+        efs_csi_role_arn=efs.csi_role.arn if efs else None,
+        nodes=nodes.groups,
+    ),
+)
+
+classes = StorageClasses(
+    "classes",
+    StorageClassesArgs(
+        entries=[CatalogEntry(name, spec) for name, spec in rules.storage_catalog(cfg)],
+        environment=cfg.environment,
+        reclaim_policy=cfg.storage.reclaim_policy,
+        key_arn=key.arn,
+        file_system_id=efs.file_system_id if efs else None,
+        ebs_driver=drivers.ebs_csi,
+        efs_driver=drivers.efs_csi,
+        snapshot_controller=drivers.snapshot_controller,
+        snapshot_deletion_policy=cfg.snapshots.deletion_policy,
+        demote_gp2=cfg.storage.demote_gp2,
+        provider=cluster.provider,
+    ),
+)
+
+if cfg.snapshots.policies:
+    SnapshotSchedules(
+        "snapshots",
+        SnapshotSchedulesArgs(
+            namespace=cfg.snapshots.namespace,
+            image=cfg.snapshots.job_image,
+            policies=cfg.snapshots.policies,
+            snapshot_class_name=classes.snapshot_class_name,
+            provider=cluster.provider,
+        ),
+    )
+
 pulumi.export("environment", cfg.environment)
 pulumi.export("clusterName", cluster.name)
 pulumi.export("kmsKeyArn", key.arn)
 pulumi.export("oidcProviderArn", cluster.oidc.provider_arn)
 pulumi.export("vpcId", network.vpc_id)
+pulumi.export("storageClasses", sorted(classes.classes))
+pulumi.export("efsFileSystemId", efs.file_system_id if efs else None)

@@ -51,6 +51,29 @@ def count_lines(plan: Plan) -> list[str]:
     return [f"  {t:<{width}}  {n:>4}" for t, n in sorted(counts.items())]
 
 
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+DEFAULT_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
+SUMMARY_PARAMETERS = ("type", "iops", "throughput", "blockExpress", "kmsKeyId", "fileSystemId")
+
+
+def storage_class_lines(plan: Plan) -> list[str]:
+    """One line per StorageClass with what decides its SLA and its safety."""
+    lines = []
+    for r in sorted(plan.of_type(STORAGE_CLASS), key=lambda r: r.inputs["metadata"]["name"]):
+        meta, inputs = r.inputs["metadata"], r.inputs
+        default = (meta.get("annotations") or {}).get(DEFAULT_ANNOTATION) == "true"
+        params = inputs.get("parameters") or {}
+        shown = " ".join(f"{k}={params[k]}" for k in SUMMARY_PARAMETERS if k in params)
+        lines.append(
+            f"  {meta['name']:<24}{' (default)' if default else '':<11}"
+            f"{inputs['provisioner']:<17} {inputs['volumeBindingMode']:<21} "
+            f"reclaim={inputs['reclaimPolicy']:<7} "
+            f"expand={str(inputs['allowVolumeExpansion']).lower()}"
+            f"  {shown}"
+        )
+    return lines
+
+
 def plan_document(plan: Plan) -> dict:
     """The plan as data: every resource with its options and inputs (secrets already masked)."""
     return {
@@ -97,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Plan of stack '{plan.stack}': {len(plan)} resources (offline, mock engine)")
     print("\n".join(tree_lines(plan)))
+    classes = storage_class_lines(plan)
+    if classes:
+        print("\nStorage classes:")
+        print("\n".join(classes))
     print("\nResources by type:")
     print("\n".join(count_lines(plan)))
     if args.json:

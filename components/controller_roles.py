@@ -1,0 +1,54 @@
+"""IRSA roles of the platform's in-cluster controllers that work with the envelope key.
+
+They are created right after the cluster's OIDC provider and before the key policy, which names
+them; the node groups wait for the key policy, and the controllers themselves (EKS add-ons) wait
+for the nodes. The EFS CSI role is not here: it is scoped to the file system, so the EFS
+component creates it after the file system.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
+from design import iam, naming
+
+EBS_CSI_SERVICE_ACCOUNTS = [("kube-system", "ebs-csi-controller-sa")]
+
+
+@dataclass(frozen=True)
+class ControllerRolesArgs:
+    cluster_name: str
+    oidc: OidcIdentity
+    key_arn: pulumi.Input[str]
+    partition: str
+
+
+class ControllerRoles(pulumi.ComponentResource):
+    ebs_csi: IrsaRole
+
+    def __init__(
+        self, name: str, args: ControllerRolesArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("eks-config-storage:iam:ControllerRoles", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.ebs_csi = IrsaRole(
+            f"{name}-ebs-csi",
+            IrsaRoleArgs(
+                role_name=naming.role_name(args.cluster_name, "ebs-csi"),
+                oidc=args.oidc,
+                service_accounts=EBS_CSI_SERVICE_ACCOUNTS,
+                managed_policy_arns=[
+                    iam.managed_policy_arn(args.partition, "service-role/AmazonEBSCSIDriverPolicy")
+                ],
+                inline_policies={
+                    "envelope-key": pulumi.Output.from_input(args.key_arn).apply(
+                        iam.ebs_csi_key_policy
+                    )
+                },
+            ),
+            opts=child,
+        )
+        self.register_outputs({"ebsCsiRoleArn": self.ebs_csi.arn})

@@ -1,0 +1,143 @@
+"""The stack's EFS file system: encrypted with the envelope key, reachable only from the nodes
+over TLS, one mount target per zone the nodes run in, and the EFS CSI driver's role scoped to it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
+from config.schema import Efs
+from design import iam, naming
+from design.storage import EFS_CLUSTER_TAG
+
+NFS_PORT = 2049
+EFS_CSI_SERVICE_ACCOUNTS = [
+    ("kube-system", "efs-csi-controller-sa"),
+    ("kube-system", "efs-csi-node-sa"),
+]
+
+
+@dataclass(frozen=True)
+class EfsStorageArgs:
+    cluster_name: str
+    settings: Efs
+    key_arn: pulumi.Input[str]
+    vpc_id: pulumi.Input[str]
+    private_subnets: dict[str, pulumi.Input[str]]
+    node_security_group_id: pulumi.Input[str]
+    oidc: OidcIdentity
+    partition: str
+    region: str
+    account_id: str
+    protect: bool
+
+
+class EfsStorage(pulumi.ComponentResource):
+    file_system_id: pulumi.Output[str]
+    csi_role: IrsaRole
+    mount_targets: list[aws.efs.MountTarget]
+
+    def __init__(self, name: str, args: EfsStorageArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("eks-config-storage:storage:EfsStorage", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        efs = args.settings
+        lifecycle = [{"transition_to_primary_storage_class": "AFTER_1_ACCESS"}]
+        if efs.transition_to_ia_days is not None:
+            days = efs.transition_to_ia_days
+            lifecycle.insert(0, {"transition_to_ia": f"AFTER_{days}_DAY{'S' if days > 1 else ''}"})
+
+        # Encryption, performance mode and creation token force replacement: protect in prod.
+        fs = aws.efs.FileSystem(
+            f"{name}-fs",
+            creation_token=f"{args.cluster_name}-efs",
+            encrypted=True,
+            kms_key_id=args.key_arn,
+            performance_mode=efs.performance_mode,
+            throughput_mode=efs.throughput_mode,
+            provisioned_throughput_in_mibps=efs.provisioned_throughput_mibps,
+            lifecycle_policies=lifecycle,
+            tags={"Name": f"{args.cluster_name}-efs"},
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+
+        sg = aws.ec2.SecurityGroup(
+            f"{name}-mount-targets",
+            vpc_id=args.vpc_id,
+            description=f"EFS mount targets of {args.cluster_name}: NFS from the nodes only",
+            tags={"Name": f"{args.cluster_name}-efs"},
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-nfs-from-nodes",
+            security_group_id=sg.id,
+            referenced_security_group_id=args.node_security_group_id,
+            ip_protocol="tcp",
+            from_port=NFS_PORT,
+            to_port=NFS_PORT,
+            description="NFS (TLS-wrapped by efs-utils) from the cluster's nodes",
+            opts=child,
+        )
+        self.mount_targets = [
+            aws.efs.MountTarget(
+                f"{name}-{zone}",
+                file_system_id=fs.id,
+                subnet_id=subnet_id,
+                security_groups=[sg.id],
+                opts=child,
+            )
+            for zone, subnet_id in sorted(args.private_subnets.items())
+        ]
+
+        aws.efs.FileSystemPolicy(
+            f"{name}-policy",
+            file_system_id=fs.id,
+            policy=fs.arn.apply(
+                lambda arn: json.dumps(
+                    iam.efs_file_system_policy(
+                        file_system_arn=arn,
+                        account_root_arn=iam.account_root_arn(args.partition, args.account_id),
+                    )
+                )
+            ),
+            opts=child,
+        )
+        aws.efs.BackupPolicy(
+            f"{name}-backup",
+            file_system_id=fs.id,
+            backup_policy={"status": "ENABLED" if efs.backup else "DISABLED"},
+            opts=child,
+        )
+
+        access_points = (
+            f"arn:{args.partition}:elasticfilesystem:{args.region}:{args.account_id}:access-point/*"
+        )
+        self.csi_role = IrsaRole(
+            f"{name}-csi",
+            IrsaRoleArgs(
+                role_name=naming.role_name(args.cluster_name, "efs-csi"),
+                oidc=args.oidc,
+                service_accounts=EFS_CSI_SERVICE_ACCOUNTS,
+                inline_policies={
+                    "efs-csi": fs.arn.apply(
+                        lambda arn: iam.efs_csi_policy(
+                            file_system_arn=arn,
+                            access_point_arns=access_points,
+                            cluster_tag=EFS_CLUSTER_TAG,
+                        )
+                    )
+                },
+            ),
+            opts=child,
+        )
+
+        # Volumes mount only where a target exists: hand the ID out once every zone has one.
+        self.file_system_id = pulumi.Output.all(fs.id, *(t.id for t in self.mount_targets)).apply(
+            lambda ids: ids[0]
+        )
+        self.register_outputs(
+            {"fileSystemId": self.file_system_id, "csiRoleArn": self.csi_role.arn}
+        )

@@ -1,0 +1,107 @@
+"""Snapshots as code (R7): one CronJob per policy that snapshots every PVC labelled
+``snapshots.eks-config-storage.io/policy=<policy>`` and prunes each PVC's snapshots beyond the
+policy's ``keep``, so generations never pile up (F4) and a failed run fails the Job visibly."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from config.schema import SnapshotPolicy
+from design import snapshots as design
+
+SCRIPT = Path(__file__).parent / "scripts" / design.SCRIPT_KEY
+LABELS = {
+    "app.kubernetes.io/name": "snapshot-rotator",
+    "app.kubernetes.io/part-of": "eks-config-storage",
+    "app.kubernetes.io/managed-by": "pulumi",
+}
+
+
+@dataclass(frozen=True)
+class SnapshotSchedulesArgs:
+    namespace: str
+    image: str
+    policies: Sequence[SnapshotPolicy]
+    snapshot_class_name: pulumi.Input[str]
+    provider: k8s.Provider
+
+
+class SnapshotSchedules(pulumi.ComponentResource):
+    def __init__(
+        self, name: str, args: SnapshotSchedulesArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("eks-config-storage:storage:SnapshotSchedules", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={
+                "name": args.namespace,
+                "labels": {**LABELS, **design.restricted_namespace_labels()},
+            },
+            opts=child,
+        )
+        ns = namespace.metadata.name
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-rotator",
+            metadata={"name": "snapshot-rotator", "namespace": ns, "labels": LABELS},
+            opts=child,
+        )
+        role = k8s.rbac.v1.ClusterRole(
+            f"{name}-rotator",
+            metadata={"name": f"{args.namespace}-snapshot-rotator", "labels": LABELS},
+            rules=design.rotator_rules(),
+            opts=child,
+        )
+        binding = k8s.rbac.v1.ClusterRoleBinding(
+            f"{name}-rotator",
+            metadata={"name": f"{args.namespace}-snapshot-rotator", "labels": LABELS},
+            role_ref={
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": role.metadata.name,
+            },
+            subjects=[{"kind": "ServiceAccount", "name": account.metadata.name, "namespace": ns}],
+            opts=child,
+        )
+        script = k8s.core.v1.ConfigMap(
+            f"{name}-script",
+            metadata={"name": "snapshot-rotate-script", "namespace": ns, "labels": LABELS},
+            data={design.SCRIPT_KEY: SCRIPT.read_text()},
+            opts=child,
+        )
+
+        self.cron_jobs = []
+        for policy in args.policies:
+            labels = {**LABELS, design.POLICY_LABEL: policy.name}
+            spec = pulumi.Output.all(
+                account.metadata.name, script.metadata.name, args.snapshot_class_name
+            ).apply(
+                lambda refs, policy=policy, labels=labels: design.cronjob_spec(
+                    policy=policy.name,
+                    schedule=policy.schedule,
+                    keep=policy.keep,
+                    ready_timeout_seconds=policy.ready_timeout_seconds,
+                    image=args.image,
+                    service_account=refs[0],
+                    script_config_map=refs[1],
+                    snapshot_class=refs[2],
+                    labels=labels,
+                )
+            )
+            self.cron_jobs.append(
+                k8s.batch.v1.CronJob(
+                    f"{name}-{policy.name}",
+                    metadata={"name": f"snapshot-{policy.name}", "namespace": ns, "labels": labels},
+                    spec=spec,
+                    # Without its binding the first run would fail on permissions.
+                    opts=pulumi.ResourceOptions.merge(
+                        child, pulumi.ResourceOptions(depends_on=[binding])
+                    ),
+                )
+            )
+        self.register_outputs({"namespace": ns, "policies": [p.name for p in args.policies]})

@@ -1,0 +1,149 @@
+"""The StorageClass catalog, the default VolumeSnapshotClass, and the demotion of EKS's gp2.
+
+Each class waits only for its own CSI driver (and, through the provider, the API server), so
+classes, drivers and everything else roll out in parallel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.k8s_object import KubernetesObject
+from config.schema import StorageClass
+from design import storage as sc
+
+MANAGED_BY = {
+    "app.kubernetes.io/managed-by": "pulumi",
+    "app.kubernetes.io/part-of": "eks-config-storage",
+}
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """A config entry with its derived SLA name."""
+
+    name: str
+    spec: StorageClass
+
+
+@dataclass(frozen=True)
+class StorageClassesArgs:
+    entries: Sequence[CatalogEntry]
+    environment: str
+    reclaim_policy: str
+    key_arn: pulumi.Input[str]
+    file_system_id: pulumi.Input[str] | None
+    ebs_driver: pulumi.Resource
+    efs_driver: pulumi.Resource | None
+    snapshot_controller: pulumi.Resource
+    snapshot_deletion_policy: str
+    demote_gp2: bool
+    provider: k8s.Provider
+
+
+class StorageClasses(pulumi.ComponentResource):
+    snapshot_class_name: pulumi.Output[str]
+    classes: dict[str, k8s.storage.v1.StorageClass]
+
+    def __init__(
+        self, name: str, args: StorageClassesArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("eks-config-storage:storage:StorageClasses", name, None, opts)
+        self.classes = {}
+        for entry in args.entries:
+            self.classes[entry.name] = self._storage_class(name, entry, args)
+
+        snapshot_class = sc.snapshot_class_name(args.snapshot_deletion_policy, args.environment)
+        volume_snapshot_class = KubernetesObject(
+            f"{name}-{snapshot_class}",
+            sc.volume_snapshot_class_object(
+                name=snapshot_class,
+                deletion_policy=args.snapshot_deletion_policy,
+                labels=MANAGED_BY,
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=args.provider,
+                # The CRD comes with the snapshot controller; the driver takes the snapshots.
+                depends_on=[args.snapshot_controller, args.ebs_driver],
+            ),
+        )
+        self.snapshot_class_name = volume_snapshot_class.id.apply(lambda _: snapshot_class)
+
+        if args.demote_gp2:
+            # EKS created gp2 as the default before 1.30; two defaults break PVCs naming none.
+            k8s.storage.v1.StorageClassPatch(
+                f"{name}-gp2-not-default",
+                metadata={
+                    "name": "gp2",
+                    "annotations": {
+                        sc.DEFAULT_CLASS_ANNOTATION: "false",
+                        "pulumi.com/patchForce": "true",
+                    },
+                },
+                opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
+            )
+        self.register_outputs(
+            {"classes": sorted(self.classes), "snapshotClass": self.snapshot_class_name}
+        )
+
+    def _storage_class(
+        self, name: str, entry: CatalogEntry, args: StorageClassesArgs
+    ) -> k8s.storage.v1.StorageClass:
+        spec = entry.spec
+        if spec.backing == "efs":
+            assert args.file_system_id is not None and args.efs_driver is not None
+            provisioner, driver, mount_options = (
+                sc.EFS_PROVISIONER,
+                args.efs_driver,
+                sc.EFS_MOUNT_OPTIONS,
+            )
+            parameters = pulumi.Output.from_input(args.file_system_id).apply(
+                lambda fs_id: sc.efs_parameters(
+                    file_system_id=fs_id,
+                    directory_perms=spec.directory_perms,
+                    gid_range=(spec.gid_range_start, spec.gid_range_end),
+                    base_path=spec.base_path,
+                )
+            )
+        else:
+            provisioner, driver, mount_options = sc.EBS_PROVISIONER, args.ebs_driver, None
+            parameters = pulumi.Output.from_input(args.key_arn).apply(
+                lambda key_arn: sc.ebs_parameters(
+                    backing=spec.backing,
+                    key_arn=key_arn,
+                    fs_type=spec.fs_type,
+                    iops=spec.iops,
+                    throughput_mibps=spec.throughput_mibps,
+                    block_express=spec.block_express,
+                )
+            )
+        obj = sc.storage_class_object(
+            name=entry.name,
+            provisioner=provisioner,
+            parameters={},
+            reclaim_policy=spec.reclaim_policy or args.reclaim_policy,
+            default=spec.default,
+            labels={
+                **MANAGED_BY,
+                "storage.eks-config-storage.io/backing": spec.backing,
+                "storage.eks-config-storage.io/access": spec.access,
+                "storage.eks-config-storage.io/environment": args.environment,
+            },
+            mount_options=mount_options,
+        )
+        return k8s.storage.v1.StorageClass(
+            f"{name}-{entry.name}",
+            metadata=obj["metadata"],
+            provisioner=obj["provisioner"],
+            parameters=parameters,
+            reclaim_policy=obj["reclaimPolicy"],
+            volume_binding_mode=obj["volumeBindingMode"],
+            allow_volume_expansion=obj["allowVolumeExpansion"],
+            mount_options=obj.get("mountOptions"),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[driver]),
+        )
