@@ -57,3 +57,19 @@ def test_secret_inputs_are_masked_in_the_plan():
     document = plan_cli.plan_document(plan)
     assert "hunter2" not in json.dumps(document)
     assert document["resources"][0]["inputs"]["value"] == "[secret]"
+
+
+def test_summary_lists_storage_classes_with_their_key_parameters(capsys, plans):
+    assert plan_cli.main(["prod"]) == 0
+    summary = capsys.readouterr().out.split("Storage classes:")[1].split("Resources by type:")[0]
+    lines = [line.split() for line in summary.strip().splitlines()]
+    assert [line[0] for line in lines] == [
+        "efs-elastic-prod-rwx",
+        "gp3-ssd-prod-rwo",
+        "io2-ssd-db-prod-rwo",
+    ]
+    gp3 = next(line for line in lines if line[0] == "gp3-ssd-prod-rwo")
+    assert gp3[1] == "(default)"
+    assert "WaitForFirstConsumer" in gp3 and "reclaim=Retain" in gp3 and "expand=true" in gp3
+    key_arn = plans["prod"].one("aws:kms/key:Key").outputs["arn"]
+    assert f"kmsKeyId={key_arn}" in gp3 and "iops=6000" in gp3

@@ -6,6 +6,7 @@ import typing
 from pathlib import Path
 
 import yaml
+from pydantic import BaseModel
 
 from config.schema import StackConfig
 
@@ -52,7 +53,32 @@ def test_declared_keys_match_the_schema():
             assert decl["default"] == default, key
 
 
-def test_structured_keys_are_documented_in_the_readme():
+def nested_models(annotation) -> list[tuple[type[BaseModel], str]]:
+    """Models inside a field's type, with ``[]`` when they are list items."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is list:
+        return [(model, "[]") for model, _ in nested_models(args[0])]
+    if origin is typing.Annotated:
+        return nested_models(args[0])
+    if args:  # unions such as ``Efs | None``
+        return [found for arg in args for found in nested_models(arg)]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [(annotation, "")]
+    return []
+
+
+def config_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Every key path of the schema: ``storage.classes[].iops`` and so on."""
+    paths = []
+    for field in model.model_fields.values():
+        path = f"{prefix}{field.alias}"
+        paths.append(path)
+        for inner, suffix in nested_models(field.annotation):
+            paths += config_paths(inner, f"{path}{suffix}.")
+    return paths
+
+
+def test_every_key_is_in_the_readme_reference():
     readme = (ROOT / "README.md").read_text()
-    for field in StackConfig.model_fields.values():
-        assert f"`{field.alias}" in readme, f"README config reference misses {field.alias}"
+    for path in config_paths(StackConfig):
+        assert f"`{path}" in readme or f"/ `{path.rsplit('.', 1)[-1]}`" in readme, path

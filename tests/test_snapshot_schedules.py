@@ -1,0 +1,131 @@
+"""Snapshots as code: a default VolumeSnapshotClass per environment, and per policy a CronJob
+that cannot overlap, keeps bounded history, runs non-root with least-privilege RBAC, and runs
+the very script the offline tests exercise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from design.snapshots import POLICY_LABEL
+from tools.offline import Plan, stack_config
+
+CRONJOB = "kubernetes:batch/v1:CronJob"
+SNAPSHOT_CLASS = "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass"
+SCRIPT = Path(__file__).resolve().parents[1] / "components" / "scripts" / "snapshot_rotate.sh"
+
+
+def policies(plan: Plan) -> list[dict]:
+    return stack_config(plan.stack)["eks-config-storage:snapshots"]["policies"]
+
+
+def cron_jobs(plan: Plan) -> dict[str, dict]:
+    return {r.inputs["metadata"]["name"]: r.inputs for r in plan.of_type(CRONJOB)}
+
+
+def env_of(job: dict) -> dict[str, str]:
+    (container,) = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    return {e["name"]: e["value"] for e in container["env"]}
+
+
+@pytest.mark.parametrize(
+    ("stack", "name", "policy"),
+    [("dev", "ebs-delete-dev", "Delete"), ("prod", "ebs-retain-prod", "Retain")],
+)
+def test_default_snapshot_class_per_environment(plans, stack, name, policy):
+    snapshot_class = plans[stack].one(SNAPSHOT_CLASS).inputs
+    assert snapshot_class["metadata"]["name"] == name
+    assert snapshot_class["driver"] == "ebs.csi.aws.com"
+    assert snapshot_class["deletionPolicy"] == policy
+    assert snapshot_class["metadata"]["annotations"] == {
+        "snapshot.storage.kubernetes.io/is-default-class": "true"
+    }
+
+
+def test_snapshot_controller_addon_is_installed(plan):
+    names = [a.inputs["addonName"] for a in plan.of_type("aws:eks/addon:Addon")]
+    assert "snapshot-controller" in names
+
+
+def test_one_cron_job_per_policy_with_its_generation_limit(plan):
+    jobs = cron_jobs(plan)
+    assert sorted(jobs) == sorted(f"snapshot-{p['name']}" for p in policies(plan))
+    snapshot_class = plan.one(SNAPSHOT_CLASS).inputs["metadata"]["name"]
+    for policy in policies(plan):
+        job = jobs[f"snapshot-{policy['name']}"]
+        assert job["spec"]["schedule"] == policy["schedule"]
+        assert env_of(job) == {
+            "POLICY": policy["name"],
+            "SELECTOR": f"{POLICY_LABEL}={policy['name']}",
+            "KEEP": str(policy["keep"]),
+            "SNAPSHOT_CLASS": snapshot_class,
+            "READY_TIMEOUT": "600s",
+            "POLICY_LABEL": POLICY_LABEL,
+            "HOME": "/tmp",
+        }
+        assert int(env_of(job)["KEEP"]) >= 1
+
+
+def test_jobs_never_overlap_and_history_is_bounded(plan):
+    for job in cron_jobs(plan).values():
+        spec = job["spec"]
+        assert spec["concurrencyPolicy"] == "Forbid"
+        assert 0 < spec["successfulJobsHistoryLimit"] <= 5
+        assert 0 < spec["failedJobsHistoryLimit"] <= 5
+        assert spec["startingDeadlineSeconds"] > 0, "missed runs must not stop the schedule"
+        assert spec["jobTemplate"]["spec"]["backoffLimit"] <= 3
+        assert spec["jobTemplate"]["spec"]["activeDeadlineSeconds"] > 0
+
+
+def test_pods_run_non_root_read_only_and_bounded(plan):
+    for job in cron_jobs(plan).values():
+        pod = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["runAsUser"] != 0
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        (container,) = pod["containers"]
+        assert container["securityContext"] == {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+        }
+        assert set(container["resources"]) == {"requests", "limits"}
+        assert {"cpu", "memory"} <= set(container["resources"]["limits"])
+        assert all("hostPath" not in volume for volume in pod["volumes"])
+        assert pod["serviceAccountName"] == "snapshot-rotator"
+
+
+def test_rotator_rbac_is_exactly_what_the_script_uses(plan):
+    role = plan.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")
+    assert role.inputs["rules"] == [
+        {"apiGroups": [""], "resources": ["persistentvolumeclaims"], "verbs": ["get", "list"]},
+        {
+            "apiGroups": ["snapshot.storage.k8s.io"],
+            "resources": ["volumesnapshots"],
+            "verbs": ["create", "delete", "get", "list", "watch"],
+        },
+    ]
+    binding = plan.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
+    assert binding.inputs["roleRef"]["name"] == role.inputs["metadata"]["name"]
+    assert binding.inputs["subjects"] == [
+        {"kind": "ServiceAccount", "name": "snapshot-rotator", "namespace": "storage-snapshots"}
+    ]
+    for job in plan.of_type(CRONJOB):
+        assert plan.depends_on(job, binding)
+
+
+def test_jobs_run_the_tested_script(plan):
+    config_map = plan.one("kubernetes:core/v1:ConfigMap")
+    assert config_map.inputs["data"] == {"snapshot_rotate.sh": SCRIPT.read_text()}
+    for job in cron_jobs(plan).values():
+        pod = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        assert pod["containers"][0]["command"] == ["/bin/sh", "/scripts/snapshot_rotate.sh"]
+        assert pod["volumes"][0]["configMap"]["name"] == config_map.inputs["metadata"]["name"]
+
+
+def test_snapshot_namespace_enforces_restricted_pod_security(plan):
+    namespace = plan.one("kubernetes:core/v1:Namespace")
+    labels = namespace.inputs["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"

@@ -1,0 +1,177 @@
+"""The storage catalog config rejects every impossible or unsafe combination, by key."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from config import ConfigError, load_stack_config
+from design import storage as sc
+from tests.test_config import NS, broken
+from tools.offline import ProgramError, run_config, stack_config
+
+GP3 = {"backing": "gp3", "access": "rwo", "default": True}
+EFS = {"backing": "efs", "access": "rwx"}
+
+BAD_STORAGE = [
+    # (stack, key, value, key path named in the message)
+    (
+        "dev",
+        "storage.classes",
+        [GP3, {"backing": "efs", "access": "rwo"}],
+        "storage.classes[1].access",
+    ),
+    (
+        "dev",
+        "storage.classes",
+        [{"backing": "gp3", "access": "rwx", "default": True}],
+        "storage.classes[0].access",
+    ),
+    ("dev", "storage.classes", [{**GP3, "iops": 2000}], "storage.classes[0].iops"),
+    ("dev", "storage.classes", [{**GP3, "iops": 90000}], "storage.classes[0].iops"),
+    ("dev", "storage.classes", [{**GP3, "throughputMibps": 1000}], "storage.classes[0].iops"),
+    (
+        "dev",
+        "storage.classes",
+        [GP3, {"backing": "io2", "access": "rwo", "tier": "db"}],
+        "storage.classes[1].iops",
+    ),
+    (
+        "dev",
+        "storage.classes",
+        [GP3, {"backing": "io2", "access": "rwo", "iops": 100000}],
+        "storage.classes[1].iops",
+    ),
+    (
+        "dev",
+        "storage.classes",
+        [GP3, {"backing": "st1", "access": "rwo", "iops": 500}],
+        "storage.classes[1].iops",
+    ),
+    ("dev", "storage.classes", [GP3, {**GP3, "backing": "io2", "iops": 5000}], "storage.classes"),
+    ("dev", "storage.classes", [{"backing": "gp3", "access": "rwo"}], "storage.classes"),
+    ("dev", "storage.classes", [GP3, GP3], "storage.classes"),
+    ("dev", "storage.classes", [GP3, {**EFS, "iops": 3000}], "storage.classes[1].iops"),
+    (
+        "dev",
+        "storage.classes",
+        [{**GP3, "directoryPerms": "755"}],
+        "storage.classes[0].directoryPerms",
+    ),
+    (
+        "dev",
+        "storage.classes",
+        [GP3, {**EFS, "gidRangeStart": 9, "gidRangeEnd": 5}],
+        "storage.classes[1].gidRangeStart",
+    ),
+    ("dev", "storage.classes", [{**GP3, "blockExpress": True}], "storage.classes[0].blockExpress"),
+    ("dev", "storage.classes", [{**GP3, "backing": "gp2"}], "storage.classes[0].backing"),
+    ("dev", "storage.efs", {"enabled": False}, "storage.classes[1].backing"),
+    (
+        "dev",
+        "storage.efs",
+        {"throughputMode": "provisioned"},
+        "storage.efs.provisionedThroughputMibps",
+    ),
+    ("dev", "storage.efs", {"transitionToIaDays": 5}, "storage.efs.transitionToIaDays"),
+    ("dev", "environment", "a-very-long-environment-name", "environment"),
+    (
+        "dev",
+        "snapshots.policies",
+        [{"name": "daily", "schedule": "0 3 * * *", "keep": 0}],
+        "snapshots.policies[0].keep",
+    ),
+    (
+        "dev",
+        "snapshots.policies",
+        [{"name": "daily", "schedule": "0 3 * * *"}],
+        "snapshots.policies[0].keep",
+    ),
+    (
+        "dev",
+        "snapshots.policies",
+        [{"name": "daily", "schedule": "every day", "keep": 3}],
+        "snapshots.policies[0].schedule",
+    ),
+    (
+        "dev",
+        "snapshots.policies",
+        [{"name": "d", "schedule": "@daily", "keep": 3}] * 2,
+        "snapshots.policies",
+    ),
+    ("dev", "snapshots.jobImage", "docker.io/alpine/k8s:latest", "snapshots.jobImage"),
+    ("dev", "snapshots.jobImage", "docker.io/alpine/k8s", "snapshots.jobImage"),
+    ("dev", "addons.ebsCsiDriver", "latest", "addons.ebsCsiDriver"),
+    ("prod", "storage.reclaimPolicy", "Delete", "storage.reclaimPolicy"),
+    ("prod", "snapshots.deletionPolicy", "Delete", "snapshots.deletionPolicy"),
+    ("prod", "storage.efs", {"throughputMode": "elastic", "backup": False}, "storage.efs.backup"),
+]
+
+
+@pytest.mark.parametrize(("stack", "key", "value", "named"), BAD_STORAGE)
+def test_bad_storage_config_is_rejected_by_key_before_any_resource(stack, key, value, named):
+    values = broken(stack_config(stack), key, value)
+    with pytest.raises(ProgramError) as failure:
+        run_config(stack, values)
+    assert f"{NS}:{named}:" in str(failure.value)
+    assert failure.value.registered == 0
+
+
+BASE = {
+    "adminRoleArns": ["arn:aws:iam::123456789012:role/admin"],
+    "nodeGroups": [
+        {"name": "a", "instanceTypes": ["m6i.large"], "minSize": 1, "maxSize": 1, "desiredSize": 1}
+    ],
+}
+
+
+@given(
+    backing=st.sampled_from(["gp3", "io2", "st1", "sc1", "efs"]),
+    access=st.sampled_from(["rwo", "rwx"]),
+    tier=st.none() | st.from_regex(r"[a-z][a-z0-9]{0,8}", fullmatch=True),
+    env=st.from_regex(r"[a-z][a-z0-9]{0,15}", fullmatch=True),
+    mode=st.sampled_from(["bursting", "elastic", "provisioned"]),
+)
+def test_names_exist_exactly_for_possible_classes_and_show_the_sla(
+    backing, access, tier, env, mode
+):
+    spec = sc.ClassSpec(
+        backing=backing, access=access, environment=env, efs_throughput_mode=mode, tier=tier
+    )
+    possible = (backing == "efs") == (access == "rwx")
+    if not possible:
+        with pytest.raises(ValueError):
+            sc.storage_class_name(spec)
+        return
+    name = sc.storage_class_name(spec)
+    parts = name.split("-")
+    assert parts[0] == backing and parts[-1] == access and parts[-2] == env
+    assert parts[1] == (
+        sc.EFS_THROUGHPUT_LABELS[mode] if backing == "efs" else sc.EBS_MEDIA[backing]
+    )
+    assert sc.name_problem(name) is None
+
+
+@given(iops=st.integers(1, 300000), throughput=st.none() | st.integers(1, 3000))
+def test_gp3_performance_is_accepted_exactly_within_the_volume_limits(iops, throughput):
+    values = {
+        **BASE,
+        "storage": {
+            "efs": {"enabled": False},
+            "classes": [
+                {**GP3, "iops": iops, **({"throughputMibps": throughput} if throughput else {})}
+            ],
+        },
+    }
+    within = 3000 <= iops <= 80000 and (
+        throughput is None or (125 <= throughput <= 2000 and throughput <= iops / 4)
+    )
+    try:
+        cfg = load_stack_config(values, "dev")
+    except ConfigError as exc:
+        assert not within
+        assert exc.problems[0][0] == "storage.classes[0].iops"
+    else:
+        assert within
+        assert cfg.storage.classes[0].iops == iops
