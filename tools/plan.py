@@ -10,6 +10,7 @@ with stacks/Pulumi.<stack>.yaml). Exits 1 when the config is invalid or the prog
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from pathlib import Path
@@ -108,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
         help="read the stack's config from FILE instead of stacks/Pulumi.<stack>.yaml",
     )
     args = parser.parse_args(argv)
+    # One short-lived run: the cyclic collector would only walk the SDK's live futures again and
+    # again (see tools.offline.runner); the process exits before memory matters.
+    gc.disable()
 
     try:
         if args.stack_file:

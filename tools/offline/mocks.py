@@ -10,8 +10,9 @@ import hashlib
 from typing import Any
 
 import pulumi
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
+from pulumi.runtime.proto import resource_pb2
 
 ACCOUNT_ID = "123456789012"  # the account ID AWS documentation uses for examples
 SIG = "4dabf18193072939515e22adb298388d"
@@ -238,33 +239,85 @@ def _plain_object(value: dict) -> Any:
 
 
 class RecordingMonitor(MockMonitor):
-    """Keeps each raw registration: the options mocks' ``MockResourceArgs`` do not carry."""
+    """Keeps each raw registration: the options mocks' ``MockResourceArgs`` do not carry.
+
+    Registrations and invokes are answered from the request's own wire form instead of the base
+    class's deserialise / re-serialise round trip, which runs an event loop per call: the runner
+    answers RPCs inline on the program's own loop, where that would re-enter it. Input values
+    keep their wire form in the outputs, so secrets stay secret, as the engine keeps them.
+    """
 
     def __init__(self, mocks: AwsMocks):
         super().__init__(mocks)
         self.registrations: list[dict[str, Any]] = []
 
+    def Invoke(self, request):
+        if request.tok == "pulumi:pulumi:getResource":
+            return super().Invoke(request)
+        args = _revealed(json_format.MessageToDict(request.args))
+        answer = self.mocks.call(
+            MockCallArgs(token=request.tok, args=args, provider=request.provider)
+        )
+        returned = struct_pb2.Struct()
+        returned.update(answer)
+        return resource_pb2.ResourceInvokeResponse(**{"return": returned})
+
     def RegisterResource(self, request):
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
-            self.registrations.append(
-                {
-                    "urn": response.urn,
-                    "type": request.type,
-                    "name": request.name,
-                    "parent": request.parent,
-                    "custom": request.custom,
-                    "provider": request.provider,
-                    "options": {
-                        "protect": request.protect,
-                        "retainOnDelete": request.retainOnDelete,
-                        "deleteBeforeReplace": request.deleteBeforeReplace,
-                        "ignoreChanges": list(request.ignoreChanges),
-                        "dependencies": sorted(set(request.dependencies)),
-                        "aliases": [json_format.MessageToDict(alias) for alias in request.aliases],
-                    },
-                    "inputs": plain(request.object),
-                    "outputs": self.resources[response.urn].state,
-                }
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == "pulumi:pulumi:Stack":
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        wire = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
+        inputs = _plain(wire)
+        resource_id, state = self.mocks.new_resource(
+            MockResourceArgs(
+                typ=request.type,
+                name=request.name,
+                inputs=_revealed(wire),
+                provider=request.provider,
+                resource_id=request.importId,
+                custom=request.custom,
             )
-        return response
+        )
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
+        outputs = {
+            k: wire[k] if k in wire and v == _revealed(wire[k]) else v for k, v in state.items()
+        }
+        response_object = struct_pb2.Struct()
+        response_object.update(outputs)
+        self.registrations.append(
+            {
+                "urn": urn,
+                "type": request.type,
+                "name": request.name,
+                "parent": request.parent,
+                "custom": request.custom,
+                "provider": request.provider,
+                "options": {
+                    "protect": request.protect,
+                    "retainOnDelete": request.retainOnDelete,
+                    "deleteBeforeReplace": request.deleteBeforeReplace,
+                    "ignoreChanges": list(request.ignoreChanges),
+                    "dependencies": sorted(set(request.dependencies)),
+                    "aliases": [json_format.MessageToDict(alias) for alias in request.aliases],
+                },
+                "inputs": inputs,
+                "outputs": state,
+            }
+        )
+        return resource_pb2.RegisterResourceResponse(
+            urn=urn, id=resource_id or "", object=response_object
+        )
+
+
+def _revealed(value: Any) -> Any:
+    """Wire form to the values a provider would see: secrets unwrapped, references as URNs."""
+    if isinstance(value, dict):
+        sig = value.get(SIG)
+        if sig == SECRET_SIG:
+            return _revealed(value.get("value"))
+        if sig == RESOURCE_SIG:
+            return value.get("urn")
+        return {k: _revealed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_revealed(v) for v in value]
+    return int(value) if isinstance(value, float) and value.is_integer() else value

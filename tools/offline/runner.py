@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import gc
 import runpy
 import sys
 from collections.abc import Callable
 from typing import Any
 
 import pulumi
+from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime import settings
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -29,6 +33,24 @@ class ProgramError(Exception):
     def __init__(self, message: str, registered: int):
         super().__init__(message)
         self.registered = registered
+
+
+class InlineExecutor(concurrent.futures.ThreadPoolExecutor):
+    """Runs each call at once, in the calling thread (a ThreadPoolExecutor only because asyncio
+    insists on one as the default executor; it never starts a thread).
+
+    The SDK sends every RPC to the engine from a worker thread so the event loop never blocks on
+    the network. The mock monitor is in-process and answers at once, so the hop to a thread and
+    back (a self-pipe write per call, and GIL contention) was the larger part of a plan's time.
+    """
+
+    def submit(self, fn, /, *args, **kwargs):
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
 
 
 def run_stack(stack: str, **kwargs: Any) -> Plan:
@@ -67,7 +89,18 @@ def run_function(
     monitor = RecordingMonitor(AwsMocks(region, subnet_zones))
     exports: dict[str, Any] = {}
     loop = asyncio.new_event_loop()
+    loop.set_default_executor(InlineExecutor())
     asyncio.set_event_loop(loop)
+    # The SDK keeps thousands of futures alive until the end of the run; with the cyclic
+    # collector on, every full collection walks all of them and the run grows quadratically.
+    collecting = gc.isenabled()
+    gc.disable()
+    capture_stack = getattr(sdk_resource, "_get_stack_trace", None)
+    if capture_stack is not None:
+        # Every registration walks the whole Python stack (and stats every file on it) to tell
+        # the engine where in the program the resource was declared. The mock engine ignores
+        # it, and it was over half of the SDK's cost per resource.
+        sdk_resource._get_stack_trace = _no_stack_trace
     try:
         settings.reset_options(project=PROJECT, stack=stack)
         pulumi.runtime.set_all_config(encoded, secret_keys)
@@ -82,7 +115,15 @@ def run_function(
     finally:
         loop.close()
         asyncio.set_event_loop(None)
+        if collecting:
+            gc.enable()
+        if capture_stack is not None:
+            sdk_resource._get_stack_trace = capture_stack
     return Plan(stack, [Resource(**r) for r in monitor.registrations], exports)
+
+
+def _no_stack_trace() -> source_pb2.StackTrace:
+    return source_pb2.StackTrace()
 
 
 def _reject_unknown_keys(stack: str, merged: dict[str, Any]) -> None:

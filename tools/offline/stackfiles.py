@@ -10,11 +10,13 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+# libyaml's loader when PyYAML was built with it: a 200-app stack file parses 10x faster.
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SECRET_PLACEHOLDER = "offline-placeholder-for-a-secret"
 
 
 def project() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    return yaml.load((ROOT / "Pulumi.yaml").read_text(), Loader=Loader)
 
 
 def stacks_dir() -> Path:
@@ -36,7 +38,7 @@ def stack_config(stack: str) -> dict[str, Any]:
 
 
 def read_stack_file(path: Path) -> dict[str, Any]:
-    return (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    return (yaml.load(path.read_text(), Loader=Loader) or {}).get("config") or {}
 
 
 def project_defaults() -> dict[str, Any]:
