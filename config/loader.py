@@ -72,7 +72,10 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
 def _problem(err: ErrorDetails) -> tuple[str, str]:
     # A validator's own ValueError reads better without pydantic's "Value error, " prefix.
     message = str(err["ctx"]["error"]) if err["type"] == "value_error" else err["msg"]
-    return _key_path(err["loc"]) or "(root)", message
+    loc = err["loc"]
+    if loc and loc[-1] == "[key]":  # pydantic's marker for a mapping key (not its value)
+        loc, message = loc[:-1], f"the key itself: {message}"
+    return _key_path(loc) or "(root)", message
 
 
 def load_stack_config(values: Mapping[str, Any], stack: str) -> StackConfig:

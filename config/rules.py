@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 
-from config.schema import StackConfig, StorageClass
+from config.schema import App, StackConfig, StorageClass
 from design import storage as sc
+from design.apps import secret_name
 
 Problem = tuple[str, str]
 Rule = Callable[[StackConfig], Iterator[Problem]]
@@ -163,6 +164,67 @@ def production_storage(cfg: StackConfig) -> Iterator[Problem]:
         yield "storage.efs.backup", "production file systems are backed up"
 
 
+RESERVED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+
+
+def apps(cfg: StackConfig) -> Iterator[Problem]:
+    reserved = RESERVED_NAMESPACES | {
+        cfg.external_secrets.namespace,
+        cfg.sealed_secrets.namespace,
+        cfg.snapshots.namespace,
+    }
+    for name, count in Counter(a.name for a in cfg.apps).items():
+        if count > 1:
+            yield "apps", f"app name {name!r} is used {count} times"
+    for name, count in Counter(a.namespace_name for a in cfg.apps).items():
+        if count > 1:
+            yield "apps", f"namespace {name!r} is given to {count} apps"
+    classes = {name for name, _ in storage_catalog(cfg)} if _catalog_ok(cfg) else set()
+    for i, app in enumerate(cfg.apps):
+        key = f"apps[{i}]"
+        if app.namespace_name in reserved:
+            yield f"{key}.namespace", f"{app.namespace_name!r} belongs to the platform"
+        yield from _app_pod_security(app, key)
+        yield from _app_secrets(app, key)
+        for j, budget in enumerate(app.storage):
+            if classes and budget.storage_class not in classes:
+                yield (
+                    f"{key}.storage[{j}].class",
+                    f"unknown StorageClass {budget.storage_class!r}; this stack has "
+                    f"{', '.join(sorted(classes))}",
+                )
+        for name, count in Counter(b.storage_class for b in app.storage).items():
+            if count > 1:
+                yield f"{key}.storage", f"class {name!r} is budgeted {count} times"
+
+
+def _catalog_ok(cfg: StackConfig) -> bool:
+    try:
+        storage_catalog(cfg)
+    except ValueError:
+        return False
+    return True
+
+
+def _app_pod_security(app: App, key: str) -> Iterator[Problem]:
+    relaxed = app.pod_security.level != "restricted"
+    if relaxed and not app.pod_security.reason:
+        yield f"{key}.podSecurity.reason", "say why this app cannot run as restricted"
+    if not relaxed and app.pod_security.reason:
+        yield f"{key}.podSecurity.reason", "a reason is only for a relaxed level"
+
+
+def _app_secrets(app: App, key: str) -> Iterator[Problem]:
+    for j, item in enumerate(app.secrets):
+        if (item.secrets_manager is None) == (item.parameter is None):
+            yield f"{key}.secrets[{j}]", "set exactly one of secretsManager or parameter"
+    for name, count in Counter(item.key for item in app.secrets).items():
+        if count > 1:
+            yield f"{key}.secrets", f"secret key {name!r} is mapped {count} times"
+    if secret_name(app.name) in app.sealed_secrets:
+        yield f"{key}.sealedSecrets", f"{secret_name(app.name)} is the External Secrets target"
+
+
 RULES: tuple[Rule, ...] = (
     one_network_mode,
     endpoint_exposure,
@@ -173,6 +235,7 @@ RULES: tuple[Rule, ...] = (
     efs_settings,
     snapshot_policies,
     production_storage,
+    apps,
 )
 
 

@@ -1,0 +1,252 @@
+"""Per-application pieces (rules R1-R3): what counts as a secret-looking setting, the app's
+least-privilege IAM and RBAC, its ExternalSecret, and its storage budget."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from design.iam import document
+
+SECRET_WORDS = frozenset(
+    {
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "passphrase",
+        "secret",
+        "secrets",
+        "token",
+        "tokens",
+        "key",
+        "keys",
+        "apikey",
+        "credential",
+        "credentials",
+        "creds",
+        "private",
+        "privatekey",
+        "cert",
+        "certificate",
+        "signature",
+        "salt",
+        "auth",
+        "dsn",
+    }
+)
+SECRET_VALUE_PATTERNS = (
+    re.compile(r"(?:A3T[A-Z0-9]|AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{16}"),  # AWS access key IDs
+    re.compile(r"-----BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)-----"),
+    re.compile(r"://[^/\s:@]+:[^/\s@]+@"),  # credentials inside a URL
+)
+_WORD_BOUNDARY = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
+
+MANAGED_BY = {
+    "app.kubernetes.io/managed-by": "pulumi",
+    "app.kubernetes.io/part-of": "eks-config-storage",
+}
+APP_LABEL = "eks-config-storage.io/app"
+
+
+def words(key: str) -> list[str]:
+    """``dbPassword`` / ``DB_PASSWORD`` / ``db.password`` -> ``["db", "password"]``."""
+    return [w.lower() for w in _WORD_BOUNDARY.split(key) if w]
+
+
+def looks_secret(key: str, value: str = "") -> bool:
+    """A setting that belongs in ``secrets:``, judged by its key's words or its value."""
+    joined = "".join(words(key))
+    return (
+        bool(SECRET_WORDS & set(words(key)))
+        or joined in SECRET_WORDS
+        or any(p.search(value) for p in SECRET_VALUE_PATTERNS)
+    )
+
+
+def config_map_name(app: str) -> str:
+    return f"{app}-config"
+
+
+def secret_name(app: str) -> str:
+    return f"{app}-secrets"
+
+
+def app_rbac_rules(*, config_map: str, secret_names: Sequence[str]) -> list[dict]:
+    """``get`` on exactly the app's Secrets and ConfigMap: no list or watch (which would reveal
+    every Secret in the namespace), no wildcards."""
+    rules = [
+        {
+            "apiGroups": [""],
+            "resources": ["configmaps"],
+            "resourceNames": [config_map],
+            "verbs": ["get"],
+        }
+    ]
+    if secret_names:
+        rules.append(
+            {
+                "apiGroups": [""],
+                "resources": ["secrets"],
+                "resourceNames": sorted(secret_names),
+                "verbs": ["get"],
+            }
+        )
+    return rules
+
+
+def s3_statements(partition: str, bucket: str, prefix: str, access: str, index: int) -> list[dict]:
+    objects = f"arn:{partition}:s3:::{bucket}/{prefix}*"
+    actions = ["s3:GetObject"]
+    if access == "readwrite":
+        actions += ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    listing: dict = {
+        "Sid": f"ListBucket{index}",
+        "Effect": "Allow",
+        "Action": "s3:ListBucket",
+        "Resource": f"arn:{partition}:s3:::{bucket}",
+    }
+    if prefix:
+        listing["Condition"] = {"StringLike": {"s3:prefix": [f"{prefix}*"]}}
+    return [
+        listing,
+        {"Sid": f"Objects{index}", "Effect": "Allow", "Action": actions, "Resource": objects},
+    ]
+
+
+def app_policy(
+    *,
+    partition: str,
+    region: str,
+    account_id: str,
+    environment: str,
+    s3: Sequence[tuple[str, str, str]],
+    secrets_manager: Sequence[str],
+    parameters: Sequence[str],
+) -> dict | None:
+    """The app role's inline policy from its constrained config, or None when it needs none.
+
+    Secret ARNs end in ``-??????`` (the six random characters AWS appends), so a secret named
+    ``dev/orders/api`` does not also match ``dev/orders/api-admin``.
+    """
+    statements: list[dict] = []
+    for i, (bucket, prefix, access) in enumerate(s3):
+        statements += s3_statements(partition, bucket, prefix, access, i)
+    if secrets_manager:
+        statements.append(
+            {
+                "Sid": "ReadNamedSecrets",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                "Resource": [
+                    f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:"
+                    f"{environment}/{name}-??????"
+                    for name in secrets_manager
+                ],
+            }
+        )
+    if parameters:
+        statements.append(
+            {
+                "Sid": "ReadNamedParameters",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter", "ssm:GetParameters"],
+                "Resource": [
+                    f"arn:{partition}:ssm:{region}:{account_id}:parameter/{environment}/{name}"
+                    for name in parameters
+                ],
+            }
+        )
+    return document(statements) if statements else None
+
+
+def eso_policy(
+    *, partition: str, region: str, account_id: str, environment: str, key_arn: str
+) -> dict:
+    """External Secrets Operator: read the environment's secrets and parameters, decrypt with
+    the stack's key only when Secrets Manager or Parameter Store asks on its behalf."""
+    return document(
+        [
+            {
+                "Sid": "EnvironmentSecrets",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                "Resource": f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:"
+                f"{environment}/*",
+            },
+            {
+                "Sid": "EnvironmentParameters",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
+                "Resource": [
+                    f"arn:{partition}:ssm:{region}:{account_id}:parameter/{environment}",
+                    f"arn:{partition}:ssm:{region}:{account_id}:parameter/{environment}/*",
+                ],
+            },
+            {
+                "Sid": "DecryptThroughTheseServicesOnly",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": key_arn,
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": [
+                            f"secretsmanager.{region}.amazonaws.com",
+                            f"ssm.{region}.amazonaws.com",
+                        ]
+                    }
+                },
+            },
+        ]
+    )
+
+
+def quota_hard(budgets: dict[str, tuple[str, int]], all_classes: Sequence[str]) -> dict[str, str]:
+    """ResourceQuota ``hard``: each listed class its storage and claim budget, every other class
+    of the catalog zero, so an app cannot quietly provision on a class it has no budget for."""
+    hard: dict[str, str] = {}
+    for name in sorted(all_classes):
+        requests, claims = budgets.get(name, ("0", 0))
+        hard[f"{name}.storageclass.storage.k8s.io/requests.storage"] = requests
+        hard[f"{name}.storageclass.storage.k8s.io/persistentvolumeclaims"] = str(claims)
+    return hard
+
+
+def external_secret_spec(
+    *,
+    app: str,
+    refresh_interval: str,
+    secrets_manager_store: str,
+    parameter_store: str,
+    items: Sequence[tuple[str, str, str, str | None]],
+    environment: str,
+) -> dict:
+    """One ExternalSecret per app: items ``(secret key, store kind, remote name, property)``,
+    remote names relative to the environment's prefix, into the Secret ``<app>-secrets``."""
+    stores = {"secretsManager": secrets_manager_store, "parameter": parameter_store}
+    data = []
+    for key, store, name, prop in items:
+        remote = {
+            "key": f"{environment}/{name}"
+            if store == "secretsManager"
+            else f"/{environment}/{name}"
+        }
+        if prop:
+            remote["property"] = prop
+        data.append(
+            {
+                "secretKey": key,
+                "remoteRef": remote,
+                "sourceRef": {"storeRef": {"name": stores[store], "kind": "ClusterSecretStore"}},
+            }
+        )
+    return {
+        "refreshInterval": refresh_interval,
+        "secretStoreRef": {"name": secrets_manager_store, "kind": "ClusterSecretStore"},
+        "target": {
+            "name": secret_name(app),
+            "creationPolicy": "Owner",
+            "deletionPolicy": "Retain",
+        },
+        "data": data,
+    }
