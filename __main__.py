@@ -5,13 +5,21 @@ Composition only: load and validate config, build the components in dependency o
 
 import pulumi
 
+from components.app import AppArgs, AppNamespace
 from components.cluster import Cluster, ClusterArgs
 from components.context import current_aws_context
 from components.controller_roles import ControllerRoles, ControllerRolesArgs
 from components.efs import EfsStorage, EfsStorageArgs
+from components.external_secrets import (
+    PARAMETER_STORE,
+    SECRETS_MANAGER_STORE,
+    ExternalSecretsOperator,
+    ExternalSecretsOperatorArgs,
+)
 from components.kms import EnvelopeKey, EnvelopeKeyArgs, EnvelopeKeyPolicy, EnvelopeKeyPolicyArgs
 from components.network import Network, NetworkArgs
 from components.nodes import NodeGroups, NodeGroupsArgs
+from components.sealed_secrets import SealedSecretsController, SealedSecretsControllerArgs
 from components.snapshots import SnapshotSchedules, SnapshotSchedulesArgs
 from components.storage_classes import CatalogEntry, StorageClasses, StorageClassesArgs
 from components.storage_drivers import StorageDrivers, StorageDriversArgs
@@ -63,6 +71,10 @@ controllers = ControllerRoles(
         oidc=cluster.oidc,
         key_arn=key.arn,
         partition=aws_ctx.partition,
+        region=aws_ctx.region,
+        account_id=aws_ctx.account_id,
+        environment=cfg.environment,
+        external_secrets_namespace=cfg.external_secrets.namespace,
     ),
 )
 
@@ -156,6 +168,45 @@ if cfg.snapshots.policies:
         ),
     )
 
+external_secrets = ExternalSecretsOperator(
+    "external-secrets",
+    ExternalSecretsOperatorArgs(
+        chart=cfg.external_secrets,
+        role_arn=controllers.external_secrets.arn,
+        region=aws_ctx.region,
+        provider=cluster.provider,
+        nodes=nodes.groups,
+    ),
+)
+
+SealedSecretsController(
+    "sealed-secrets",
+    SealedSecretsControllerArgs(
+        chart=cfg.sealed_secrets, provider=cluster.provider, nodes=nodes.groups
+    ),
+)
+
+apps = [
+    AppNamespace(
+        f"app-{app.name}",
+        AppArgs(
+            app=app,
+            cluster_name=cfg.cluster_name,
+            environment=cfg.environment,
+            oidc=cluster.oidc,
+            partition=aws_ctx.partition,
+            region=aws_ctx.region,
+            account_id=aws_ctx.account_id,
+            storage_classes=sorted(classes.classes),
+            secrets_manager_store=SECRETS_MANAGER_STORE,
+            parameter_store=PARAMETER_STORE,
+            provider=cluster.provider,
+            secret_stores=list(external_secrets.stores.values()),
+        ),
+    )
+    for app in cfg.apps
+]
+
 pulumi.export("environment", cfg.environment)
 pulumi.export("clusterName", cluster.name)
 pulumi.export("kmsKeyArn", key.arn)
@@ -163,3 +214,6 @@ pulumi.export("oidcProviderArn", cluster.oidc.provider_arn)
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("storageClasses", sorted(classes.classes))
 pulumi.export("efsFileSystemId", efs.file_system_id if efs else None)
+pulumi.export(
+    "appRoleArns", {app.name: ns.role_arn for app, ns in zip(cfg.apps, apps, strict=True)}
+)

@@ -1,4 +1,5 @@
-"""IRSA roles of the platform's in-cluster controllers that work with the envelope key.
+"""IRSA roles of the platform's in-cluster controllers that work with the envelope key
+(the EBS CSI driver, External Secrets Operator).
 
 They are created right after the cluster's OIDC provider and before the key policy, which names
 them; the node groups wait for the key policy, and the controllers themselves (EKS add-ons) wait
@@ -13,9 +14,10 @@ from dataclasses import dataclass
 import pulumi
 
 from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
-from design import iam, naming
+from design import apps, iam, naming
 
 EBS_CSI_SERVICE_ACCOUNTS = [("kube-system", "ebs-csi-controller-sa")]
+ESO_SERVICE_ACCOUNT = "external-secrets"
 
 
 @dataclass(frozen=True)
@@ -24,10 +26,15 @@ class ControllerRolesArgs:
     oidc: OidcIdentity
     key_arn: pulumi.Input[str]
     partition: str
+    region: str
+    account_id: str
+    environment: str
+    external_secrets_namespace: str
 
 
 class ControllerRoles(pulumi.ComponentResource):
     ebs_csi: IrsaRole
+    external_secrets: IrsaRole
 
     def __init__(
         self, name: str, args: ControllerRolesArgs, opts: pulumi.ResourceOptions | None = None
@@ -51,4 +58,26 @@ class ControllerRoles(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.register_outputs({"ebsCsiRoleArn": self.ebs_csi.arn})
+        self.external_secrets = IrsaRole(
+            f"{name}-external-secrets",
+            IrsaRoleArgs(
+                role_name=naming.role_name(args.cluster_name, "external-secrets"),
+                oidc=args.oidc,
+                service_accounts=[(args.external_secrets_namespace, ESO_SERVICE_ACCOUNT)],
+                inline_policies={
+                    "environment-secrets": pulumi.Output.from_input(args.key_arn).apply(
+                        lambda key_arn: apps.eso_policy(
+                            partition=args.partition,
+                            region=args.region,
+                            account_id=args.account_id,
+                            environment=args.environment,
+                            key_arn=key_arn,
+                        )
+                    )
+                },
+            ),
+            opts=child,
+        )
+        self.register_outputs(
+            {"ebsCsiRoleArn": self.ebs_csi.arn, "externalSecretsRoleArn": self.external_secrets.arn}
+        )

@@ -1,0 +1,179 @@
+"""One application's slice of the platform (R1-R3): its namespace, settings as a ConfigMap,
+secrets through External Secrets, its own IAM role (IRSA) and a Role that reads only its own
+Secrets and ConfigMap, and a storage budget per StorageClass."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
+from config.schema import App
+from design import apps as design
+from design import naming
+
+POD_SECURITY_REASON = "eks-config-storage.io/pod-security-reason"
+IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+
+
+@dataclass(frozen=True)
+class AppArgs:
+    app: App
+    cluster_name: str
+    environment: str
+    oidc: OidcIdentity
+    partition: str
+    region: str
+    account_id: str
+    storage_classes: Sequence[str]
+    secrets_manager_store: str
+    parameter_store: str
+    provider: k8s.Provider
+    # What ExternalSecrets need first: the stores (and the CRDs their chart installed).
+    secret_stores: Sequence[pulumi.Resource]
+
+
+class AppNamespace(pulumi.ComponentResource):
+    role_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AppArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("eks-config-storage:apps:AppNamespace", name, None, opts)
+        app = args.app
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        labels = {**design.MANAGED_BY, "app.kubernetes.io/name": app.name}
+
+        level = app.pod_security.level
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={
+                "name": app.namespace_name,
+                "labels": {
+                    **labels,
+                    design.APP_LABEL: "true",
+                    "pod-security.kubernetes.io/enforce": level,
+                    # Still report what would break under restricted, even when relaxed.
+                    "pod-security.kubernetes.io/audit": "restricted",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                },
+                "annotations": {POD_SECURITY_REASON: app.pod_security.reason}
+                if app.pod_security.reason
+                else None,
+            },
+            opts=child,
+        )
+        ns = namespace.metadata.name
+
+        # Pods that do not name a ServiceAccount get no API token.
+        k8s.core.v1.ServiceAccountPatch(
+            f"{name}-default-sa",
+            metadata={
+                "name": "default",
+                "namespace": ns,
+                "annotations": {"pulumi.com/patchForce": "true"},
+            },
+            automount_service_account_token=False,
+            opts=child,
+        )
+
+        config_map = k8s.core.v1.ConfigMap(
+            f"{name}-config",
+            metadata={"name": design.config_map_name(app.name), "namespace": ns, "labels": labels},
+            data=dict(app.config),
+            opts=child,
+        )
+
+        policy = design.app_policy(
+            partition=args.partition,
+            region=args.region,
+            account_id=args.account_id,
+            environment=args.environment,
+            s3=[(s.bucket, s.prefix, s.access) for s in app.aws.s3],
+            secrets_manager=app.aws.secrets_manager,
+            parameters=app.aws.parameters,
+        )
+        role = IrsaRole(
+            f"{name}-irsa",
+            IrsaRoleArgs(
+                role_name=naming.role_name(args.cluster_name, f"app-{app.name}"),
+                oidc=args.oidc,
+                service_accounts=[(app.namespace_name, app.name)],
+                inline_policies={"app": policy} if policy else {},
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-sa",
+            metadata={
+                "name": app.name,
+                "namespace": ns,
+                "labels": labels,
+                "annotations": {IRSA_ANNOTATION: role.arn},
+            },
+            opts=child,
+        )
+
+        readable_secrets = list(app.sealed_secrets)
+        if app.secrets:
+            readable_secrets.append(design.secret_name(app.name))
+            k8s.apiextensions.CustomResource(
+                f"{name}-external-secret",
+                api_version="external-secrets.io/v1",
+                kind="ExternalSecret",
+                metadata={"name": design.secret_name(app.name), "namespace": ns, "labels": labels},
+                spec=design.external_secret_spec(
+                    app=app.name,
+                    refresh_interval=app.secret_refresh_interval,
+                    secrets_manager_store=args.secrets_manager_store,
+                    parameter_store=args.parameter_store,
+                    items=[
+                        (
+                            item.key,
+                            "secretsManager" if item.secrets_manager else "parameter",
+                            item.secrets_manager or item.parameter or "",
+                            item.property,
+                        )
+                        for item in app.secrets
+                    ],
+                    environment=args.environment,
+                ),
+                opts=pulumi.ResourceOptions.merge(
+                    child, pulumi.ResourceOptions(depends_on=list(args.secret_stores))
+                ),
+            )
+
+        reader = k8s.rbac.v1.Role(
+            f"{name}-reader",
+            metadata={"name": f"{app.name}-reader", "namespace": ns, "labels": labels},
+            rules=design.app_rbac_rules(
+                config_map=design.config_map_name(app.name), secret_names=readable_secrets
+            ),
+            opts=child,
+        )
+        k8s.rbac.v1.RoleBinding(
+            f"{name}-reader",
+            metadata={"name": f"{app.name}-reader", "namespace": ns, "labels": labels},
+            role_ref={
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": reader.metadata.name,
+            },
+            subjects=[{"kind": "ServiceAccount", "name": account.metadata.name, "namespace": ns}],
+            opts=child,
+        )
+
+        k8s.core.v1.ResourceQuota(
+            f"{name}-storage",
+            metadata={"name": f"{app.name}-storage", "namespace": ns, "labels": labels},
+            spec={
+                "hard": design.quota_hard(
+                    {b.storage_class: (b.requests, b.claims) for b in app.storage},
+                    args.storage_classes,
+                )
+            },
+            opts=child,
+        )
+        self.role_arn = role.arn
+        self.register_outputs({"namespace": ns, "roleArn": role.arn, "configMap": config_map.id})

@@ -1,0 +1,108 @@
+"""External Secrets Operator (R3, runtime layer): secrets stay in Secrets Manager and Parameter
+Store and are fetched into the cluster at runtime, with IRSA credentials only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.controller_roles import ESO_SERVICE_ACCOUNT
+from config.schema import ExternalSecrets
+from design.apps import APP_LABEL, MANAGED_BY
+from design.snapshots import restricted_namespace_labels
+
+SECRETS_MANAGER_STORE = "aws-secrets-manager"
+PARAMETER_STORE = "aws-parameter-store"
+ESO_API = "external-secrets.io/v1"
+
+
+def store_spec(service: str, region: str, namespace: str) -> dict:
+    """A cluster-wide store for app namespaces only, authenticating as the operator's service
+    account (its IRSA role): no static AWS keys anywhere."""
+    return {
+        "provider": {
+            "aws": {
+                "service": service,
+                "region": region,
+                "auth": {
+                    "jwt": {
+                        "serviceAccountRef": {"name": ESO_SERVICE_ACCOUNT, "namespace": namespace}
+                    }
+                },
+            }
+        },
+        "conditions": [{"namespaceSelector": {"matchLabels": {APP_LABEL: "true"}}}],
+    }
+
+
+@dataclass(frozen=True)
+class ExternalSecretsOperatorArgs:
+    chart: ExternalSecrets
+    role_arn: pulumi.Input[str]
+    region: str
+    provider: k8s.Provider
+    nodes: Sequence[pulumi.Resource]
+
+
+class ExternalSecretsOperator(pulumi.ComponentResource):
+    stores: dict[str, k8s.apiextensions.CustomResource]
+
+    def __init__(
+        self,
+        name: str,
+        args: ExternalSecretsOperatorArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("eks-config-storage:secrets:ExternalSecretsOperator", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={
+                "name": args.chart.namespace,
+                "labels": {**MANAGED_BY, **restricted_namespace_labels()},
+            },
+            opts=child,
+        )
+        release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name="external-secrets",
+            chart="external-secrets",
+            version=args.chart.chart_version,
+            repository_opts={"repo": args.chart.repository},
+            namespace=namespace.metadata.name,
+            atomic=True,
+            timeout=600,
+            values={
+                "installCRDs": True,
+                "serviceAccount": {
+                    "create": True,
+                    "name": ESO_SERVICE_ACCOUNT,
+                    "annotations": {"eks.amazonaws.com/role-arn": args.role_arn},
+                },
+                "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}},
+            },
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=list(args.nodes))
+            ),
+        )
+        self.stores = {
+            store: k8s.apiextensions.CustomResource(
+                f"{name}-{store}",
+                api_version=ESO_API,
+                kind="ClusterSecretStore",
+                metadata={"name": store, "labels": MANAGED_BY},
+                spec=store_spec(service, args.region, args.chart.namespace),
+                # The CRDs come with the chart.
+                opts=pulumi.ResourceOptions.merge(
+                    child, pulumi.ResourceOptions(depends_on=[release])
+                ),
+            )
+            for store, service in (
+                (SECRETS_MANAGER_STORE, "SecretsManager"),
+                (PARAMETER_STORE, "ParameterStore"),
+            )
+        }
+        self.register_outputs({"stores": sorted(self.stores)})
