@@ -19,6 +19,17 @@ settings.register_profile(
 settings.load_profile("project")
 
 
+# The smallest valid config, for tests of the pure loader (decoded values, no namespace).
+MINIMAL: dict[str, Any] = {
+    "adminRoleArns": ["arn:aws:iam::123456789012:role/admin"],
+    "nodeGroups": [
+        {"name": "a", "instanceTypes": ["m6i.large"], "minSize": 1, "maxSize": 1, "desiredSize": 1}
+    ],
+    "externalSecrets": {"chartVersion": "0.20.4"},
+    "sealedSecrets": {"chartVersion": "2.17.3"},
+}
+
+
 @pytest.fixture(scope="session")
 def plans() -> dict[str, Plan]:
     return {stack: run_stack(stack) for stack in STACKS}

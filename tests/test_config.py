@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import json
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from config import ConfigError, load_stack_config
+from tests.conftest import MINIMAL
 from tools.offline import ProgramError, run_config, stack_config
 from tools.offline.runner import validate_only
 
@@ -124,10 +126,13 @@ def test_unknown_key_is_rejected_before_the_program_runs():
 
 
 def test_environment_and_cluster_name_default_from_the_stack_name(dev_values):
-    """A new stack file works without code changes: names derive from the stack."""
-    plan = run_config("staging", dev_values)
+    """A new stack file works without code changes: names derive from the stack (its apps name
+    the classes of their own environment, as a staging stack file would)."""
+    staging = json.loads(json.dumps(dev_values).replace("-dev-rw", "-staging-rw"))
+    plan = run_config("staging", staging)
     assert plan.exports["environment"] == "staging"
     assert plan.exports["clusterName"] == "eks-staging"
+    assert plan.exports["storageClasses"] == ["efs-burst-staging-rwx", "gp3-ssd-staging-rwo"]
 
 
 def test_real_stacks_validate():
@@ -137,9 +142,10 @@ def test_real_stacks_validate():
 
 def test_loader_is_pure_and_reports_structure_and_rules():
     with pytest.raises(ConfigError) as failure:
-        load_stack_config({"nodeGroups": []}, "dev")
+        load_stack_config({**MINIMAL, "nodeGroups": [], "sealedSecrets": None}, "dev")
     assert failure.value.problems == [
-        ("nodeGroups", "List should have at least 1 item after validation, not 0")
+        ("nodeGroups", "List should have at least 1 item after validation, not 0"),
+        ("sealedSecrets", "Input should be a valid dictionary or instance of SealedSecrets"),
     ]
 
 
@@ -156,7 +162,7 @@ groups = st.fixed_dictionaries(
 
 @given(group=groups)
 def test_node_group_sizes_are_accepted_exactly_when_ordered(group):
-    values = {"adminRoleArns": ["arn:aws:iam::123456789012:role/admin"], "nodeGroups": [group]}
+    values = {**MINIMAL, "nodeGroups": [group]}
     ordered = group["minSize"] <= group["desiredSize"] <= group["maxSize"]
     try:
         load_stack_config(values, "dev")
@@ -182,16 +188,7 @@ def test_node_group_sizes_are_accepted_exactly_when_ordered(group):
 )
 def test_public_cidrs_are_real_networks_and_never_the_whole_internet(cidr):
     values = {
-        "adminRoleArns": ["arn:aws:iam::123456789012:role/admin"],
-        "nodeGroups": [
-            {
-                "name": "a",
-                "instanceTypes": ["m6i.large"],
-                "minSize": 1,
-                "maxSize": 1,
-                "desiredSize": 1,
-            }
-        ],
+        **MINIMAL,
         "endpoint": {"publicAccess": True, "publicAccessCidrs": [cidr]},
     }
     try:

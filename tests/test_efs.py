@@ -130,6 +130,8 @@ def test_efs_can_be_turned_off(dev_values):
     dev_values["eks-config-storage:storage"]["classes"] = [
         {"backing": "gp3", "access": "rwo", "default": True}
     ]
+    for app in dev_values["eks-config-storage:apps"]:
+        app["storage"] = [b for b in app.get("storage", []) if not b["class"].startswith("efs-")]
     plan = run_config("dev", dev_values)
     assert not [r for r in plan if r.type.startswith("aws:efs/")]
     assert not [

@@ -117,7 +117,7 @@ def test_rotator_rbac_is_exactly_what_the_script_uses(plan):
 
 
 def test_jobs_run_the_tested_script(plan):
-    config_map = plan.one("kubernetes:core/v1:ConfigMap")
+    config_map = plan.one("kubernetes:core/v1:ConfigMap", "snapshots-script")
     assert config_map.inputs["data"] == {"snapshot_rotate.sh": SCRIPT.read_text()}
     for job in cron_jobs(plan).values():
         pod = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
@@ -126,6 +126,6 @@ def test_jobs_run_the_tested_script(plan):
 
 
 def test_snapshot_namespace_enforces_restricted_pod_security(plan):
-    namespace = plan.one("kubernetes:core/v1:Namespace")
+    namespace = plan.one("kubernetes:core/v1:Namespace", "snapshots-namespace")
     labels = namespace.inputs["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"

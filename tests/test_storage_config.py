@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from config import ConfigError, load_stack_config
 from design import storage as sc
+from tests.conftest import MINIMAL
 from tests.test_config import NS, broken
 from tools.offline import ProgramError, run_config, stack_config
 
@@ -118,12 +119,7 @@ def test_bad_storage_config_is_rejected_by_key_before_any_resource(stack, key, v
     assert failure.value.registered == 0
 
 
-BASE = {
-    "adminRoleArns": ["arn:aws:iam::123456789012:role/admin"],
-    "nodeGroups": [
-        {"name": "a", "instanceTypes": ["m6i.large"], "minSize": 1, "maxSize": 1, "desiredSize": 1}
-    ],
-}
+BASE = MINIMAL
 
 
 @given(

@@ -1,0 +1,94 @@
+"""Offline plan time as the number of apps grows (10, 50, 200 by default).
+
+Each size is a generated stack file: the dev stack with N apps that each have settings, two
+secrets, S3 access and a storage budget (about a dozen resources per app). Each plan runs in a
+fresh process, as ``pulumi preview`` would; the median of ``--runs`` is reported, with the
+marginal cost per app between sizes and a least-squares fit to judge linearity.
+Target: 200 apps plan in <= 10 s.
+
+    python benchmarks/apps_scale.py [--sizes 10 50 200] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tools.offline import stack_config  # noqa: E402
+
+STACK = "bench"
+
+
+def app(i: int) -> dict:
+    name = f"app{i:03d}"
+    return {
+        "name": name,
+        "config": {"LOG_LEVEL": "info", "UPSTREAM_URL": f"https://{name}.internal", "WORKERS": "4"},
+        "secrets": [
+            {"key": "DB_PASSWORD", "secretsManager": f"{name}/db", "property": "password"},
+            {"key": "WEBHOOK_TOKEN", "parameter": f"{name}/webhook"},
+        ],
+        "aws": {"s3": [{"bucket": f"example-{name}-data", "prefix": "in/", "access": "readwrite"}]},
+        "storage": [{"class": f"gp3-ssd-{STACK}-rwo", "requests": "10Gi", "claims": 2}],
+    }
+
+
+def stack_file(directory: Path, apps: int) -> Path:
+    values = stack_config("dev")
+    values["eks-config-storage:apps"] = [app(i) for i in range(apps)]
+    path = directory / f"Pulumi.{STACK}-{apps}.yaml"
+    path.write_text(yaml.safe_dump({"config": values}))
+    return path
+
+
+def plan_seconds(path: Path, runs: int) -> float:
+    argv = [sys.executable, "-m", "tools.plan", STACK, "--stack-file", str(path)]
+    subprocess.run(argv, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)  # warm caches
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50, 200])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        results = [(n, plan_seconds(stack_file(Path(tmp), n), args.runs)) for n in args.sizes]
+
+    print(f"{'apps':>5}  {'plan (s)':>9}  {'marginal per app (ms)':>22}")
+    previous = None
+    for n, seconds in results:
+        marginal = (
+            "" if previous is None else f"{(seconds - previous[1]) / (n - previous[0]) * 1000:.1f}"
+        )
+        print(f"{n:>5}  {seconds:>9.2f}  {marginal:>22}")
+        previous = (n, seconds)
+    slope, intercept = statistics.linear_regression(
+        [n for n, _ in results], [s for _, s in results]
+    )
+    worst = max(abs(s - (intercept + slope * n)) / s for n, s in results)
+    print(f"fit: {intercept:.2f} s + {slope * 1000:.1f} ms/app; worst deviation {worst:.1%}")
+    largest, seconds = results[-1]
+    verdict = "met" if largest < 200 or seconds <= 10 else "MISSED"
+    print(f"target: 200 apps <= 10 s -> {verdict} ({largest} apps: {seconds:.2f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
