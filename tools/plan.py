@@ -1,10 +1,15 @@
-"""Offline plan: what ``pulumi preview`` would register, without a cloud or credentials.
+"""Offline plan: what ``pulumi preview`` would register, checked against the design rules,
+without a cloud or credentials.
 
-    python -m tools.plan dev                  # tree + per-type counts
-    python -m tools.plan prod --json plan.json
+    python -m tools.plan dev                       # tree, storage classes, rule verdicts, counts
+    python -m tools.plan prod --json plan.json     # the plan as data
+    python -m tools.plan prod --render plans/prod  # Kubernetes YAML and policy JSON for review
+    python -m tools.plan prod --diff base.json     # what changes against an older plan
 
 Runs the program under Pulumi's mock engine with the stack's config (Pulumi.yaml defaults merged
-with stacks/Pulumi.<stack>.yaml). Exits 1 when the config is invalid or the program fails.
+with stacks/Pulumi.<stack>.yaml) and evaluates policies/rules.py, the same rules the CrossGuard
+pack enforces. Exits 1 when the config is invalid, the program fails, or a mandatory rule is
+violated.
 """
 
 from __future__ import annotations
@@ -15,8 +20,16 @@ import json
 import sys
 from pathlib import Path
 
-from tools.offline import Plan, ProgramError, run_config, run_stack
+from config import ConfigError
+from policies import rules
+from tools import review
+from tools.offline import Plan, ProgramError, run_config, stack_config
 from tools.offline.stackfiles import read_stack_file
+from tools.policy_config import settings_for
+
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+DEFAULT_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
+SUMMARY_PARAMETERS = ("type", "iops", "throughput", "blockExpress", "kmsKeyId", "fileSystemId")
 
 
 def tree_lines(plan: Plan) -> list[str]:
@@ -24,13 +37,12 @@ def tree_lines(plan: Plan) -> list[str]:
     for resource in plan:
         children.setdefault(resource.parent, []).append(resource)
     roots = [r for r in plan if r.parent not in plan.by_urn]
-
     lines: list[str] = []
 
     def walk(resource, depth: int) -> None:
         flags = [
-            f
-            for f, on in (
+            flag
+            for flag, on in (
                 ("protect", resource.protect),
                 ("retain", resource.options["retainOnDelete"]),
             )
@@ -52,11 +64,6 @@ def count_lines(plan: Plan) -> list[str]:
     return [f"  {t:<{width}}  {n:>4}" for t, n in sorted(counts.items())]
 
 
-STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
-DEFAULT_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
-SUMMARY_PARAMETERS = ("type", "iops", "throughput", "blockExpress", "kmsKeyId", "fileSystemId")
-
-
 def storage_class_lines(plan: Plan) -> list[str]:
     """One line per StorageClass with what decides its SLA and its safety."""
     lines = []
@@ -75,25 +82,21 @@ def storage_class_lines(plan: Plan) -> list[str]:
     return lines
 
 
-def plan_document(plan: Plan) -> dict:
-    """The plan as data: every resource with its options and inputs (secrets already masked)."""
-    return {
-        "stack": plan.stack,
-        "resources": [
-            {
-                "urn": r.urn,
-                "type": r.type,
-                "name": r.name,
-                "parent": r.parent,
-                "custom": r.custom,
-                "provider": r.provider_urn,
-                "options": r.options,
-                "inputs": r.inputs,
-            }
-            for r in sorted(plan, key=lambda r: r.urn)
-        ],
-        "exports": plan.exports,
-    }
+def verdicts(plan: Plan, settings: rules.Settings) -> list[rules.Verdict]:
+    subjects = [rules.Subject(r.type, r.name, r.urn, r.inputs, r.protect) for r in plan]
+    return rules.evaluate(subjects, settings)
+
+
+def verdict_lines(plan: Plan, results: list[rules.Verdict]) -> list[str]:
+    lines = []
+    for v in sorted(results, key=lambda v: (v.principle, v.name)):
+        status = "PASS" if not v.failed else ("FAIL" if v.enforcement == "mandatory" else "WARN")
+        count = f"  {len(v.violations)} violation(s)" if v.failed else ""
+        lines.append(f"  {status}  {v.principle:<3} {v.name:<38} {v.enforcement:<9}{count}")
+        for urn, message in v.violations:
+            name = plan.by_urn[urn].name if urn in plan.by_urn else urn
+            lines.append(f"          - {name}: {message}")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("stack", help="stack name: stacks/Pulumi.<stack>.yaml")
     parser.add_argument("--json", metavar="FILE", type=Path, help="write the plan as JSON")
+    parser.add_argument("--render", metavar="DIR", type=Path, help="write review artefacts")
+    parser.add_argument("--diff", metavar="OLD", type=Path, help="compare with an older plan JSON")
     parser.add_argument(
         "--stack-file",
         metavar="FILE",
@@ -114,11 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     gc.disable()
 
     try:
-        if args.stack_file:
-            plan = run_config(args.stack, read_stack_file(args.stack_file))
-        else:
-            plan = run_stack(args.stack)
-    except (ProgramError, FileNotFoundError) as exc:
+        values = read_stack_file(args.stack_file) if args.stack_file else stack_config(args.stack)
+        plan = run_config(args.stack, values)
+        settings = settings_for(args.stack, values)
+    except (ProgramError, ConfigError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
@@ -128,11 +132,31 @@ def main(argv: list[str] | None = None) -> int:
     if classes:
         print("\nStorage classes:")
         print("\n".join(classes))
+    results = verdicts(plan, settings)
+    print(
+        f"\nDesign rules (environment={settings.environment}, production="
+        f"{str(settings.production).lower()}, protect={str(settings.protect).lower()}):"
+    )
+    print("\n".join(verdict_lines(plan, results)))
     print("\nResources by type:")
     print("\n".join(count_lines(plan)))
+
+    document = plan.document()
     if args.json:
-        args.json.write_text(json.dumps(plan_document(plan), indent=2, sort_keys=True) + "\n")
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
         print(f"\nPlan written to {args.json}")
+    if args.render:
+        written = review.render(plan, args.render)
+        print(f"Review artefacts: {len(written)} files under {args.render}")
+    if args.diff:
+        print(f"\nChanges against {args.diff}:")
+        print("\n".join(review.diff(json.loads(args.diff.read_text()), document)))
+
+    failed = [v.name for v in results if v.failed and v.enforcement == "mandatory"]
+    if failed:
+        print(f"\nerror: mandatory rules violated: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -91,5 +91,25 @@ class Plan:
             todo.extend(self.by_urn[urn].dependencies)
         return False
 
+    def document(self) -> dict:
+        """The plan as data: every resource with its options and inputs (secrets masked)."""
+        return {
+            "stack": self.stack,
+            "resources": [
+                {
+                    "urn": r.urn,
+                    "type": r.type,
+                    "name": r.name,
+                    "parent": r.parent,
+                    "custom": r.custom,
+                    "provider": r.provider_urn,
+                    "options": r.options,
+                    "inputs": r.inputs,
+                }
+                for r in sorted(self.resources, key=lambda r: r.urn)
+            ],
+            "exports": self.exports,
+        }
+
     def type_counts(self) -> Counter:
         return Counter(r.type for r in self.resources)

@@ -17,7 +17,7 @@ from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from config import PROJECT, ConfigError, decode, load_stack_config, top_level_keys
+from config import PROJECT, ConfigError, StackConfig, decode, load_stack_config, top_level_keys
 from tools.offline import stackfiles
 from tools.offline.mocks import SECRET_MARK, AwsMocks, RecordingMonitor
 from tools.offline.plan import Plan, Resource
@@ -128,8 +128,8 @@ def _no_stack_trace() -> source_pb2.StackTrace:
 
 def _reject_unknown_keys(stack: str, merged: dict[str, Any]) -> None:
     known = top_level_keys()
-    ours = {k.split(":", 1)[1]: v for k, v in merged.items() if k.startswith(f"{PROJECT}:")}
-    unknown = sorted(set(ours) - set(known))
+    ours = {k.split(":", 1)[1] for k in merged if k.startswith(f"{PROJECT}:")}
+    unknown = sorted(ours - set(known))
     if unknown:
         problems = [(key, "unknown key (not part of the stack config schema)") for key in unknown]
         raise ProgramError(str(ConfigError(stack, problems)), 0)
@@ -152,10 +152,18 @@ async def _run_and_collect(program: Callable[[], None], exports: dict[str, Any])
         exports[name] = SECRET_MARK if secret else await output.future()
 
 
-def validate_only(stack: str, values: dict[str, Any]) -> None:
-    """Validate config without running the program (the same loader the program uses)."""
+def typed_config(stack: str, values: dict[str, Any]) -> StackConfig:
+    """The validated config of stack-file style ``values``, without running the program (the
+    same encoding and loader the program goes through). Raises ``ConfigError``."""
     merged = stackfiles.merged_config(values)
-    _reject_unknown_keys(stack, merged)
+    unknown = sorted(
+        set(k.split(":", 1)[1] for k in merged if k.startswith(f"{PROJECT}:"))
+        - set(top_level_keys())
+    )
+    if unknown:
+        raise ConfigError(
+            stack, [(k, "unknown key (not part of the stack config schema)") for k in unknown]
+        )
     encoded, _ = stackfiles.encode(merged)
     raw = {k.split(":", 1)[1]: v for k, v in encoded.items() if k.startswith(f"{PROJECT}:")}
-    load_stack_config(decode(raw), stack)
+    return load_stack_config(decode(raw), stack)
