@@ -54,14 +54,14 @@ def test_secret_inputs_are_masked_in_the_plan():
         aws.ssm.Parameter("token", type="SecureString", value=pulumi.Output.secret("hunter2"))
 
     plan = run_function("test", {"aws:region": "eu-west-1"}, program)
-    document = plan_cli.plan_document(plan)
+    document = plan.document()
     assert "hunter2" not in json.dumps(document)
     assert document["resources"][0]["inputs"]["value"] == "[secret]"
 
 
 def test_summary_lists_storage_classes_with_their_key_parameters(capsys, plans):
     assert plan_cli.main(["prod"]) == 0
-    summary = capsys.readouterr().out.split("Storage classes:")[1].split("Resources by type:")[0]
+    summary = capsys.readouterr().out.split("Storage classes:")[1].split("Design rules")[0]
     lines = [line.split() for line in summary.strip().splitlines()]
     assert [line[0] for line in lines] == [
         "efs-elastic-prod-rwx",

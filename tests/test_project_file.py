@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import typing
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import yaml
 from pydantic import BaseModel
 
 from config.schema import StackConfig
+from policies.rules import RESOURCE_RULES, STACK_RULES
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
@@ -82,3 +84,15 @@ def test_every_key_is_in_the_readme_reference():
     readme = (ROOT / "README.md").read_text()
     for path in config_paths(StackConfig):
         assert f"`{path}" in readme or f"/ `{path.rsplit('.', 1)[-1]}`" in readme, path
+
+
+def test_readme_rule_table_matches_the_rules():
+    readme = (ROOT / "README.md").read_text()
+    rows = dict(
+        (m.group(1), (m.group(2), m.group(3)))
+        for m in re.finditer(
+            r"^\| `([a-z0-9-]+)` \| (R\d|F\d) \| (mandatory|advisory) \|", readme, re.M
+        )
+    )
+    expected = {r.name: (r.principle, r.enforcement) for r in (*RESOURCE_RULES, *STACK_RULES)}
+    assert rows == expected

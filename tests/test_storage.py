@@ -5,22 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from config import load_stack_config, rules
-from config.loader import decode
+from config import rules
 from design import storage as sc
 from tests.conftest import as_list, doc, statement
-from tools.offline import Plan, run_config, stack_config
-from tools.offline.stackfiles import encode, merged_config
+from tools.offline import Plan, run_config, runner, stack_config
 
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 ADDON = "aws:eks/addon:Addon"
 
 
 def typed_config(stack: str):
-    merged = merged_config(stack_config(stack))
-    encoded, _ = encode(merged)
-    raw = {k.split(":", 1)[1]: v for k, v in encoded.items() if k.startswith("eks-config-storage:")}
-    return load_stack_config(decode(raw), stack)
+    return runner.typed_config(stack, stack_config(stack))
 
 
 def classes(plan: Plan) -> dict[str, dict]:

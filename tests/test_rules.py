@@ -1,0 +1,521 @@
+"""Checks of the checks: for every rule a compliant and a violating resource, the real stacks
+pass every mandatory rule, and breaking a component makes the offline plan fail by rule name."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from components import nodes
+from design import snapshots as snapshot_design
+from design import storage as storage_design
+from policies import rules
+from policies.rules import Settings, Subject
+from tools import plan as plan_cli
+
+DEV = Settings(environment="dev", production=False, protect=False)
+PROD = Settings(environment="prod", production=True, protect=True)
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/0b0b0b0b-0000-4000-8000-000000000000"
+ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/ABC"
+
+
+def subject(type_: str, props: dict, name: str = "r", protect: bool = False) -> Subject:
+    return Subject(type_, name, f"urn:pulumi:t::p::{type_}::{name}", props, protect)
+
+
+def k8s(kind: str, api: str, body: dict, name: str = "x", namespace: str | None = "ns") -> Subject:
+    meta = {"name": name, **({"namespace": namespace} if namespace else {})}
+    body = {
+        "apiVersion": api.split("/", 1)[1] if api.startswith("core/") else api,
+        "kind": kind,
+        "metadata": meta,
+        **body,
+    }
+    return subject(f"kubernetes:{api}:{kind}", body, name)
+
+
+def cluster(**vpc) -> Subject:
+    return subject(
+        "aws:eks/cluster:Cluster",
+        {
+            "encryptionConfig": [{"resources": ["secrets"], "provider": {"keyArn": KEY}}],
+            "vpcConfig": {"endpointPublicAccess": False, **vpc},
+        },
+    )
+
+
+def trust(condition: dict) -> Subject:
+    return subject(
+        "aws:iam/role:Role",
+        {
+            "assumeRolePolicy": json.dumps(
+                {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {
+                                "Federated": f"arn:aws:iam::123456789012:oidc-provider/{ISSUER}"
+                            },
+                            "Action": "sts:AssumeRoleWithWebIdentity",
+                            "Condition": condition,
+                        }
+                    ]
+                }
+            )
+        },
+    )
+
+
+GOOD_TRUST = {
+    "StringEquals": {
+        f"{ISSUER}:sub": "system:serviceaccount:apps:orders",
+        f"{ISSUER}:aud": "sts.amazonaws.com",
+    }
+}
+
+
+def policy(*statements: dict) -> Subject:
+    return subject(
+        "aws:iam/rolePolicy:RolePolicy",
+        {"policy": json.dumps({"Version": "2012-10-17", "Statement": list(statements)})},
+    )
+
+
+def template(tokens: str = "required", hops: int = 1, encrypted: str = "true") -> Subject:
+    return subject(
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        {
+            "metadataOptions": {"httpTokens": tokens, "httpPutResponseHopLimit": hops},
+            "blockDeviceMappings": [
+                {"deviceName": "/dev/xvda", "ebs": {"encrypted": encrypted, "kmsKeyId": KEY}}
+            ],
+        },
+    )
+
+
+def storage_class(name: str = "gp3-ssd-dev-rwo", **overrides) -> Subject:
+    body = {
+        "provisioner": "ebs.csi.aws.com",
+        "parameters": {"type": "gp3", "encrypted": "true", "kmsKeyId": KEY},
+        "reclaimPolicy": "Delete",
+        "volumeBindingMode": "WaitForFirstConsumer",
+        "allowVolumeExpansion": True,
+        **overrides,
+    }
+    return k8s("StorageClass", "storage.k8s.io/v1", body, name=name, namespace=None)
+
+
+def efs_class(name: str = "efs-burst-dev-rwx", **overrides) -> Subject:
+    efs = {
+        "provisioner": "efs.csi.aws.com",
+        "parameters": {"provisioningMode": "efs-ap", "fileSystemId": "fs-1"},
+        "mountOptions": ["tls", "iam"],
+    }
+    return storage_class(name, **{**efs, **overrides})
+
+
+def pod(volumes=(), env=(), image: str = "registry.example/app:1.2.3") -> dict:
+    return {
+        "containers": [{"name": "c", "image": image, "env": list(env)}],
+        "volumes": list(volumes),
+    }
+
+
+def deployment(**kw) -> Subject:
+    return k8s("Deployment", "apps/v1", {"spec": {"template": {"spec": pod(**kw)}}})
+
+
+def snapshot_job(keep: str = "7", **spec) -> Subject:
+    body = {
+        "spec": {
+            "schedule": "@daily",
+            "concurrencyPolicy": "Forbid",
+            "successfulJobsHistoryLimit": 3,
+            "failedJobsHistoryLimit": 5,
+            "startingDeadlineSeconds": 3600,
+            "jobTemplate": {
+                "spec": {"template": {"spec": pod(env=[{"name": "KEEP", "value": keep}])}}
+            },
+            **spec,
+        }
+    }
+    job = k8s("CronJob", "batch/v1", body)
+    job.props["metadata"]["labels"] = {snapshot_design.POLICY_LABEL: "daily"}
+    return job
+
+
+def role(rules_: list) -> Subject:
+    return k8s("Role", "rbac.authorization.k8s.io/v1", {"rules": rules_})
+
+
+# rule name -> (settings, compliant subjects, violating subjects, expected text in a violation)
+CASES = {
+    "eks-secrets-encryption": (
+        DEV,
+        [cluster()],
+        [
+            subject("aws:eks/cluster:Cluster", {"vpcConfig": {}}),
+            subject(
+                "aws:eks/cluster:Cluster",
+                {
+                    "encryptionConfig": [
+                        {"resources": ["secrets"], "provider": {"keyArn": "alias/aws/eks"}}
+                    ]
+                },
+            ),
+        ],
+        "encrypt",
+    ),
+    "kms-key-rotation": (
+        DEV,
+        [subject("aws:kms/key:Key", {"enableKeyRotation": True})],
+        [subject("aws:kms/key:Key", {})],
+        "rotation",
+    ),
+    "efs-encrypted-tls-only": (
+        DEV,
+        [
+            subject("aws:efs/fileSystem:FileSystem", {"encrypted": True, "kmsKeyId": KEY}),
+            subject(
+                "aws:efs/fileSystemPolicy:FileSystemPolicy",
+                {
+                    "policy": json.dumps(
+                        {
+                            "Statement": [
+                                {
+                                    "Effect": "Deny",
+                                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                                }
+                            ]
+                        }
+                    )
+                },
+            ),
+        ],
+        [
+            subject("aws:efs/fileSystem:FileSystem", {"encrypted": False}),
+            subject(
+                "aws:efs/fileSystemPolicy:FileSystemPolicy",
+                {
+                    "policy": json.dumps(
+                        {
+                            "Statement": [
+                                {"Effect": "Allow", "Action": "elasticfilesystem:ClientMount"}
+                            ]
+                        }
+                    )
+                },
+            ),
+        ],
+        "TLS",
+    ),
+    "storage-class-encrypted": (
+        DEV,
+        [storage_class(), efs_class()],
+        [
+            storage_class(parameters={"type": "gp3", "encrypted": "false"}),
+            efs_class(mountOptions=["tls"]),
+        ],
+        "must",
+    ),
+    "node-volumes-encrypted": (DEV, [template()], [template(encrypted="false")], "encrypted"),
+    "irsa-trust-exact": (
+        DEV,
+        [trust(GOOD_TRUST)],
+        [
+            trust(
+                {
+                    "StringLike": {
+                        f"{ISSUER}:sub": "system:serviceaccount:apps:*",
+                        f"{ISSUER}:aud": "sts.amazonaws.com",
+                    }
+                }
+            ),
+            trust({"StringEquals": {f"{ISSUER}:sub": "system:serviceaccount:apps:orders"}}),
+            trust(
+                {
+                    "StringEquals": {
+                        f"{ISSUER}:sub": "system:serviceaccount:apps:orders",
+                        f"{ISSUER}:aud": "other",
+                    }
+                }
+            ),
+        ],
+        "IRSA",
+    ),
+    "iam-no-wildcards": (
+        DEV,
+        [
+            policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/p/*"}),
+            policy({"Effect": "Allow", "Action": "ec2:DescribeAvailabilityZones", "Resource": "*"}),
+            policy({"Effect": "Deny", "Action": "*", "Resource": "*"}),
+        ],
+        [
+            policy({"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::b"}),
+            policy({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b"}),
+            policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}),
+            policy({"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:aws:s3:::b"}),
+        ],
+        "statement",
+    ),
+    "rbac-least-privilege": (
+        DEV,
+        [
+            role(
+                [
+                    {
+                        "apiGroups": [""],
+                        "resources": ["secrets"],
+                        "resourceNames": ["a"],
+                        "verbs": ["get"],
+                    },
+                ]
+            )
+        ],
+        [
+            role([{"apiGroups": ["*"], "resources": ["pods"], "verbs": ["get"]}]),
+            role([{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]),
+            role(
+                [
+                    {
+                        "apiGroups": [""],
+                        "resources": ["secrets"],
+                        "resourceNames": ["a"],
+                        "verbs": ["get", "list"],
+                    }
+                ]
+            ),
+        ],
+        "rule 0",
+    ),
+    "nodes-imdsv2-hop-limit-1": (
+        DEV,
+        [template()],
+        [template(tokens="optional"), template(hops=2)],
+        "metadata",
+    ),
+    "eks-endpoint-exposure": (
+        DEV,
+        [cluster(), cluster(endpointPublicAccess=True, publicAccessCidrs=["203.0.113.0/24"])],
+        [
+            cluster(endpointPublicAccess=True, publicAccessCidrs=["0.0.0.0/0"]),
+            cluster(endpointPublicAccess=True),
+        ],
+        "public",
+    ),
+    "namespaces-pod-security-restricted": (
+        DEV,
+        [k8s("Namespace", "core/v1", {}, namespace=None)],
+        [
+            k8s("Namespace", "core/v1", {}, namespace=None),
+        ],
+        "baseline",
+    ),
+    "configmap-no-secrets": (
+        DEV,
+        [k8s("ConfigMap", "core/v1", {"data": {"LOG_LEVEL": "info"}})],
+        [
+            k8s("ConfigMap", "core/v1", {"data": {"DB_PASSWORD": "x"}}),
+        ],
+        "looks like a secret",
+    ),
+    "env-no-literal-secrets": (
+        DEV,
+        [
+            deployment(
+                env=[{"name": "LOG_LEVEL", "value": "info"}, {"name": "API_TOKEN", "valueFrom": {}}]
+            )
+        ],
+        [
+            deployment(env=[{"name": "API_TOKEN", "value": "abc"}]),
+        ],
+        "literal secret",
+    ),
+    "no-secret-data": (
+        DEV,
+        [k8s("Secret", "core/v1", {"type": "Opaque"})],
+        [
+            k8s("Secret", "core/v1", {"data": {"a": "YQ=="}}),
+            k8s("Secret", "core/v1", {"stringData": {"a": "a"}}),
+        ],
+        "Secret with data",
+    ),
+    "ebs-classes-wait-for-first-consumer": (
+        DEV,
+        [storage_class()],
+        [storage_class(volumeBindingMode="Immediate")],
+        "WaitForFirstConsumer",
+    ),
+    "classes-wait-for-first-consumer": (
+        DEV,
+        [efs_class()],
+        [efs_class(volumeBindingMode="Immediate")],
+        "WaitForFirstConsumer",
+    ),
+    "storage-class-sla-name": (
+        DEV,
+        [
+            storage_class(),
+            efs_class(),
+            storage_class("io2-ssd-db-dev-rwo", parameters={"type": "io2"}),
+        ],
+        [
+            storage_class("fast"),
+            storage_class("gp3-ssd-prod-rwo"),
+            storage_class("io2-ssd-dev-rwo"),
+            efs_class("efs-burst-dev-rwo"),
+        ],
+        "does not follow",
+    ),
+    "storage-class-expandable": (
+        DEV,
+        [storage_class()],
+        [storage_class(allowVolumeExpansion=False)],
+        "allowVolumeExpansion",
+    ),
+    "snapshot-generation-limit": (
+        DEV,
+        [snapshot_job()],
+        [
+            snapshot_job(keep=""),
+            snapshot_job(keep="0"),
+            snapshot_job(concurrencyPolicy="Allow"),
+            snapshot_job(successfulJobsHistoryLimit=100),
+            snapshot_job(startingDeadlineSeconds=None),
+        ],
+        "",
+    ),
+    "production-retains-data": (
+        PROD,
+        [
+            storage_class("gp3-ssd-prod-rwo", reclaimPolicy="Retain"),
+            k8s("VolumeSnapshotClass", "snapshot.storage.k8s.io/v1", {"deletionPolicy": "Retain"}),
+            subject("aws:efs/backupPolicy:BackupPolicy", {"backupPolicy": {"status": "ENABLED"}}),
+        ],
+        [
+            storage_class("gp3-ssd-prod-rwo"),
+            k8s("VolumeSnapshotClass", "snapshot.storage.k8s.io/v1", {"deletionPolicy": "Delete"}),
+            subject("aws:efs/backupPolicy:BackupPolicy", {"backupPolicy": {"status": "DISABLED"}}),
+        ],
+        "production",
+    ),
+    "no-host-path": (
+        DEV,
+        [deployment(volumes=[{"name": "tmp", "emptyDir": {}}])],
+        [
+            deployment(volumes=[{"name": "data", "hostPath": {"path": "/data"}}]),
+            k8s(
+                "PersistentVolume",
+                "core/v1",
+                {"spec": {"hostPath": {"path": "/d"}}},
+                namespace=None,
+            ),
+        ],
+        "hostPath",
+    ),
+    "versions-pinned": (
+        DEV,
+        [
+            subject("kubernetes:helm.sh/v3:Release", {"chart": "c", "version": "1.2.3"}),
+            subject("aws:eks/addon:Addon", {"addonName": "a", "addonVersion": "v1.0.0-eksbuild.1"}),
+            deployment(),
+        ],
+        [
+            subject("kubernetes:helm.sh/v3:Release", {"chart": "c", "version": "^1.2"}),
+            subject("kubernetes:helm.sh/v3:Release", {"chart": "c"}),
+            subject("aws:eks/addon:Addon", {"addonName": "a"}),
+            deployment(image="nginx:latest"),
+            deployment(image="nginx"),
+        ],
+        "pin",
+    ),
+}
+
+# The advisory namespace rule needs a relaxed namespace as its violating case.
+CASES["namespaces-pod-security-restricted"][2][0].props["metadata"]["labels"] = {
+    "pod-security.kubernetes.io/enforce": "baseline"
+}
+
+
+def test_every_resource_rule_has_cases():
+    assert set(CASES) == {r.name for r in rules.RESOURCE_RULES}
+
+
+@pytest.mark.parametrize("rule", rules.RESOURCE_RULES, ids=lambda r: r.name)
+def test_rule_passes_compliant_and_flags_violating_resources(rule):
+    settings, good, bad, text = CASES[rule.name]
+    for s in good:
+        assert list(rule.check(s, settings)) == [], s
+    for s in bad:
+        messages = list(rule.check(s, settings))
+        assert messages, f"{rule.name} missed {s.props}"
+        assert any(text in m for m in messages), messages
+
+
+def test_rules_ignore_resources_they_do_not_govern():
+    unrelated = subject("aws:s3/bucket:Bucket", {"bucket": "b"})
+    for rule in rules.RESOURCE_RULES:
+        assert list(rule.check(unrelated, PROD)) == []
+
+
+def test_protected_stack_rule():
+    (rule,) = rules.STACK_RULES
+    key = subject("aws:kms/key:Key", {}, "k", protect=True)
+    fs = subject("aws:efs/fileSystem:FileSystem", {}, "fs", protect=False)
+    assert list(rule.check([key, fs], PROD)) == [
+        (fs.urn, "aws:efs/fileSystem:FileSystem fs holds state but is not protected")
+    ]
+    assert list(rule.check([key, fs], DEV)) == []
+
+
+def test_production_rules_only_apply_in_production():
+    assert list(rules.production_retains_data(storage_class(), DEV)) == []
+    public = cluster(endpointPublicAccess=True, publicAccessCidrs=["203.0.113.0/24"])
+    assert list(rules.eks_endpoint_exposure(public, DEV)) == []
+    assert list(rules.eks_endpoint_exposure(public, PROD))
+
+
+def test_real_stacks_pass_every_mandatory_rule(plans):
+    for name, plan in plans.items():
+        settings = Settings(plan.exports["environment"], name == "prod", name == "prod")
+        for verdict in plan_cli.verdicts(plan, settings):
+            if verdict.enforcement == "mandatory":
+                assert not verdict.violations, (name, verdict.name, verdict.violations)
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        (
+            nodes,
+            "metadata_options",
+            lambda: {"http_tokens": "optional", "http_put_response_hop_limit": 2},
+            "nodes-imdsv2-hop-limit-1",
+        ),
+        (snapshot_design, "STARTING_DEADLINE_SECONDS", 0, "snapshot-generation-limit"),
+        (snapshot_design, "HISTORY_FAILED", 50, "snapshot-generation-limit"),
+    ],
+)
+def test_breaking_a_component_fails_the_offline_plan_by_rule(monkeypatch, capsys, broken):
+    module, attribute, replacement, rule = broken
+    monkeypatch.setattr(module, attribute, replacement)
+    assert plan_cli.main(["dev"]) == 1
+    captured = capsys.readouterr()
+    assert "FAIL  " in captured.out and rule in captured.out
+    assert f"mandatory rules violated: {rule}" in captured.err
+
+
+def test_a_class_that_binds_immediately_fails_the_plan(monkeypatch, capsys):
+    original = storage_design.storage_class_object
+
+    def immediate(**kwargs):
+        obj = copy.deepcopy(original(**kwargs))
+        obj["volumeBindingMode"] = "Immediate"
+        return obj
+
+    monkeypatch.setattr(storage_design, "storage_class_object", immediate)
+    assert plan_cli.main(["prod"]) == 1
+    err = capsys.readouterr().err
+    assert "ebs-classes-wait-for-first-consumer" in err
