@@ -14,6 +14,7 @@ from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
 from config.schema import App
 from design import apps as design
 from design import naming
+from design.labels import MANAGED_BY
 
 POD_SECURITY_REASON = "eks-config-storage.io/pod-security-reason"
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
@@ -43,7 +44,7 @@ class AppNamespace(pulumi.ComponentResource):
         super().__init__("eks-config-storage:apps:AppNamespace", name, None, opts)
         app = args.app
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        labels = {**design.MANAGED_BY, "app.kubernetes.io/name": app.name}
+        labels = {**MANAGED_BY, "app.kubernetes.io/name": app.name}
 
         level = app.pod_security.level
         namespace = k8s.core.v1.Namespace(

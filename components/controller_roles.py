@@ -2,9 +2,9 @@
 (the EBS CSI driver, External Secrets Operator).
 
 They are created right after the cluster's OIDC provider and before the key policy, which names
-them; the node groups wait for the key policy, and the controllers themselves (EKS add-ons) wait
-for the nodes. The EFS CSI role is not here: it is scoped to the file system, so the EFS
-component creates it after the file system.
+the EBS CSI role; the node groups wait for the key policy, and the controllers themselves (EKS
+add-ons, the operator's chart) wait for the nodes. The EFS CSI role is not here: it is scoped to
+the file system, so the EFS component creates it after the file system.
 """
 
 from __future__ import annotations

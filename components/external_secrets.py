@@ -10,9 +10,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.controller_roles import ESO_SERVICE_ACCOUNT
+from components.helm import pinned_release
 from config.schema import ExternalSecrets
-from design.apps import APP_LABEL, MANAGED_BY
-from design.snapshots import restricted_namespace_labels
+from design.apps import APP_LABEL
+from design.labels import MANAGED_BY, restricted_namespace_labels
 
 SECRETS_MANAGER_STORE = "aws-secrets-manager"
 PARAMETER_STORE = "aws-parameter-store"
@@ -66,15 +67,11 @@ class ExternalSecretsOperator(pulumi.ComponentResource):
             },
             opts=child,
         )
-        release = k8s.helm.v3.Release(
+        release = pinned_release(
             f"{name}-release",
-            name="external-secrets",
             chart="external-secrets",
-            version=args.chart.chart_version,
-            repository_opts={"repo": args.chart.repository},
+            pin=args.chart,
             namespace=namespace.metadata.name,
-            atomic=True,
-            timeout=600,
             values={
                 "installCRDs": True,
                 "serviceAccount": {

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.helm import pinned_release
 from config.schema import SealedSecrets
 
 CONTROLLER_NAME = "sealed-secrets-controller"  # kubeseal's default --controller-name
@@ -29,15 +30,11 @@ class SealedSecretsController(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("eks-config-storage:secrets:SealedSecretsController", name, None, opts)
-        k8s.helm.v3.Release(
+        pinned_release(
             f"{name}-release",
-            name="sealed-secrets",
             chart="sealed-secrets",
-            version=args.chart.chart_version,
-            repository_opts={"repo": args.chart.repository},
+            pin=args.chart,
             namespace=args.chart.namespace,
-            atomic=True,
-            timeout=600,
             values={
                 "fullnameOverride": CONTROLLER_NAME,
                 "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},

@@ -13,13 +13,10 @@ import pulumi_kubernetes as k8s
 
 from config.schema import SnapshotPolicy
 from design import snapshots as design
+from design.labels import MANAGED_BY, restricted_namespace_labels
 
 SCRIPT = Path(__file__).parent / "scripts" / design.SCRIPT_KEY
-LABELS = {
-    "app.kubernetes.io/name": "snapshot-rotator",
-    "app.kubernetes.io/part-of": "eks-config-storage",
-    "app.kubernetes.io/managed-by": "pulumi",
-}
+LABELS = {"app.kubernetes.io/name": "snapshot-rotator", **MANAGED_BY}
 
 
 @dataclass(frozen=True)
@@ -41,7 +38,7 @@ class SnapshotSchedules(pulumi.ComponentResource):
             f"{name}-namespace",
             metadata={
                 "name": args.namespace,
-                "labels": {**LABELS, **design.restricted_namespace_labels()},
+                "labels": {**LABELS, **restricted_namespace_labels()},
             },
             opts=child,
         )

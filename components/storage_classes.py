@@ -15,11 +15,7 @@ import pulumi_kubernetes as k8s
 from components.k8s_object import KubernetesObject
 from config.schema import StorageClass
 from design import storage as sc
-
-MANAGED_BY = {
-    "app.kubernetes.io/managed-by": "pulumi",
-    "app.kubernetes.io/part-of": "eks-config-storage",
-}
+from design.labels import MANAGED_BY
 
 
 @dataclass(frozen=True)

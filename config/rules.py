@@ -7,7 +7,7 @@ after the structure has been validated, so they can rely on every field having i
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from config.schema import App, StackConfig, StorageClass
 from design import storage as sc
@@ -15,6 +15,13 @@ from design.apps import secret_name
 
 Problem = tuple[str, str]
 Rule = Callable[[StackConfig], Iterator[Problem]]
+
+
+def repeated(key: str, what: str, values: Iterable[str]) -> Iterator[Problem]:
+    """One problem per value that occurs more than once."""
+    for value, count in Counter(values).items():
+        if count > 1:
+            yield key, f"{what} {value!r} is used {count} times"
 
 
 def one_network_mode(cfg: StackConfig) -> Iterator[Problem]:
@@ -61,9 +68,7 @@ def node_group_sizes(cfg: StackConfig) -> Iterator[Problem]:
                 f"sizes must satisfy minSize <= desiredSize <= maxSize "
                 f"(got {group.min_size} <= {group.desired_size} <= {group.max_size})",
             )
-    for name, count in Counter(g.name for g in cfg.node_groups).items():
-        if count > 1:
-            yield "nodeGroups", f"node group name {name!r} is used {count} times"
+    yield from repeated("nodeGroups", "node group name", (g.name for g in cfg.node_groups))
 
 
 def class_name(cfg: StackConfig, cls: StorageClass) -> str:
@@ -143,9 +148,7 @@ def efs_settings(cfg: StackConfig) -> Iterator[Problem]:
 
 def snapshot_policies(cfg: StackConfig) -> Iterator[Problem]:
     policies = cfg.snapshots.policies
-    for name, count in Counter(p.name for p in policies).items():
-        if count > 1:
-            yield "snapshots.policies", f"policy name {name!r} is used {count} times"
+    yield from repeated("snapshots.policies", "policy name", (p.name for p in policies))
     if policies and not any(cls.backing in sc.EBS_MEDIA for cls in cfg.storage.classes):
         yield "snapshots.policies", "snapshots are taken of EBS volumes: add an EBS class"
 
@@ -173,12 +176,8 @@ def apps(cfg: StackConfig) -> Iterator[Problem]:
         cfg.sealed_secrets.namespace,
         cfg.snapshots.namespace,
     }
-    for name, count in Counter(a.name for a in cfg.apps).items():
-        if count > 1:
-            yield "apps", f"app name {name!r} is used {count} times"
-    for name, count in Counter(a.namespace_name for a in cfg.apps).items():
-        if count > 1:
-            yield "apps", f"namespace {name!r} is given to {count} apps"
+    yield from repeated("apps", "app name", (a.name for a in cfg.apps))
+    yield from repeated("apps", "namespace", (a.namespace_name for a in cfg.apps))
     classes = {name for name, _ in storage_catalog(cfg)} if _catalog_ok(cfg) else set()
     for i, app in enumerate(cfg.apps):
         key = f"apps[{i}]"
@@ -193,9 +192,7 @@ def apps(cfg: StackConfig) -> Iterator[Problem]:
                     f"unknown StorageClass {budget.storage_class!r}; this stack has "
                     f"{', '.join(sorted(classes))}",
                 )
-        for name, count in Counter(b.storage_class for b in app.storage).items():
-            if count > 1:
-                yield f"{key}.storage", f"class {name!r} is budgeted {count} times"
+        yield from repeated(f"{key}.storage", "class", (b.storage_class for b in app.storage))
 
 
 def _catalog_ok(cfg: StackConfig) -> bool:
@@ -218,9 +215,7 @@ def _app_secrets(app: App, key: str) -> Iterator[Problem]:
     for j, item in enumerate(app.secrets):
         if (item.secrets_manager is None) == (item.parameter is None):
             yield f"{key}.secrets[{j}]", "set exactly one of secretsManager or parameter"
-    for name, count in Counter(item.key for item in app.secrets).items():
-        if count > 1:
-            yield f"{key}.secrets", f"secret key {name!r} is mapped {count} times"
+    yield from repeated(f"{key}.secrets", "secret key", (item.key for item in app.secrets))
     if secret_name(app.name) in app.sealed_secrets:
         yield f"{key}.sealedSecrets", f"{secret_name(app.name)} is the External Secrets target"
 

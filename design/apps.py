@@ -42,10 +42,6 @@ SECRET_VALUE_PATTERNS = (
 )
 _WORD_BOUNDARY = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 
-MANAGED_BY = {
-    "app.kubernetes.io/managed-by": "pulumi",
-    "app.kubernetes.io/part-of": "eks-config-storage",
-}
 APP_LABEL = "eks-config-storage.io/app"
 
 

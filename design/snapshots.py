@@ -31,13 +31,6 @@ def rotator_rules() -> list[dict]:
     ]
 
 
-def restricted_namespace_labels() -> dict[str, str]:
-    """Pod Security Admission: enforce, audit and warn at ``restricted``."""
-    return {
-        f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")
-    }
-
-
 def cronjob_spec(
     *,
     policy: str,

@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tools.offline import Plan, Resource, run_stack, stack_config, stack_names
+from tools.offline import (
+    Plan,
+    ProgramError,
+    Resource,
+    run_config,
+    run_stack,
+    stack_config,
+    stack_names,
+)
 
 STACKS = stack_names()
 
@@ -44,6 +52,18 @@ def plan(request, plans) -> Plan:
 def dev_values() -> dict[str, Any]:
     """A fresh, mutable copy of the dev stack's config for tests that break it."""
     return copy.deepcopy(stack_config("dev"))
+
+
+def rejected(stack: str, values: dict[str, Any], named: str) -> str:
+    """Run the program with a bad config: it must stop before registering anything, with a
+    problem listed under ``named``; returns that problem's line."""
+    with pytest.raises(ProgramError) as failure:
+        run_config(stack, values)
+    assert failure.value.registered == 0
+    message = str(failure.value)
+    line = next((ln for ln in message.splitlines() if f"eks-config-storage:{named}:" in ln), None)
+    assert line is not None, message
+    return line
 
 
 def doc(resource: Resource, key: str = "policy") -> dict:

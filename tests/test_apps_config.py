@@ -7,6 +7,7 @@ import copy
 
 import pytest
 
+from tests.conftest import rejected
 from tests.test_config import NS
 from tools.offline import ProgramError, run_config, stack_config
 
@@ -41,7 +42,7 @@ BAD_APPS = [
         "pattern",
     ),
     ([ORDERS, ORDERS], "apps", "used 2 times"),
-    ([ORDERS, {"name": "billing", "namespace": "orders"}], "apps", "given to 2 apps"),
+    ([ORDERS, {"name": "billing", "namespace": "orders"}], "apps", "used 2 times"),
     ([{"name": "Orders"}], "apps[0].name", "pattern"),
     ([{"name": "orders", "namespace": "Orders_NS"}], "apps[0].namespace", "pattern"),
     ([{"name": "orders", "namespace": "kube-system"}], "apps[0].namespace", "platform"),
@@ -80,7 +81,7 @@ BAD_APPS = [
             }
         ],
         "apps[0].secrets",
-        "mapped 2 times",
+        "used 2 times",
     ),
     (
         [{"name": "orders", "aws": {"s3": [{"bucket": "Bad_Bucket"}]}}],
@@ -112,13 +113,7 @@ BAD_APPS = [
 
 @pytest.mark.parametrize(("apps", "named", "says"), BAD_APPS)
 def test_bad_app_config_is_rejected_by_key_before_any_resource(apps, named, says):
-    with pytest.raises(ProgramError) as failure:
-        run_config("dev", with_apps("dev", apps))
-    message = str(failure.value)
-    line = next((ln for ln in message.splitlines() if f"{NS}:{named}:" in ln), None)
-    assert line is not None, message
-    assert says in line
-    assert failure.value.registered == 0
+    assert says in rejected("dev", with_apps("dev", apps), named)
 
 
 @pytest.mark.parametrize("chart", ["externalSecrets", "sealedSecrets"])
@@ -135,7 +130,4 @@ def test_charts_must_be_pinned(chart):
 def test_a_pulumi_secret_in_stack_config_is_refused(dev_values):
     """`pulumi config set --secret --path apps[0].config.X` would land in a ConfigMap."""
     dev_values[f"{NS}:apps"][0]["config"]["PAYMENTS_URL"] = {"secure": "v1:abc"}
-    with pytest.raises(ProgramError) as failure:
-        run_config("dev", dev_values)
-    assert f"{NS}:apps: holds a Pulumi secret" in str(failure.value)
-    assert failure.value.registered == 0
+    assert "holds a Pulumi secret" in rejected("dev", dev_values, "apps")
