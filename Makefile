@@ -23,5 +23,6 @@ lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-bench: setup
+bench: setup  ## offline plan against the import floor, and plan time as apps grow
 	$(PY) benchmarks/plan_vs_import.py
+	$(PY) benchmarks/apps_scale.py

@@ -6,10 +6,11 @@ import json
 
 import pulumi
 import pulumi_aws as aws
+import pytest
 import yaml
 
 from tools import plan as plan_cli
-from tools.offline import run_function, stack_config
+from tools.offline import ProgramError, run_function, stack_config
 
 
 def test_tree_and_counts(capsys):
@@ -73,3 +74,11 @@ def test_summary_lists_storage_classes_with_their_key_parameters(capsys, plans):
     assert "WaitForFirstConsumer" in gp3 and "reclaim=Retain" in gp3 and "expand=true" in gp3
     key_arn = plans["prod"].one("aws:kms/key:Key").outputs["arn"]
     assert f"kmsKeyId={key_arn}" in gp3 and "iops=6000" in gp3
+
+
+def test_an_invoke_without_a_mock_fails_loudly():
+    def program():
+        aws.ec2.get_vpc(default=True)
+
+    with pytest.raises(ProgramError, match="no mock for invoke aws:ec2/getVpc:getVpc"):
+        run_function("test", {"aws:region": "eu-west-1"}, program)
