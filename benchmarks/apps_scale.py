@@ -51,7 +51,7 @@ def stack_file(directory: Path, apps: int) -> Path:
     return path
 
 
-def plan_seconds(path: Path, runs: int) -> float:
+def plan_times(path: Path, runs: int) -> list[float]:
     argv = [sys.executable, "-m", "tools.plan", STACK, "--stack-file", str(path)]
     subprocess.run(argv, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)  # warm caches
     times = []
@@ -59,7 +59,7 @@ def plan_seconds(path: Path, runs: int) -> float:
         start = time.perf_counter()
         subprocess.run(argv, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
 
 
 def main() -> int:
@@ -69,15 +69,17 @@ def main() -> int:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        results = [(n, plan_seconds(stack_file(Path(tmp), n), args.runs)) for n in args.sizes]
+        spreads = {n: plan_times(stack_file(Path(tmp), n), args.runs) for n in args.sizes}
+    results = [(n, statistics.median(times)) for n, times in spreads.items()]
 
-    print(f"{'apps':>5}  {'plan (s)':>9}  {'marginal per app (ms)':>22}")
+    print(f"{'apps':>5}  {'median (s)':>10}  {'min-max (s)':>12}  {'marginal per app (ms)':>22}")
     previous = None
     for n, seconds in results:
         marginal = (
             "" if previous is None else f"{(seconds - previous[1]) / (n - previous[0]) * 1000:.1f}"
         )
-        print(f"{n:>5}  {seconds:>9.2f}  {marginal:>22}")
+        spread = f"{min(spreads[n]):.2f}-{max(spreads[n]):.2f}"
+        print(f"{n:>5}  {seconds:>10.2f}  {spread:>12}  {marginal:>22}")
         previous = (n, seconds)
     slope, intercept = statistics.linear_regression(
         [n for n, _ in results], [s for _, s in results]

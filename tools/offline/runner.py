@@ -113,6 +113,13 @@ def run_function(
     except Exception as exc:
         raise ProgramError(f"{type(exc).__name__}: {exc}", len(monitor.registrations)) from exc
     finally:
+        # A failed run leaves registrations in flight: cancel them rather than close the loop
+        # under them (which would warn about destroyed pending tasks).
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
         asyncio.set_event_loop(None)
         if collecting:
