@@ -59,7 +59,8 @@ def main() -> int:
     args = parser.parse_args()
 
     modules = sorted(set().union(*(used_modules(s) for s in args.stacks)))
-    floor_code = "import " + ", ".join(modules)
+    # Like the plan command, the floor process exits without interpreter teardown.
+    floor_code = "import os, " + ", ".join(modules) + "; os._exit(0)"
     floor = median_of([sys.executable, "-c", floor_code], args.runs)
     print(f"import floor ({len(modules)} SDK modules): {floor:.3f} s")
     worst = 0.0
