@@ -92,7 +92,8 @@ class StorageClasses(pulumi.ComponentResource):
     ) -> k8s.storage.v1.StorageClass:
         spec = entry.spec
         if spec.backing == "efs":
-            assert args.file_system_id is not None and args.efs_driver is not None
+            if args.file_system_id is None or args.efs_driver is None:
+                raise ValueError(f"{entry.name} needs the stack's EFS file system and driver")
             provisioner, driver, mount_options = (
                 sc.EFS_PROVISIONER,
                 args.efs_driver,

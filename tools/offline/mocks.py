@@ -213,12 +213,8 @@ def _kubernetes_id(state: dict) -> str:
 # -- recording ---------------------------------------------------------------------------------
 
 
-def plain(struct) -> Any:
-    """A registration's inputs as plain data: secrets masked, references as URNs."""
-    return _plain(json_format.MessageToDict(struct, preserving_proto_field_name=True))
-
-
 def _plain(value: Any) -> Any:
+    """Wire form to plain data for the record: secrets masked, references as URNs."""
     if isinstance(value, dict):
         return _plain_object(value)
     if isinstance(value, list):
