@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -63,7 +63,7 @@ class EnvelopeKeyPolicyArgs:
     account_id: str
     admin_arns: Sequence[str] = ()
     user_arns: Sequence[pulumi.Input[str]] = ()
-    service_user_arns: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
+    service_user_arns: Sequence[pulumi.Input[str]] = ()
 
 
 class EnvelopeKeyPolicy(pulumi.ComponentResource):

@@ -4,8 +4,6 @@ storage budget per class."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -286,4 +284,3 @@ def test_app_objects_are_ordered_after_their_stores_only(plans, stack):
     for cm in plan.of_type("kubernetes:core/v1:ConfigMap"):
         for store in stores:
             assert not plan.depends_on(cm, store)
-    assert json.dumps(plan.exports["appRoleArns"])

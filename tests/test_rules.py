@@ -146,6 +146,13 @@ def snapshot_job(keep: str = "7", **spec) -> Subject:
     return job
 
 
+def namespace(level: str | None) -> Subject:
+    ns = k8s("Namespace", "core/v1", {}, namespace=None)
+    if level:
+        ns.props["metadata"]["labels"] = {"pod-security.kubernetes.io/enforce": level}
+    return ns
+
+
 def role(rules_: list) -> Subject:
     return k8s("Role", "rbac.authorization.k8s.io/v1", {"rules": rules_})
 
@@ -307,9 +314,9 @@ CASES = {
     ),
     "namespaces-pod-security-restricted": (
         DEV,
-        [k8s("Namespace", "core/v1", {}, namespace=None)],
+        [namespace(None), namespace("restricted")],
         [
-            k8s("Namespace", "core/v1", {}, namespace=None),
+            namespace("baseline"),
         ],
         "baseline",
     ),
@@ -434,9 +441,6 @@ CASES = {
 }
 
 # The advisory namespace rule needs a relaxed namespace as its violating case.
-CASES["namespaces-pod-security-restricted"][2][0].props["metadata"]["labels"] = {
-    "pod-security.kubernetes.io/enforce": "baseline"
-}
 
 
 def test_every_resource_rule_has_cases():

@@ -133,13 +133,19 @@ def _no_stack_trace() -> source_pb2.StackTrace:
     return source_pb2.StackTrace()
 
 
-def _reject_unknown_keys(stack: str, merged: dict[str, Any]) -> None:
-    known = top_level_keys()
+def _unknown_keys(stack: str, merged: dict[str, Any]) -> ConfigError | None:
     ours = {k.split(":", 1)[1] for k in merged if k.startswith(f"{PROJECT}:")}
-    unknown = sorted(ours - set(known))
-    if unknown:
-        problems = [(key, "unknown key (not part of the stack config schema)") for key in unknown]
-        raise ProgramError(str(ConfigError(stack, problems)), 0)
+    unknown = sorted(ours - set(top_level_keys()))
+    if not unknown:
+        return None
+    return ConfigError(
+        stack, [(key, "unknown key (not part of the stack config schema)") for key in unknown]
+    )
+
+
+def _reject_unknown_keys(stack: str, merged: dict[str, Any]) -> None:
+    if error := _unknown_keys(stack, merged):
+        raise ProgramError(str(error), 0)
 
 
 def _run_main() -> None:
@@ -163,14 +169,8 @@ def typed_config(stack: str, values: dict[str, Any]) -> StackConfig:
     """The validated config of stack-file style ``values``, without running the program (the
     same encoding and loader the program goes through). Raises ``ConfigError``."""
     merged = stackfiles.merged_config(values)
-    unknown = sorted(
-        set(k.split(":", 1)[1] for k in merged if k.startswith(f"{PROJECT}:"))
-        - set(top_level_keys())
-    )
-    if unknown:
-        raise ConfigError(
-            stack, [(k, "unknown key (not part of the stack config schema)") for k in unknown]
-        )
+    if error := _unknown_keys(stack, merged):
+        raise error
     encoded, _ = stackfiles.encode(merged)
     raw = {k.split(":", 1)[1]: v for k, v in encoded.items() if k.startswith(f"{PROJECT}:")}
     return load_stack_config(decode(raw), stack)
