@@ -24,7 +24,7 @@ from components.snapshots import SnapshotSchedules, SnapshotSchedulesArgs
 from components.storage_classes import CatalogEntry, StorageClasses, StorageClassesArgs
 from components.storage_drivers import StorageDrivers, StorageDriversArgs
 from config import pulumi_source, rules
-from design import iam, naming
+from design import naming
 
 cfg = pulumi_source.load()
 aws_ctx = current_aws_context()
@@ -53,8 +53,7 @@ cluster = Cluster(
         kubernetes_version=cfg.kubernetes_version,
         subnet_ids=network.private_subnet_ids,
         key_arn=key.arn,
-        partition=aws_ctx.partition,
-        region=aws_ctx.region,
+        aws=aws_ctx,
         public_access=cfg.endpoint.public_access,
         public_access_cidrs=cfg.endpoint.public_access_cidrs,
         admin_role_arns=cfg.admin_role_arns,
@@ -70,9 +69,7 @@ controllers = ControllerRoles(
         cluster_name=cfg.cluster_name,
         oidc=cluster.oidc,
         key_arn=key.arn,
-        partition=aws_ctx.partition,
-        region=aws_ctx.region,
-        account_id=aws_ctx.account_id,
+        aws=aws_ctx,
         environment=cfg.environment,
         external_secrets_namespace=cfg.external_secrets.namespace,
     ),
@@ -83,12 +80,11 @@ key_policy = EnvelopeKeyPolicy(
     EnvelopeKeyPolicyArgs(
         key_id=key.key_id,
         key_arn=key.arn,
-        partition=aws_ctx.partition,
-        account_id=aws_ctx.account_id,
+        root_arn=aws_ctx.root_arn,
         admin_arns=cfg.kms.admin_arns,
         user_arns=[cluster.role_arn],
         service_user_arns=[
-            iam.autoscaling_service_role_arn(aws_ctx.partition, aws_ctx.account_id),
+            aws_ctx.autoscaling_service_role_arn,
             controllers.ebs_csi.arn,
         ],
     ),
@@ -103,7 +99,7 @@ nodes = NodeGroups(
         # From the policy, not the key: Auto Scaling must be admitted before it launches
         # instances whose root volumes use the key.
         key_arn=key_policy.key_arn,
-        partition=aws_ctx.partition,
+        aws=aws_ctx,
         groups=cfg.node_groups,
     ),
 )
@@ -120,9 +116,7 @@ if cfg.storage.efs.enabled:
             private_subnets=network.private_subnets,
             node_security_group_id=cluster.security_group_id,
             oidc=cluster.oidc,
-            partition=aws_ctx.partition,
-            region=aws_ctx.region,
-            account_id=aws_ctx.account_id,
+            aws=aws_ctx,
             protect=cfg.protect,
         ),
     )
@@ -173,7 +167,7 @@ external_secrets = ExternalSecretsOperator(
     ExternalSecretsOperatorArgs(
         chart=cfg.external_secrets,
         role_arn=controllers.external_secrets.arn,
-        region=aws_ctx.region,
+        aws=aws_ctx,
         provider=cluster.provider,
         nodes=nodes.groups,
     ),
@@ -194,9 +188,7 @@ apps = [
             cluster_name=cfg.cluster_name,
             environment=cfg.environment,
             oidc=cluster.oidc,
-            partition=aws_ctx.partition,
-            region=aws_ctx.region,
-            account_id=aws_ctx.account_id,
+            aws=aws_ctx,
             storage_classes=sorted(classes.classes),
             secrets_manager_store=SECRETS_MANAGER_STORE,
             parameter_store=PARAMETER_STORE,

@@ -14,6 +14,7 @@ from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
 from config.schema import App
 from design import apps as design
 from design import naming
+from design.aws import AwsContext
 from design.labels import MANAGED_BY
 
 POD_SECURITY_REASON = "eks-config-storage.io/pod-security-reason"
@@ -26,9 +27,7 @@ class AppArgs:
     cluster_name: str
     environment: str
     oidc: OidcIdentity
-    partition: str
-    region: str
-    account_id: str
+    aws: AwsContext
     storage_classes: Sequence[str]
     secrets_manager_store: str
     parameter_store: str
@@ -87,9 +86,7 @@ class AppNamespace(pulumi.ComponentResource):
         )
 
         policy = design.app_policy(
-            partition=args.partition,
-            region=args.region,
-            account_id=args.account_id,
+            aws=args.aws,
             environment=args.environment,
             s3=[(s.bucket, s.prefix, s.access) for s in app.aws.s3],
             secrets_manager=app.aws.secrets_manager,

@@ -13,6 +13,7 @@ import pulumi_kubernetes as k8s
 
 from components.irsa import OidcIdentity
 from design import iam, naming
+from design.aws import AwsContext
 from design.kubeconfig import exec_kubeconfig
 
 CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -25,8 +26,7 @@ class ClusterArgs:
     kubernetes_version: str
     subnet_ids: Sequence[pulumi.Input[str]]
     key_arn: pulumi.Input[str]
-    partition: str
-    region: str
+    aws: AwsContext
     public_access: bool
     public_access_cidrs: Sequence[str]
     admin_role_arns: Sequence[str]
@@ -57,7 +57,7 @@ class Cluster(pulumi.ComponentResource):
         cluster_policy = aws.iam.RolePolicyAttachment(
             f"{name}-AmazonEKSClusterPolicy",
             role=role.name,
-            policy_arn=iam.managed_policy_arn(args.partition, "AmazonEKSClusterPolicy"),
+            policy_arn=args.aws.managed_policy_arn("AmazonEKSClusterPolicy"),
             opts=child,
         )
         encryption_policy = aws.iam.RolePolicy(
@@ -129,7 +129,7 @@ class Cluster(pulumi.ComponentResource):
                     cluster_name=cluster.name,
                     principal_arn=entry.principal_arn,
                     policy_arn=(
-                        f"arn:{args.partition}:eks::aws:cluster-access-policy/"
+                        f"arn:{args.aws.partition}:eks::aws:cluster-access-policy/"
                         f"{CLUSTER_ADMIN_POLICY}"
                     ),
                     access_scope={"type": "cluster"},
@@ -141,7 +141,9 @@ class Cluster(pulumi.ComponentResource):
             cluster.name, cluster.endpoint, cluster.certificate_authority.data
         ).apply(
             lambda v: json.dumps(
-                exec_kubeconfig(cluster_name=v[0], endpoint=v[1], ca_data=v[2], region=args.region)
+                exec_kubeconfig(
+                    cluster_name=v[0], endpoint=v[1], ca_data=v[2], region=args.aws.region
+                )
             )
         )
         # Waits for admin access so no Kubernetes call is made before it is allowed.

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pulumi_aws as aws
 
-
-@dataclass(frozen=True)
-class AwsContext:
-    account_id: str
-    partition: str
-    region: str
+from design.aws import AwsContext
 
 
 def current_aws_context() -> AwsContext:
     """Ask the provider (its ``aws:region`` and credentials) rather than assume anything."""
     identity = aws.get_caller_identity()
-    partition = aws.get_partition()
-    region = aws.get_region()
     return AwsContext(
-        account_id=identity.account_id, partition=partition.partition, region=region.region
+        partition=aws.get_partition().partition,
+        region=aws.get_region().region,
+        account_id=identity.account_id,
     )

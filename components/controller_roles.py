@@ -15,6 +15,7 @@ import pulumi
 
 from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
 from design import apps, iam, naming
+from design.aws import AwsContext
 
 EBS_CSI_SERVICE_ACCOUNTS = [("kube-system", "ebs-csi-controller-sa")]
 ESO_SERVICE_ACCOUNT = "external-secrets"
@@ -25,9 +26,7 @@ class ControllerRolesArgs:
     cluster_name: str
     oidc: OidcIdentity
     key_arn: pulumi.Input[str]
-    partition: str
-    region: str
-    account_id: str
+    aws: AwsContext
     environment: str
     external_secrets_namespace: str
 
@@ -48,7 +47,7 @@ class ControllerRoles(pulumi.ComponentResource):
                 oidc=args.oidc,
                 service_accounts=EBS_CSI_SERVICE_ACCOUNTS,
                 managed_policy_arns=[
-                    iam.managed_policy_arn(args.partition, "service-role/AmazonEBSCSIDriverPolicy")
+                    args.aws.managed_policy_arn("service-role/AmazonEBSCSIDriverPolicy")
                 ],
                 inline_policies={
                     "envelope-key": pulumi.Output.from_input(args.key_arn).apply(
@@ -67,9 +66,7 @@ class ControllerRoles(pulumi.ComponentResource):
                 inline_policies={
                     "environment-secrets": pulumi.Output.from_input(args.key_arn).apply(
                         lambda key_arn: apps.eso_policy(
-                            partition=args.partition,
-                            region=args.region,
-                            account_id=args.account_id,
+                            aws=args.aws,
                             environment=args.environment,
                             key_arn=key_arn,
                         )

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
 from config.schema import Efs
 from design import iam, naming
+from design.aws import AwsContext
 from design.storage import EFS_CLUSTER_TAG
 
 NFS_PORT = 2049
@@ -30,9 +31,7 @@ class EfsStorageArgs:
     private_subnets: dict[str, pulumi.Input[str]]
     node_security_group_id: pulumi.Input[str]
     oidc: OidcIdentity
-    partition: str
-    region: str
-    account_id: str
+    aws: AwsContext
     protect: bool
 
 
@@ -99,7 +98,7 @@ class EfsStorage(pulumi.ComponentResource):
                 lambda arn: json.dumps(
                     iam.efs_file_system_policy(
                         file_system_arn=arn,
-                        account_root_arn=iam.account_root_arn(args.partition, args.account_id),
+                        account_root_arn=args.aws.root_arn,
                     )
                 )
             ),
@@ -112,9 +111,7 @@ class EfsStorage(pulumi.ComponentResource):
             opts=child,
         )
 
-        access_points = (
-            f"arn:{args.partition}:elasticfilesystem:{args.region}:{args.account_id}:access-point/*"
-        )
+        access_points = args.aws.arn("elasticfilesystem", "access-point/*")
         self.csi_role = IrsaRole(
             f"{name}-csi",
             IrsaRoleArgs(

@@ -13,6 +13,7 @@ from components.controller_roles import ESO_SERVICE_ACCOUNT
 from components.helm import pinned_release
 from config.schema import ExternalSecrets
 from design.apps import APP_LABEL
+from design.aws import AwsContext
 from design.labels import MANAGED_BY, restricted_namespace_labels
 
 SECRETS_MANAGER_STORE = "aws-secrets-manager"
@@ -43,7 +44,7 @@ def store_spec(service: str, region: str, namespace: str) -> dict:
 class ExternalSecretsOperatorArgs:
     chart: ExternalSecrets
     role_arn: pulumi.Input[str]
-    region: str
+    aws: AwsContext
     provider: k8s.Provider
     nodes: Sequence[pulumi.Resource]
 
@@ -91,7 +92,7 @@ class ExternalSecretsOperator(pulumi.ComponentResource):
                 api_version=ESO_API,
                 kind="ClusterSecretStore",
                 metadata={"name": store, "labels": MANAGED_BY},
-                spec=store_spec(service, args.region, args.chart.namespace),
+                spec=store_spec(service, args.aws.region, args.chart.namespace),
                 # The CRDs come with the chart.
                 opts=pulumi.ResourceOptions.merge(
                     child, pulumi.ResourceOptions(depends_on=[release])

@@ -59,8 +59,7 @@ class EnvelopeKey(pulumi.ComponentResource):
 class EnvelopeKeyPolicyArgs:
     key_id: pulumi.Input[str]
     key_arn: pulumi.Input[str]
-    partition: str
-    account_id: str
+    root_arn: str
     admin_arns: Sequence[str] = ()
     user_arns: Sequence[pulumi.Input[str]] = ()
     service_user_arns: Sequence[pulumi.Input[str]] = ()
@@ -85,7 +84,7 @@ class EnvelopeKeyPolicy(pulumi.ComponentResource):
         self.document = pulumi.Output.all(users, service_users).apply(
             lambda arns: json.dumps(
                 iam.key_policy(
-                    root_arn=iam.account_root_arn(args.partition, args.account_id),
+                    root_arn=args.root_arn,
                     admin_arns=list(args.admin_arns),
                     user_arns=arns[0],
                     service_user_arns=arns[1],

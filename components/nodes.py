@@ -13,6 +13,7 @@ import pulumi_aws as aws
 
 from config.schema import NodeGroup
 from design import iam, naming
+from design.aws import AwsContext
 
 NODE_MANAGED_POLICIES = (
     "AmazonEKSWorkerNodePolicy",
@@ -37,7 +38,7 @@ class NodeGroupsArgs:
     name_prefix: str
     subnet_ids: Sequence[pulumi.Input[str]]
     key_arn: pulumi.Input[str]
-    partition: str
+    aws: AwsContext
     groups: Sequence[NodeGroup]
 
 
@@ -58,7 +59,7 @@ class NodeGroups(pulumi.ComponentResource):
             aws.iam.RolePolicyAttachment(
                 f"{name}-{policy}",
                 role=role.name,
-                policy_arn=iam.managed_policy_arn(args.partition, policy),
+                policy_arn=args.aws.managed_policy_arn(policy),
                 opts=child,
             )
             for policy in NODE_MANAGED_POLICIES

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from design.aws import AwsContext
 from design.iam import document
 
 SECRET_WORDS = frozenset(
@@ -112,9 +113,7 @@ def s3_statements(partition: str, bucket: str, prefix: str, access: str, index: 
 
 def app_policy(
     *,
-    partition: str,
-    region: str,
-    account_id: str,
+    aws: AwsContext,
     environment: str,
     s3: Sequence[tuple[str, str, str]],
     secrets_manager: Sequence[str],
@@ -127,7 +126,7 @@ def app_policy(
     """
     statements: list[dict] = []
     for i, (bucket, prefix, access) in enumerate(s3):
-        statements += s3_statements(partition, bucket, prefix, access, i)
+        statements += s3_statements(aws.partition, bucket, prefix, access, i)
     if secrets_manager:
         statements.append(
             {
@@ -135,8 +134,7 @@ def app_policy(
                 "Effect": "Allow",
                 "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
                 "Resource": [
-                    f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:"
-                    f"{environment}/{name}-??????"
+                    aws.arn("secretsmanager", f"secret:{environment}/{name}-??????")
                     for name in secrets_manager
                 ],
             }
@@ -148,17 +146,14 @@ def app_policy(
                 "Effect": "Allow",
                 "Action": ["ssm:GetParameter", "ssm:GetParameters"],
                 "Resource": [
-                    f"arn:{partition}:ssm:{region}:{account_id}:parameter/{environment}/{name}"
-                    for name in parameters
+                    aws.arn("ssm", f"parameter/{environment}/{name}") for name in parameters
                 ],
             }
         )
     return document(statements) if statements else None
 
 
-def eso_policy(
-    *, partition: str, region: str, account_id: str, environment: str, key_arn: str
-) -> dict:
+def eso_policy(*, aws: AwsContext, environment: str, key_arn: str) -> dict:
     """External Secrets Operator: read the environment's secrets and parameters, decrypt with
     the stack's key only when Secrets Manager or Parameter Store asks on its behalf."""
     return document(
@@ -167,16 +162,15 @@ def eso_policy(
                 "Sid": "EnvironmentSecrets",
                 "Effect": "Allow",
                 "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                "Resource": f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:"
-                f"{environment}/*",
+                "Resource": aws.arn("secretsmanager", f"secret:{environment}/*"),
             },
             {
                 "Sid": "EnvironmentParameters",
                 "Effect": "Allow",
                 "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
                 "Resource": [
-                    f"arn:{partition}:ssm:{region}:{account_id}:parameter/{environment}",
-                    f"arn:{partition}:ssm:{region}:{account_id}:parameter/{environment}/*",
+                    aws.arn("ssm", f"parameter/{environment}"),
+                    aws.arn("ssm", f"parameter/{environment}/*"),
                 ],
             },
             {
@@ -185,12 +179,7 @@ def eso_policy(
                 "Action": "kms:Decrypt",
                 "Resource": key_arn,
                 "Condition": {
-                    "StringEquals": {
-                        "kms:ViaService": [
-                            f"secretsmanager.{region}.amazonaws.com",
-                            f"ssm.{region}.amazonaws.com",
-                        ]
-                    }
+                    "StringEquals": {"kms:ViaService": aws.via_service("secretsmanager", "ssm")}
                 },
             },
         ]

@@ -53,22 +53,6 @@ def document(statements: Iterable[dict]) -> dict:
     return {"Version": VERSION, "Statement": list(statements)}
 
 
-def managed_policy_arn(partition: str, name: str) -> str:
-    return f"arn:{partition}:iam::aws:policy/{name}"
-
-
-def account_root_arn(partition: str, account_id: str) -> str:
-    return f"arn:{partition}:iam::{account_id}:root"
-
-
-def autoscaling_service_role_arn(partition: str, account_id: str) -> str:
-    """The Auto Scaling service-linked role, which launches managed node group instances."""
-    return (
-        f"arn:{partition}:iam::{account_id}:role/aws-service-role/"
-        "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
-    )
-
-
 def service_trust_policy(service: str, tag_session: bool = False) -> dict:
     """Trust an AWS service (``eks.amazonaws.com``, ``ec2.amazonaws.com``) to assume a role."""
     actions = ["sts:AssumeRole", "sts:TagSession"] if tag_session else ["sts:AssumeRole"]

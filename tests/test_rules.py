@@ -475,10 +475,10 @@ def test_protected_stack_rule():
 
 
 def test_production_rules_only_apply_in_production():
-    assert list(rules.production_retains_data(storage_class(), DEV)) == []
+    assert list(rules.lifecycle.production_retains_data(storage_class(), DEV)) == []
     public = cluster(endpointPublicAccess=True, publicAccessCidrs=["203.0.113.0/24"])
-    assert list(rules.eks_endpoint_exposure(public, DEV)) == []
-    assert list(rules.eks_endpoint_exposure(public, PROD))
+    assert list(rules.identity.eks_endpoint_exposure(public, DEV)) == []
+    assert list(rules.identity.eks_endpoint_exposure(public, PROD))
 
 
 def test_real_stacks_pass_every_mandatory_rule(plans):

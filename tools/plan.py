@@ -7,7 +7,7 @@ without a cloud or credentials.
     python -m tools.plan prod --diff base.json     # what changes against an older plan
 
 Runs the program under Pulumi's mock engine with the stack's config (Pulumi.yaml defaults merged
-with stacks/Pulumi.<stack>.yaml) and evaluates policies/rules.py, the same rules the CrossGuard
+with stacks/Pulumi.<stack>.yaml) and evaluates policies/rules/, the same rules the CrossGuard
 pack enforces. Exits 1 when the config is invalid, the program fails, or a mandatory rule is
 violated.
 """

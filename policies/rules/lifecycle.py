@@ -1,0 +1,119 @@
+"""R7, R8 and F4: generations bounded, data retained, versions pinned, state protected."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from design.snapshots import POLICY_LABEL
+
+from .base import (
+    EXACT_VERSION,
+    SNAPSHOT_CLASS,
+    STATEFUL_TYPES,
+    STORAGE_CLASS,
+    ResourceRule,
+    Settings,
+    StackRule,
+    Subject,
+    as_list,
+    containers,
+    get,
+    kind,
+    pod_spec,
+)
+
+
+def snapshot_generation_limit(s: Subject, _: Settings) -> Iterator[str]:
+    """R7/F4: every snapshot schedule prunes to a finite number of generations."""
+    if kind(s) != "CronJob" or POLICY_LABEL not in (get(s.props, "metadata", "labels") or {}):
+        return
+    spec = s.props.get("spec") or {}
+    pod = pod_spec(s) or {}
+    envs = {e.get("name"): e.get("value") for c in containers(pod) for e in as_list(c.get("env"))}
+    keep = str(envs.get("KEEP", ""))
+    if not keep.isdigit() or not 1 <= int(keep) <= 1000:
+        yield f"KEEP must be a generation limit between 1 and 1000, got {keep!r}"
+    if spec.get("concurrencyPolicy") != "Forbid":
+        yield "snapshot runs must not overlap (concurrencyPolicy: Forbid)"
+    for limit in ("successfulJobsHistoryLimit", "failedJobsHistoryLimit"):
+        if not isinstance(spec.get(limit), int) or not 1 <= spec[limit] <= 10:
+            yield f"{limit} must be bounded (1..10)"
+    if not spec.get("startingDeadlineSeconds"):
+        yield "startingDeadlineSeconds must be set, or missed runs can stop the schedule"
+
+
+def production_retains_data(s: Subject, settings: Settings) -> Iterator[str]:
+    """R7/F4 in production: deleting a claim or snapshot object never deletes the data."""
+    if not settings.production:
+        return
+    if s.type == STORAGE_CLASS and s.props.get("reclaimPolicy") != "Retain":
+        yield "production classes must reclaim with Retain"
+    if s.type == SNAPSHOT_CLASS and s.props.get("deletionPolicy") != "Retain":
+        yield "production snapshot classes must keep snapshots (deletionPolicy Retain)"
+    if (
+        s.type == "aws:efs/backupPolicy:BackupPolicy"
+        and get(s.props, "backupPolicy", "status") != "ENABLED"
+    ):
+        yield "production file systems must be backed up"
+
+
+def versions_pinned(s: Subject, _: Settings) -> Iterator[str]:
+    """R8: a version only changes through a reviewed diff, never by floating upstream."""
+    if s.type == "kubernetes:helm.sh/v3:Release":
+        version = str(s.props.get("version") or "")
+        if not EXACT_VERSION.match(version):
+            yield f"chart {s.props.get('chart')!r} must pin an exact version, got {version!r}"
+    if s.type == "aws:eks/addon:Addon" and not s.props.get("addonVersion"):
+        yield f"add-on {s.props.get('addonName')!r} must pin an explicit version"
+    pod = pod_spec(s)
+    for container in containers(pod) if pod else []:
+        image = str(container.get("image", ""))
+        tail = image.rsplit("/", 1)[-1]
+        if "@sha256:" not in image and (":" not in tail or tail.endswith(":latest")):
+            yield f"image {image!r} must be pinned by tag or digest, never latest"
+
+
+def protected_stack_state(
+    subjects: Sequence[Subject], settings: Settings
+) -> Iterator[tuple[str, str]]:
+    """A protected stack protects every resource that holds state."""
+    if not settings.protect:
+        return
+    for s in subjects:
+        if s.type in STATEFUL_TYPES and not s.protect:
+            yield s.urn, f"{s.type} {s.name} holds state but is not protected"
+
+
+RESOURCE_RULES: tuple[ResourceRule, ...] = (
+    ResourceRule(
+        "snapshot-generation-limit",
+        "R7",
+        "Snapshot schedules keep a finite number of generations and cannot stop silently",
+        "mandatory",
+        snapshot_generation_limit,
+    ),
+    ResourceRule(
+        "production-retains-data",
+        "R7",
+        "Production reclaims Retain, keeps snapshots and backs up EFS",
+        "mandatory",
+        production_retains_data,
+    ),
+    ResourceRule(
+        "versions-pinned",
+        "R8",
+        "Charts, add-ons and images are pinned, so every change shows in a diff",
+        "mandatory",
+        versions_pinned,
+    ),
+)
+
+STACK_RULES: tuple[StackRule, ...] = (
+    StackRule(
+        "protected-stack-state",
+        "F4",
+        "In a protected stack every stateful resource is protected",
+        "mandatory",
+        protected_stack_state,
+    ),
+)
