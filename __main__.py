@@ -54,9 +54,9 @@ cluster = Cluster(
         subnet_ids=network.private_subnet_ids,
         key_arn=key.arn,
         aws=aws_ctx,
-        public_access=cfg.endpoint.public_access,
-        public_access_cidrs=cfg.endpoint.public_access_cidrs,
+        endpoint=cfg.endpoint,
         admin_role_arns=cfg.admin_role_arns,
+        preview_role_arns=cfg.preview_role_arns,
         bootstrap_creator_admin=cfg.bootstrap_creator_admin,
         log_retention_days=cfg.log_retention_days,
         protect=cfg.protect,
@@ -204,6 +204,7 @@ pulumi.export("clusterName", cluster.name)
 pulumi.export("kmsKeyArn", key.arn)
 pulumi.export("oidcProviderArn", cluster.oidc.provider_arn)
 pulumi.export("vpcId", network.vpc_id)
+pulumi.export("privateSubnetIds", network.private_subnets)
 pulumi.export("storageClasses", sorted(classes.classes))
 pulumi.export("efsFileSystemId", efs.file_system_id if efs else None)
 pulumi.export(

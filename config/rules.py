@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from config.schema import App, StackConfig, StorageClass
 from design import storage as sc
 from design.apps import secret_name
+from design.naming import arn_resource_name
 
 Problem = tuple[str, str]
 Rule = Callable[[StackConfig], Iterator[Problem]]
@@ -42,6 +43,32 @@ def endpoint_exposure(cfg: StackConfig) -> Iterator[Problem]:
         yield "endpoint.publicAccessCidrs", "CIDRs given but endpoint.publicAccess is false"
 
 
+def endpoint_reachable(cfg: StackConfig) -> Iterator[Problem]:
+    """The deployer's Kubernetes steps need a way in: pulumi-kubernetes fails every object of a
+    cluster it cannot reach ("configured Kubernetes cluster is unreachable",
+    pulumi/pulumi-kubernetes@v4.32.0:provider/pkg/provider/provider.go)."""
+    ep = cfg.endpoint
+    if ep.public_access:
+        return
+    if not ep.private_sources:
+        yield (
+            "endpoint",
+            "nothing can reach the API server: the endpoint is private only and no network is "
+            "admitted to it (EKS's cluster security group admits only itself); set "
+            "endpoint.privateAccessCidrs or endpoint.privateAccessSecurityGroupIds to the "
+            "networks your deploy runners and operators connect from",
+        )
+    elif cfg.network.create is not None:
+        yield (
+            "endpoint",
+            "the endpoint is private only, but network.create makes the VPC in this same up: no "
+            "runner can be inside it or connected to it yet, so every Kubernetes object would "
+            "fail; adopt a VPC your deploy runners reach (network.existing) or, outside "
+            "production, reach a public endpoint limited to your runners' addresses "
+            "(endpoint.publicAccess with publicAccessCidrs)",
+        )
+
+
 def production_safety(cfg: StackConfig) -> Iterator[Problem]:
     if not cfg.production:
         return
@@ -58,6 +85,20 @@ def someone_can_administer(cfg: StackConfig) -> Iterator[Problem]:
             "list at least one admin role (include the role that deploys this stack), "
             "or set bootstrapCreatorAdmin",
         )
+
+
+def access_roles(cfg: StackConfig) -> Iterator[Problem]:
+    for key, arns in (
+        ("adminRoleArns", cfg.admin_role_arns),
+        ("previewRoleArns", cfg.preview_role_arns),
+    ):
+        yield from repeated(key, "role", arns)
+        # Each access entry is named after the role's own name (the ARN's last segment).
+        unique = list(dict.fromkeys(arns))
+        yield from repeated(key, "role name", (arn_resource_name(a) for a in unique))
+    # EKS holds one access entry per principal.
+    for arn in sorted(set(cfg.admin_role_arns) & set(cfg.preview_role_arns)):
+        yield "previewRoleArns", f"{arn} is already an admin; a role has one kind of access"
 
 
 def node_group_sizes(cfg: StackConfig) -> Iterator[Problem]:
@@ -223,8 +264,10 @@ def _app_secrets(app: App, key: str) -> Iterator[Problem]:
 RULES: tuple[Rule, ...] = (
     one_network_mode,
     endpoint_exposure,
+    endpoint_reachable,
     production_safety,
     someone_can_administer,
+    access_roles,
     node_group_sizes,
     storage_class_catalog,
     efs_settings,

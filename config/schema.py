@@ -76,27 +76,61 @@ class Network(Model):
     existing: ExistingNetwork | None = None
 
 
+SHARED_SPACE = ipaddress.ip_network("100.64.0.0/10")  # RFC 6598, common as a secondary VPC range
+
+
+def _cidr_problems(value: list[str], *, private: bool) -> list[str]:
+    problems = []
+    for cidr in value:
+        try:
+            net = ipaddress.ip_network(cidr, strict=True)
+        except ValueError as exc:
+            problems.append(f"{cidr!r} is not a CIDR ({exc})")
+            continue
+        if net.prefixlen == 0:
+            problems.append(f"{cidr} opens the API server to the whole internet")
+        elif private and (net.version != 4 or not (net.is_private or net.subnet_of(SHARED_SPACE))):
+            # The private endpoint's interfaces live in the VPC: traffic reaches them from the
+            # VPC or a connected network, with private source addresses.
+            problems.append(f"{cidr} is not a private IPv4 range; list it under publicAccessCidrs")
+    return problems
+
+
+SecurityGroupId = Annotated[str, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]
+
+
 class Endpoint(Model):
-    """The Kubernetes API endpoint. The private endpoint is always on."""
+    """The Kubernetes API endpoint and who reaches it.
+
+    The private endpoint is always on, but EKS's cluster security group admits only itself
+    (awsdocs/amazon-eks-user-guide: latest/ug/networking/sec-group-reqs.adoc), so anything
+    outside the cluster (a deploy runner, a VPN) needs an HTTPS rule from its network:
+    ``privateAccessCidrs`` and ``privateAccessSecurityGroupIds`` become 443 ingress rules on that
+    group.
+    """
 
     public_access: bool = False
     public_access_cidrs: list[str] = Field(default_factory=list)
+    private_access_cidrs: list[str] = Field(default_factory=list)
+    private_access_security_group_ids: list[SecurityGroupId] = Field(default_factory=list)
 
     @field_validator("public_access_cidrs")
     @classmethod
-    def _cidrs(cls, value: list[str]) -> list[str]:
-        problems = []
-        for cidr in value:
-            try:
-                net = ipaddress.ip_network(cidr, strict=True)
-            except ValueError as exc:
-                problems.append(f"{cidr!r} is not a CIDR ({exc})")
-                continue
-            if net.prefixlen == 0:
-                problems.append(f"{cidr} opens the API server to the whole internet")
-        if problems:
+    def _public_cidrs(cls, value: list[str]) -> list[str]:
+        if problems := _cidr_problems(value, private=False):
             raise ValueError("; ".join(problems))
         return value
+
+    @field_validator("private_access_cidrs")
+    @classmethod
+    def _private_cidrs(cls, value: list[str]) -> list[str]:
+        if problems := _cidr_problems(value, private=True):
+            raise ValueError("; ".join(problems))
+        return value
+
+    @property
+    def private_sources(self) -> list[str]:
+        return [*self.private_access_cidrs, *self.private_access_security_group_ids]
 
 
 class Kms(Model):
@@ -314,6 +348,7 @@ class StackConfig(Model):
     kubernetes_version: Annotated[str, Field(pattern=r"^1\.(3[0-9]|[4-9][0-9])$")] = "1.34"
     protect: bool = False
     admin_role_arns: list[RoleArn] = Field(default_factory=list)
+    preview_role_arns: list[RoleArn] = Field(default_factory=list)
     bootstrap_creator_admin: bool = False
     log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731] = 90
     network: Network = Network(create=CreatedNetwork())

@@ -50,6 +50,18 @@ BAD_CONFIGS = [
     ("dev", "nodeGroups.0.instanceTypes", [], "nodeGroups[0].instanceTypes"),
     ("dev", "adminRoleArns", ["arn:aws:iam::123:user/x"], "adminRoleArns[0]"),
     ("dev", "adminRoleArns", [], "adminRoleArns"),
+    (
+        "dev",
+        "previewRoleArns",
+        ["arn:aws:iam::123456789012:role/platform-admin"],
+        "previewRoleArns",
+    ),
+    (
+        "dev",
+        "adminRoleArns",
+        ["arn:aws:iam::123456789012:role/a/deploy", "arn:aws:iam::123456789012:role/b/deploy"],
+        "adminRoleArns",
+    ),
     ("dev", "clusterName", "Eks_Dev", "clusterName"),
     ("dev", "environment", "Dev!", "environment"),
     ("dev", "logRetentionDays", 42, "logRetentionDays"),

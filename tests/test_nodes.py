@@ -3,7 +3,7 @@ node role, and instances launched only after Auto Scaling may use the key."""
 
 from __future__ import annotations
 
-from tests.conftest import doc
+from tests.conftest import doc, private_subnet_ids
 from tools.offline import Plan, stack_config
 
 TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -64,9 +64,8 @@ def test_groups_follow_config_and_use_their_launch_template(plan):
 
 
 def test_nodes_run_in_private_subnets(plan):
-    private = sorted(
-        r.outputs["id"] for r in plan.of_type("aws:ec2/subnet:Subnet") if "private" in r.name
-    )
+    private = private_subnet_ids(plan)
+    assert private
     for group in plan.of_type(GROUP):
         assert sorted(group.inputs["subnetIds"]) == private
 

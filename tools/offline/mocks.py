@@ -21,6 +21,8 @@ RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 SECRET_MARK = "[secret]"
 
+# Zones an adopted VPC's subnets are spread over offline (most regions have at least three).
+ADOPTED_SUBNET_ZONES = 3
 ADDON_VERSIONS = {
     "aws-ebs-csi-driver": "v1.48.0-eksbuild.1",
     "aws-efs-csi-driver": "v2.1.11-eksbuild.1",
@@ -40,7 +42,8 @@ class AwsMocks(pulumi.runtime.Mocks):
     def __init__(self, region: str, subnet_zones: dict[str, str] | None = None):
         self.region = region
         self.zones = [f"{region}{suffix}" for suffix in "abcdef"]
-        self.subnet_zones = subnet_zones or {}
+        self.subnet_zones = dict(subnet_zones or {})
+        self.mapped_subnets = frozenset(self.subnet_zones)
 
     # -- invokes -------------------------------------------------------------------------------
     def call(self, args: MockCallArgs):
@@ -79,9 +82,13 @@ class AwsMocks(pulumi.runtime.Mocks):
 
     def _call_getSubnet(self, args):
         subnet_id = args["id"]
-        zone = self.subnet_zones.get(subnet_id)
-        if zone is None:
-            zone = self.zones[int(digest(subnet_id), 16) % 3]
+        if subnet_id not in self.subnet_zones:
+            # Offline there is no VPC to ask: an adopted subnet's zone follows the order the stack
+            # lists it in (a, b, c, a, ...), the layout `network.existing` documents. The answer
+            # depends only on that order, never on the ID, so any valid IDs plan the same.
+            seen = len(self.subnet_zones.keys() - self.mapped_subnets)
+            self.subnet_zones[subnet_id] = self.zones[seen % ADOPTED_SUBNET_ZONES]
+        zone = self.subnet_zones[subnet_id]
         return {"id": subnet_id, "availabilityZone": zone, "vpcId": "vpc-0offline0000000001"}
 
     def _call_getAddonVersion(self, args):
