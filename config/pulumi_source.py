@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pulumi
-from pulumi.runtime import is_config_secret
+from pulumi.runtime import get_config_env, is_config_secret
 
 from config.loader import PROJECT, ConfigError, decode, load_stack_config, top_level_keys
 from config.schema import StackConfig
@@ -15,6 +15,17 @@ SECRET_REFUSED = (
 )
 
 
+def stack_keys() -> list[str]:
+    """Every key of this project's namespace that the stack sets.
+
+    The CLI hands the program the stack's whole config as JSON in ``PULUMI_CONFIG``
+    (pulumi/pulumi@v3.259.0:sdk/python/cmd/pulumi-language-python/main.go, ``pulumiConfigVar``),
+    which ``get_config_env`` reads; other namespaces (``aws:region``, ...) are not ours to judge.
+    """
+    prefix = f"{PROJECT}:"
+    return [key.removeprefix(prefix) for key in get_config_env() if key.startswith(prefix)]
+
+
 def load() -> StackConfig:
     """Validate the stack's config or stop the program (``RunError``: message, no traceback)."""
     stack = pulumi.get_stack()
@@ -24,6 +35,6 @@ def load() -> StackConfig:
     cfg = pulumi.Config(PROJECT)
     raw = {key: value for key in top_level_keys() if (value := cfg.get(key)) is not None}
     try:
-        return load_stack_config(decode(raw), stack)
+        return load_stack_config(decode(raw), stack, unknown_keys=stack_keys())
     except ConfigError as exc:
         raise pulumi.RunError(str(exc)) from None
