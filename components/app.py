@@ -11,6 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
+from components.namespaces import no_default_token
 from config.schema import App
 from design import apps as design
 from design import naming
@@ -66,17 +67,7 @@ class AppNamespace(pulumi.ComponentResource):
         )
         ns = namespace.metadata.name
 
-        # Pods that do not name a ServiceAccount get no API token.
-        k8s.core.v1.ServiceAccountPatch(
-            f"{name}-default-sa",
-            metadata={
-                "name": "default",
-                "namespace": ns,
-                "annotations": {"pulumi.com/patchForce": "true"},
-            },
-            automount_service_account_token=False,
-            opts=child,
-        )
+        no_default_token(f"{name}-default-sa", ns, child)
 
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-config",

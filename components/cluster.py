@@ -79,12 +79,15 @@ class Cluster(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        # Created before the cluster so EKS does not create it with unbounded retention.
+        # Created before the cluster so EKS does not create it with unbounded retention. Its
+        # audit log is evidence: protected stacks keep it even if the cluster goes.
         logs = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             name=naming.control_plane_log_group(args.cluster_name),
             retention_in_days=args.log_retention_days,
-            opts=child,
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, retain_on_delete=args.protect
+            ),
         )
 
         cluster = aws.eks.Cluster(

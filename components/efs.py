@@ -60,7 +60,9 @@ class EfsStorage(pulumi.ComponentResource):
             provisioned_throughput_in_mibps=efs.provisioned_throughput_mibps,
             lifecycle_policies=lifecycle,
             tags={"Name": f"{args.cluster_name}-efs"},
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, retain_on_delete=args.protect
+            ),
         )
 
         sg = aws.ec2.SecurityGroup(

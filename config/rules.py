@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from config.schema import App, StackConfig, StorageClass
 from design import storage as sc
 from design.apps import secret_name
+from design.images import image_pin_problem
 from design.naming import arn_resource_name
 
 Problem = tuple[str, str]
@@ -76,6 +77,14 @@ def production_safety(cfg: StackConfig) -> Iterator[Problem]:
         yield "protect", "production stacks must protect their stateful resources"
     if cfg.kms.deletion_window_days != 30:
         yield "kms.deletionWindowDays", "production keys keep the longest window (30 days)"
+    for key, image in images(cfg):
+        if problem := image_pin_problem(image, production=True):
+            yield key, problem
+
+
+def images(cfg: StackConfig) -> list[tuple[str, str]]:
+    """Every container image the config makes the program deploy, by key."""
+    return [("snapshots.jobImage", cfg.snapshots.job_image)]
 
 
 def someone_can_administer(cfg: StackConfig) -> Iterator[Problem]:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from design.apps import looks_secret
+from design.images import image_pin_problem
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 IAM_ROLE_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$"
@@ -225,9 +226,8 @@ class Snapshots(Model):
     @field_validator("job_image")
     @classmethod
     def _pinned(cls, value: str) -> str:
-        tail = value.rsplit("/", 1)[-1]
-        if "@sha256:" not in value and (":" not in tail or tail.endswith(":latest")):
-            raise ValueError("pin the image by a version tag or a digest, never :latest")
+        if problem := image_pin_problem(value, production=False):
+            raise ValueError(problem)
         return value
 
 

@@ -101,6 +101,7 @@ BAD_CONFIGS = [
     ("dev", "production", True, "endpoint.publicAccess"),
     ("prod", "protect", False, "protect"),
     ("prod", "kms.deletionWindowDays", 7, "kms.deletionWindowDays"),
+    ("prod", "snapshots.jobImage", "docker.io/alpine/k8s:1.34.1", "snapshots.jobImage"),
     (
         "prod",
         "endpoint",

@@ -132,10 +132,10 @@ def test_ebs_csi_role_trusts_only_its_controller_and_may_use_only_the_key(plan):
     assert subs == ["system:serviceaccount:kube-system:ebs-csi-controller-sa"]
     attachment = plan.one(
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-        "controllers-ebs-csi-AmazonEBSCSIDriverPolicy",
+        "controllers-ebs-csi-AmazonEBSCSIDriverPolicyV2",
     )
     assert attachment.inputs["policyArn"] == (
-        "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+        "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicyV2"
     )
     policy = doc(plan.one("aws:iam/rolePolicy:RolePolicy", "controllers-ebs-csi-envelope-key"))
     assert policy["Statement"] == [
@@ -190,7 +190,7 @@ def test_addons_run_with_their_irsa_roles_after_the_nodes(plan):
 def test_ebs_addon_waits_until_its_role_has_its_policies(plan):
     ebs = addon(plan, "aws-ebs-csi-driver")
     assert plan.depends_on(ebs, plan.named("controllers-ebs-csi-envelope-key"))
-    assert plan.depends_on(ebs, plan.named("controllers-ebs-csi-AmazonEBSCSIDriverPolicy"))
+    assert plan.depends_on(ebs, plan.named("controllers-ebs-csi-AmazonEBSCSIDriverPolicyV2"))
 
 
 def test_unpinned_addon_versions_are_resolved_for_the_cluster_version(plan):
