@@ -48,26 +48,28 @@ def test_custom_resources_use_no_deprecated_api_version(plan):
 
 
 @pytest.mark.skipif(shutil.which("sh") is None, reason="no POSIX sh")
-def test_the_rotation_scripts_volume_snapshot_validates(plans, tmp_path):
+def test_the_rotation_scripts_volume_snapshot_validates(plan, tmp_path):
     """The manifest components/scripts/snapshot_rotate.sh sends with ``kubectl create -f -``,
-    rendered by the script itself with a CronJob's own environment."""
-    cron_job = next(m for m in manifests(plans["prod"]) if m["kind"] == "CronJob")
-    container = cron_job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
-    env = {e["name"]: e["value"] for e in container["env"] if e["name"] != "HOME"}
-    harness = Harness(tmp_path, [shutil.which("sh")])
-    claim = {"namespace": "orders", "name": "data-orders-0", "labels": {}}
-    claim["labels"][env["POLICY_LABEL"]] = env["POLICY"]
-    result = harness.run({"pvcs": [claim]}, **env)
-    assert result.returncode == 0, result.stderr
-    (sent,) = result.stdins
-    snapshot = yaml.safe_load(sent)
-    assert (snapshot["apiVersion"], snapshot["kind"]) == (
-        "snapshot.storage.k8s.io/v1",
-        "VolumeSnapshot",
-    )
-    assert snapshot["spec"]["source"] == {"persistentVolumeClaimName": "data-orders-0"}
-    assert snapshot["spec"]["volumeSnapshotClassName"] == env["SNAPSHOT_CLASS"]
-    assert upstream.manifest_problems(snapshot) == []
+    rendered by the script itself with each CronJob's own environment."""
+    cron_jobs = [m for m in manifests(plan) if m["kind"] == "CronJob"]
+    assert cron_jobs
+    for i, cron_job in enumerate(cron_jobs):
+        pod = cron_job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        env = {e["name"]: e["value"] for e in pod["containers"][0]["env"] if e["name"] != "HOME"}
+        (tmp_path / str(i)).mkdir()
+        harness = Harness(tmp_path / str(i), [shutil.which("sh")])
+        claim = {"namespace": "orders", "name": "data-orders-0", "labels": {}}
+        claim["labels"][env["POLICY_LABEL"]] = env["POLICY"]
+        result = harness.run({"pvcs": [claim]}, **env)
+        assert result.returncode == 0, result.stderr
+        (sent,) = result.stdins
+        snapshot = yaml.safe_load(sent)
+        assert snapshot["kind"] == "VolumeSnapshot"
+        assert snapshot["spec"] == {
+            "volumeSnapshotClassName": env["SNAPSHOT_CLASS"],
+            "source": {"persistentVolumeClaimName": "data-orders-0"},
+        }
+        assert upstream.manifest_problems(snapshot) == []
 
 
 def test_every_helm_releases_values_fit_its_chart(plan):
