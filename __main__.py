@@ -5,6 +5,7 @@ Composition only: load and validate config, build the components in dependency o
 
 import pulumi
 
+from components.addons import AddonsArgs, ClusterAddons, PodNetwork
 from components.app import AppArgs, AppNamespace
 from components.cluster import Cluster, ClusterArgs
 from components.context import current_aws_context
@@ -51,6 +52,7 @@ cluster = Cluster(
     ClusterArgs(
         cluster_name=cfg.cluster_name,
         kubernetes_version=cfg.kubernetes_version,
+        support_type=cfg.upgrade_policy.support_type,
         subnet_ids=network.private_subnet_ids,
         key_arn=key.arn,
         aws=aws_ctx,
@@ -90,10 +92,22 @@ key_policy = EnvelopeKeyPolicy(
     ),
 )
 
+pod_network = PodNetwork(
+    "pod-network",
+    AddonsArgs(
+        cluster_name=cluster.name,
+        kubernetes_version=cfg.kubernetes_version,
+        versions=cfg.addons,
+    ),
+)
+
 nodes = NodeGroups(
     "nodes",
     NodeGroupsArgs(
         cluster_name=cluster.name,
+        cluster_version=cluster.version,
+        kubernetes_version=cfg.kubernetes_version,
+        after=[pod_network.vpc_cni],
         name_prefix=cfg.cluster_name,
         subnet_ids=network.private_subnet_ids,
         # From the policy, not the key: Auto Scaling must be admitted before it launches
@@ -101,6 +115,16 @@ nodes = NodeGroups(
         key_arn=key_policy.key_arn,
         aws=aws_ctx,
         groups=cfg.node_groups,
+    ),
+)
+
+ClusterAddons(
+    "addons",
+    AddonsArgs(
+        cluster_name=cluster.name,
+        kubernetes_version=cfg.kubernetes_version,
+        versions=cfg.addons,
+        nodes=nodes.groups,
     ),
 )
 

@@ -34,6 +34,7 @@ def source_field(source: str) -> dict[str, str]:
 class ClusterArgs:
     cluster_name: str
     kubernetes_version: str
+    support_type: str
     subnet_ids: Sequence[pulumi.Input[str]]
     key_arn: pulumi.Input[str]
     aws: AwsContext
@@ -109,7 +110,7 @@ class Cluster(pulumi.ComponentResource):
                 "authentication_mode": "API",
                 "bootstrap_cluster_creator_admin_permissions": args.bootstrap_creator_admin,
             },
-            upgrade_policy={"support_type": "STANDARD"},
+            upgrade_policy={"support_type": args.support_type},
             deletion_protection=args.protect,
             opts=pulumi.ResourceOptions(
                 parent=self,

@@ -17,6 +17,7 @@ from pydantic_core import ErrorDetails
 
 from config import rules
 from config.schema import StackConfig
+from design import eks_versions
 
 PROJECT = "eks-config-storage"
 
@@ -105,8 +106,9 @@ def load_stack_config(
 ) -> StackConfig:
     """Validate decoded config values for ``stack``; raise ``ConfigError`` listing every problem.
 
-    The environment defaults to the stack name and the cluster name to ``eks-<environment>``, so
-    a new stack file needs no code change. ``unknown_keys`` (keys of the namespace that were set
+    The environment defaults to the stack name, the cluster name to ``eks-<environment>`` and the
+    Kubernetes version to the newest in EKS standard support, so a new stack file needs no code
+    change. ``unknown_keys`` (keys of the namespace that were set
     but are not in the schema) are reported with every other problem.
     """
     unknown = unknown_key_problems(unknown_keys)
@@ -116,6 +118,8 @@ def load_stack_config(
         data["environment"] = stack
     if not data.get("clusterName") and isinstance(data["environment"], str):
         data["clusterName"] = f"eks-{data['environment']}"
+    if not data.get("kubernetesVersion"):
+        data["kubernetesVersion"] = eks_versions.default_version(eks_versions.today())
     try:
         cfg = StackConfig.model_validate(data)
     except ValidationError as exc:

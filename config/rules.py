@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 
 from config.schema import App, StackConfig, StorageClass
+from design import eks_versions
 from design import storage as sc
 from design.apps import secret_name
 from design.images import image_pin_problem
@@ -68,6 +69,11 @@ def endpoint_reachable(cfg: StackConfig) -> Iterator[Problem]:
             "production, reach a public endpoint limited to your runners' addresses "
             "(endpoint.publicAccess with publicAccessCidrs)",
         )
+
+
+def kubernetes_support(cfg: StackConfig) -> Iterator[Problem]:
+    if problem := eks_versions.support_problem(cfg.kubernetes_version, eks_versions.today()):
+        yield "kubernetesVersion", problem
 
 
 def production_safety(cfg: StackConfig) -> Iterator[Problem]:
@@ -274,6 +280,7 @@ RULES: tuple[Rule, ...] = (
     one_network_mode,
     endpoint_exposure,
     endpoint_reachable,
+    kubernetes_support,
     production_safety,
     someone_can_administer,
     access_roles,

@@ -151,6 +151,9 @@ class NodeGroup(Model):
     desired_size: int = Field(ge=0, le=1000)
     disk_size_gib: int = Field(default=50, ge=20, le=16384)
     labels: dict[str, str] = Field(default_factory=dict)
+    # An EKS AMI release such as 1.35.3-20261115; unset follows EKS's recommended release for
+    # the cluster's version, so a new AMI shows as a node group update in the preview.
+    release_version: Annotated[str, Field(pattern=r"^1\.\d+\.\d+-\d{8}$")] | None = None
 
 
 ReclaimPolicy = Literal["Retain", "Delete"]
@@ -237,6 +240,9 @@ AddonVersion = Annotated[str, Field(pattern=r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")]
 class Addons(Model):
     """EKS add-on versions; unset means the newest version for the cluster's Kubernetes."""
 
+    vpc_cni: AddonVersion | None = None
+    kube_proxy: AddonVersion | None = None
+    coredns: AddonVersion | None = None
     ebs_csi_driver: AddonVersion | None = None
     efs_csi_driver: AddonVersion | None = None
     snapshot_controller: AddonVersion | None = None
@@ -338,6 +344,13 @@ class App(Model):
         return value
 
 
+class UpgradePolicy(Model):
+    """What EKS does when the cluster's version leaves standard support: STANDARD upgrades the
+    control plane automatically, EXTENDED keeps it (at extended-support pricing)."""
+
+    support_type: Literal["STANDARD", "EXTENDED"] = "STANDARD"
+
+
 class StackConfig(Model):
     """The whole stack configuration, as read from ``eks-config-storage:*`` keys."""
 
@@ -345,7 +358,8 @@ class StackConfig(Model):
     environment: Annotated[str, Field(pattern=DNS_LABEL, max_length=20)]
     production: bool = False
     cluster_name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$", max_length=32)]
-    kubernetes_version: Annotated[str, Field(pattern=r"^1\.(3[0-9]|[4-9][0-9])$")] = "1.34"
+    kubernetes_version: Annotated[str, Field(pattern=r"^1\.(3[0-9]|[4-9][0-9])$")]
+    upgrade_policy: UpgradePolicy = UpgradePolicy()
     protect: bool = False
     admin_role_arns: list[RoleArn] = Field(default_factory=list)
     preview_role_arns: list[RoleArn] = Field(default_factory=list)

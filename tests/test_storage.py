@@ -9,7 +9,7 @@ from config import rules
 from design import storage as sc
 from tests.conftest import as_list, doc, statement
 from tools.offline import Plan, run_config, runner, stack_config
-from tools.offline.mocks import ADDON_VERSIONS
+from tools.offline.mocks import addon_version
 
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 ADDON = "aws:eks/addon:Addon"
@@ -195,8 +195,9 @@ def test_ebs_addon_waits_until_its_role_has_its_policies(plan):
 
 def test_unpinned_addon_versions_are_resolved_for_the_cluster_version(plan):
     # Neither stack pins a version: each add-on carries what getAddonVersion answered for it.
+    version = stack_config(plan.stack)["eks-config-storage:kubernetesVersion"]
     for name in ("aws-ebs-csi-driver", "aws-efs-csi-driver", "snapshot-controller"):
-        assert addon(plan, name).inputs["addonVersion"] == ADDON_VERSIONS[name]
+        assert addon(plan, name).inputs["addonVersion"] == addon_version(name, version)
 
 
 def test_pinned_addon_version_is_used(dev_values):

@@ -33,6 +33,7 @@ from tools.report import (
     tree_lines,
     verdict_lines,
     verdicts,
+    version_lines,
 )
 
 
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(tree_lines(plan)))
     print("\nAPI server reachable from:")
     print("\n".join(reach_lines(plan)))
+    print("\nVersion:")
+    print("\n".join(version_lines(plan)))
     classes = storage_class_lines(plan)
     if classes:
         print("\nStorage classes:")

@@ -4,6 +4,9 @@ report shows what the program would really register."""
 
 from __future__ import annotations
 
+import datetime
+
+from design import eks_versions
 from policies import rules
 from tools.offline import Plan
 
@@ -101,4 +104,24 @@ def reach_lines(plan: Plan) -> list[str]:
         ]
         admitted = f"; on 443 from {', '.join(sources)}" if sources else "; nothing else admitted"
         lines.append(f"  private endpoint  the cluster security group's members{admitted}")
+    return lines
+
+
+def version_lines(plan: Plan, on: datetime.date | None = None) -> list[str]:
+    """The cluster's Kubernetes version, its EKS support window and the upgrade policy."""
+    on = on or eks_versions.today()
+    lines = []
+    for cluster in plan.of_type(CLUSTER):
+        version = cluster.inputs["version"]
+        policy = (cluster.inputs.get("upgradePolicy") or {}).get("supportType", "STANDARD")
+        known = eks_versions.BY_VERSION.get(version)
+        window = (
+            f"standard support until {known.end_of_standard}, "
+            f"extended until {known.end_of_extended}"
+            if known
+            else "not in the EKS calendar"
+        )
+        lines.append(f"  Kubernetes {version}: {window}; upgrade policy {policy}")
+        if warning := eks_versions.support_warning(version, policy, on):
+            lines.append(f"  warning: {warning}")
     return lines

@@ -23,11 +23,29 @@ SECRET_MARK = "[secret]"
 
 # Zones an adopted VPC's subnets are spread over offline (most regions have at least three).
 ADOPTED_SUBNET_ZONES = 3
+# EKS's default add-on versions per Kubernetes version, as offline stand-ins. kube-proxy and
+# CoreDNS follow the EKS docs (latest/ug/networking/managing-kube-proxy.adoc and
+# managing-coredns.adoc); the others keep one version across these minors, as EKS mostly does.
+# Varying by version matters: a Kubernetes bump shows its add-on upgrades in the diff.
 ADDON_VERSIONS = {
-    "aws-ebs-csi-driver": "v1.48.0-eksbuild.1",
-    "aws-efs-csi-driver": "v2.1.11-eksbuild.1",
-    "snapshot-controller": "v8.3.0-eksbuild.1",
+    "vpc-cni": {"*": "v1.20.4-eksbuild.2"},
+    "kube-proxy": {
+        "1.33": "v1.33.10-eksbuild.13",
+        "1.34": "v1.34.6-eksbuild.13",
+        "1.35": "v1.35.3-eksbuild.13",
+        "1.36": "v1.36.0-eksbuild.14",
+    },
+    "coredns": {"*": "v1.13.2-eksbuild.4", "1.36": "v1.13.2-eksbuild.6"},
+    "aws-ebs-csi-driver": {"*": "v1.48.0-eksbuild.1"},
+    "aws-efs-csi-driver": {"*": "v2.1.11-eksbuild.1"},
+    "snapshot-controller": {"*": "v8.3.0-eksbuild.1"},
 }
+AMI_RELEASE_DATE = "20261115"
+
+
+def addon_version(addon: str, kubernetes_version: str) -> str:
+    by_version = ADDON_VERSIONS[addon]
+    return by_version.get(kubernetes_version, by_version.get("*", ""))
 
 
 def digest(*parts: str) -> str:
@@ -95,9 +113,18 @@ class AwsMocks(pulumi.runtime.Mocks):
         return {
             "addonName": args["addonName"],
             "kubernetesVersion": args["kubernetesVersion"],
-            "version": ADDON_VERSIONS.get(args["addonName"], "v1.0.0-eksbuild.1"),
+            "version": addon_version(args["addonName"], args["kubernetesVersion"]),
             "id": args["addonName"],
         }
+
+    def _call_getParameter(self, args):
+        """EKS's public AMI release parameters, answered as a release of that version."""
+        name = args["name"]
+        parts = name.split("/")
+        if parts[:4] != ["", "aws", "service", "eks"] or not name.endswith("/release_version"):
+            raise UnknownInvokeError(f"no offline answer for SSM parameter {name}")
+        value = f"{parts[5]}.0-{AMI_RELEASE_DATE}"
+        return {"name": name, "value": value, "type": "String", "id": name, "arn": name}
 
     # -- resources -----------------------------------------------------------------------------
     def new_resource(self, args: MockResourceArgs):
