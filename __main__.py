@@ -160,7 +160,10 @@ drivers = StorageDrivers(
 classes = StorageClasses(
     "classes",
     StorageClassesArgs(
-        entries=[CatalogEntry(name, spec) for name, spec in rules.storage_catalog(cfg)],
+        entries=[
+            *(CatalogEntry(name, spec) for name, spec in rules.storage_catalog(cfg)),
+            *(CatalogEntry(r.name, r, retired=True) for r in cfg.storage.retired_classes),
+        ],
         environment=cfg.environment,
         reclaim_policy=cfg.storage.reclaim_policy,
         key_arn=key.arn,
@@ -214,6 +217,7 @@ apps = [
             oidc=cluster.oidc,
             aws=aws_ctx,
             storage_classes=sorted(classes.classes),
+            retired_classes=sorted(classes.retired),
             secrets_manager_store=SECRETS_MANAGER_STORE,
             parameter_store=PARAMETER_STORE,
             provider=cluster.provider,

@@ -30,6 +30,7 @@ class AppArgs:
     oidc: OidcIdentity
     aws: AwsContext
     storage_classes: Sequence[str]
+    retired_classes: Sequence[str]
     secrets_manager_store: str
     parameter_store: str
     provider: k8s.Provider
@@ -160,6 +161,7 @@ class AppNamespace(pulumi.ComponentResource):
                 "hard": design.quota_hard(
                     {b.storage_class: (b.requests, b.claims) for b in app.storage},
                     args.storage_classes,
+                    retired=args.retired_classes,
                 )
             },
             opts=child,

@@ -164,6 +164,21 @@ def storage_class_catalog(cfg: StackConfig) -> Iterator[Problem]:
     defaults = sum(cls.default for cls in cfg.storage.classes)
     if defaults != 1:
         yield "storage.classes", f"exactly one class must be the default, found {defaults}"
+    yield from _retired_classes(cfg, set(names))
+
+
+def _retired_classes(cfg: StackConfig, current: set[str]) -> Iterator[Problem]:
+    retired = cfg.storage.retired_classes
+    yield from repeated("storage.retiredClasses", "class", (r.name for r in retired))
+    for i, cls in enumerate(retired):
+        key = f"storage.retiredClasses[{i}]"
+        if cls.name in current:
+            yield f"{key}.name", f"{cls.name!r} is still in the catalog (storage.classes)"
+        if cls.backing in sc.EBS_MEDIA and cls.access != "rwo":
+            yield f"{key}.access", "EBS classes are ReadWriteOnce (rwo)"
+        if cls.backing == "efs" and cls.access != "rwx":
+            yield f"{key}.access", "EFS classes are ReadWriteMany (rwx)"
+        yield from _class_settings(cfg, cls, key)
 
 
 def _class_settings(cfg: StackConfig, cls: StorageClass, key: str) -> Iterator[Problem]:
@@ -235,6 +250,7 @@ def apps(cfg: StackConfig) -> Iterator[Problem]:
     yield from repeated("apps", "app name", (a.name for a in cfg.apps))
     yield from repeated("apps", "namespace", (a.namespace_name for a in cfg.apps))
     classes = {name for name, _ in storage_catalog(cfg)} if _catalog_ok(cfg) else set()
+    retired = {r.name for r in cfg.storage.retired_classes}
     for i, app in enumerate(cfg.apps):
         key = f"apps[{i}]"
         if app.namespace_name in reserved:
@@ -242,7 +258,13 @@ def apps(cfg: StackConfig) -> Iterator[Problem]:
         yield from _app_pod_security(app, key)
         yield from _app_secrets(app, key)
         for j, budget in enumerate(app.storage):
-            if classes and budget.storage_class not in classes:
+            if budget.storage_class in retired:
+                yield (
+                    f"{key}.storage[{j}].class",
+                    f"{budget.storage_class!r} is retired: it admits no new claims; budget the "
+                    "class that replaced it",
+                )
+            elif classes and budget.storage_class not in classes:
                 yield (
                     f"{key}.storage[{j}].class",
                     f"unknown StorageClass {budget.storage_class!r}; this stack has "

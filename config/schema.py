@@ -190,6 +190,21 @@ class StorageClass(Model):
     base_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9_./-]*$")] = "/dynamic"
 
 
+class RetiredClass(StorageClass):
+    """A class the catalog no longer offers but PVCs may still name, kept as it was.
+
+    Renaming a class (its tier, the EFS throughput mode, the environment) or dropping it would
+    delete a StorageClass that bound PVCs still name: they could no longer be expanded ("the
+    storageclass that provisions the pvc must support resize", kubernetes/kubernetes
+    plugin/pkg/admission/storage/persistentvolume/resize/admission.go) and StatefulSets could not
+    replace their claims. A retired class keeps its old name and settings, is never the default
+    and admits no new claims, until its last PV is gone (README: retire a class).
+    """
+
+    name: Annotated[str, Field(pattern=DNS_LABEL, max_length=63)]
+    default: Literal[False] = False
+
+
 class Storage(Model):
     reclaim_policy: ReclaimPolicy = "Delete"
     demote_gp2: bool = True
@@ -197,6 +212,7 @@ class Storage(Model):
     classes: Annotated[list[StorageClass], Field(min_length=1)] = [
         StorageClass(backing="gp3", access="rwo", default=True)
     ]
+    retired_classes: list[RetiredClass] = Field(default_factory=list)
 
 
 CRON = (

@@ -326,6 +326,7 @@ class RecordingMonitor(MockMonitor):
                     "protect": request.protect,
                     "retainOnDelete": request.retainOnDelete,
                     "deleteBeforeReplace": request.deleteBeforeReplace,
+                    "replaceOnChanges": list(request.replaceOnChanges),
                     "ignoreChanges": list(request.ignoreChanges),
                     "dependencies": sorted(set(request.dependencies)),
                     "aliases": [json_format.MessageToDict(alias) for alias in request.aliases],
