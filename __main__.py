@@ -6,7 +6,7 @@ Composition only: load and validate config, build the components in dependency o
 import pulumi
 
 from components.addons import AddonsArgs, ClusterAddons, PodNetwork
-from components.app import AppArgs, AppNamespace
+from components.app import AppArgs, AppNamespace, component_name
 from components.cluster import Cluster, ClusterArgs
 from components.context import current_aws_context
 from components.controller_roles import ControllerRoles, ControllerRolesArgs
@@ -209,7 +209,7 @@ SealedSecretsController(
 
 apps = [
     AppNamespace(
-        f"app-{app.name}",
+        component_name(app),
         AppArgs(
             app=app,
             cluster_name=cfg.cluster_name,
@@ -222,6 +222,7 @@ apps = [
             parameter_store=PARAMETER_STORE,
             provider=cluster.provider,
             secret_stores=list(external_secrets.stores.values()),
+            protect=cfg.protect,
         ),
     )
     for app in cfg.apps
