@@ -29,6 +29,7 @@ from design import naming
 
 cfg = pulumi_source.load()
 aws_ctx = current_aws_context()
+pulumi_source.check_deployer(cfg, aws_ctx.caller_arn)
 
 key = EnvelopeKey(
     "envelope",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 from pulumi.runtime import get_config_env, is_config_secret
 
+from config import rules
 from config.loader import PROJECT, ConfigError, decode, load_stack_config, top_level_keys
 from config.schema import StackConfig
 
@@ -38,3 +39,16 @@ def load() -> StackConfig:
         return load_stack_config(decode(raw), stack, unknown_keys=stack_keys())
     except ConfigError as exc:
         raise pulumi.RunError(str(exc)) from None
+
+
+def check_deployer(cfg: StackConfig, caller_arn: str) -> None:
+    """Stop an ``up`` that would lock its own identity out (see ``rules.deployer_problems``); a
+    preview only warns, and says nothing for the stack's own preview roles."""
+    problems = rules.deployer_problems(cfg, caller_arn)
+    if not problems:
+        return
+    message = str(ConfigError(pulumi.get_stack(), problems))
+    if not pulumi.runtime.is_dry_run():
+        raise pulumi.RunError(message)
+    if not rules.previewer(cfg, caller_arn):
+        pulumi.log.warn(message + "\n(a preview only warns; `pulumi up` stops here)")

@@ -13,6 +13,7 @@ from config.schema import App, StackConfig, StorageClass
 from design import eks_versions
 from design import storage as sc
 from design.apps import secret_name
+from design.aws import caller_role_name
 from design.images import image_pin_problem
 from design.naming import arn_resource_name
 
@@ -317,3 +318,33 @@ RULES: tuple[Rule, ...] = (
 
 def problems(cfg: StackConfig) -> list[Problem]:
     return [problem for rule in RULES for problem in rule(cfg)]
+
+
+def deployer_problems(cfg: StackConfig, caller_arn: str) -> list[Problem]:
+    """The identity running the deployment must stay able to manage the cluster's objects.
+
+    The cluster authenticates through access entries only (``authentication_mode: API``,
+    awsdocs/amazon-eks-user-guide: latest/ug/manage-access/k8s-access/grant-k8s-access.adoc), so
+    an ``up`` by a role missing from ``adminRoleArns`` would remove its own entry and lock every
+    later deployment out of Kubernetes."""
+    if cfg.bootstrap_creator_admin:
+        return []
+    role = caller_role_name(caller_arn)
+    account = caller_arn.split(":")[4] if caller_arn.count(":") >= 5 else ""
+    admins = {(a.split(":")[4], arn_resource_name(a)) for a in cfg.admin_role_arns}
+    if role is not None and (account, role) in admins:
+        return []
+    return [
+        (
+            "adminRoleArns",
+            f"the deploying identity {caller_arn} is not among them: this deployment would lock "
+            "itself (and the pipeline) out of the cluster's Kubernetes API; add its role, or set "
+            "bootstrapCreatorAdmin",
+        )
+    ]
+
+
+def previewer(cfg: StackConfig, caller_arn: str) -> bool:
+    """Whether the caller is one of the stack's read-only preview roles."""
+    role = caller_role_name(caller_arn)
+    return role is not None and role in {arn_resource_name(a) for a in cfg.preview_role_arns}

@@ -9,6 +9,9 @@ STATEFUL = {
     "aws:eks/cluster:Cluster",
     "aws:efs/fileSystem:FileSystem",
     "aws:cloudwatch/logGroup:LogGroup",
+    # the file system's data path: without them its data is unreachable or unprotected
+    "aws:efs/mountTarget:MountTarget",
+    "aws:efs/backupPolicy:BackupPolicy",
 }
 # Data that must outlive even a deliberate removal from the program: the key (every encrypted
 # byte), the file system (its files), the control-plane logs (audit evidence).

@@ -21,6 +21,8 @@ STATEFUL_TYPES = frozenset(
         "aws:eks/cluster:Cluster",
         "aws:efs/fileSystem:FileSystem",
         "aws:cloudwatch/logGroup:LogGroup",
+        "aws:efs/mountTarget:MountTarget",
+        "aws:efs/backupPolicy:BackupPolicy",
     }
 )
 IDENTITY_POLICY_TYPES = frozenset(

@@ -57,8 +57,11 @@ class UnknownInvokeError(Exception):
 
 
 class AwsMocks(pulumi.runtime.Mocks):
-    def __init__(self, region: str, subnet_zones: dict[str, str] | None = None):
+    def __init__(
+        self, region: str, subnet_zones: dict[str, str] | None = None, caller_role: str = "deployer"
+    ):
         self.region = region
+        self.caller_role = caller_role
         self.zones = [f"{region}{suffix}" for suffix in "abcdef"]
         self.subnet_zones = dict(subnet_zones or {})
         self.mapped_subnets = frozenset(self.subnet_zones)
@@ -73,7 +76,7 @@ class AwsMocks(pulumi.runtime.Mocks):
     def _call_getCallerIdentity(self, _):
         return {
             "accountId": ACCOUNT_ID,
-            "arn": f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/deployer/offline-plan",
+            "arn": f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{self.caller_role}/offline-plan",
             "userId": "AROAOFFLINEPLAN:offline-plan",
             "id": ACCOUNT_ID,
         }

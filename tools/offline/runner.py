@@ -62,15 +62,25 @@ def run_stack(stack: str, **kwargs: Any) -> Plan:
 
 
 def run_config(
-    stack: str, values: dict[str, Any], *, subnet_zones: dict[str, str] | None = None
+    stack: str,
+    values: dict[str, Any],
+    *,
+    subnet_zones: dict[str, str] | None = None,
+    caller_role: str | None = None,
 ) -> Plan:
     """Plan ``stack`` with stack-file style config ``values`` (namespaced keys, YAML values).
 
     Pulumi.yaml defaults are merged in as the CLI would; the program itself refuses keys it does
-    not know, as it does under the real CLI.
+    not know, as it does under the real CLI. The plan runs as ``caller_role``; by default as the
+    stack's first admin role, the role a deploy pipeline runs as.
     """
     merged = stackfiles.merged_config(values)
-    return run_function(stack, merged, _run_main, subnet_zones=subnet_zones)
+    if caller_role is None:
+        admins = merged.get(f"{PROJECT}:adminRoleArns") or []
+        caller_role = str(admins[0]).rsplit("/", 1)[-1] if admins else "deployer"
+    return run_function(
+        stack, merged, _run_main, subnet_zones=subnet_zones, caller_role=caller_role
+    )
 
 
 def run_function(
@@ -79,6 +89,7 @@ def run_function(
     program: Callable[[], None],
     *,
     subnet_zones: dict[str, str] | None = None,
+    caller_role: str = "deployer",
 ) -> Plan:
     """Run any ``program`` callable under the mocks with config ``values`` (used for unit
     tests of single components as well as for the whole program)."""
@@ -87,7 +98,7 @@ def run_function(
         raise ProgramError(f"stack '{stack}' sets no aws:region", 0)
     encoded, secret_keys = stackfiles.encode(values)
 
-    monitor = RecordingMonitor(AwsMocks(region, subnet_zones))
+    monitor = RecordingMonitor(AwsMocks(region, subnet_zones, caller_role))
     saved_env = {name: os.environ.get(name) for name in CONFIG_VARIABLES}
     exports: dict[str, Any] = {}
     loop = asyncio.new_event_loop()
