@@ -367,6 +367,28 @@ class UpgradePolicy(Model):
     support_type: Literal["STANDARD", "EXTENDED"] = "STANDARD"
 
 
+TransitionSetting = Literal[
+    "environment",
+    "clusterName",
+    "externalSecrets.namespace",
+    "network",
+    "zones",
+    "kubernetesVersion",
+]
+
+
+class Acknowledge(Model):
+    """Transitions a reviewer accepted for the change at hand (``tools.plan --diff`` names the
+    key to use). Keep it only in the pull request that makes the change: the next plan lists
+    acknowledgements that match nothing."""
+
+    reason: Annotated[str, Field(min_length=10, max_length=500)]
+    deletes: list[str] = Field(default_factory=list)
+    replacements: list[str] = Field(default_factory=list)
+    snapshot_policies: list[Annotated[str, Field(pattern=DNS_LABEL)]] = Field(default_factory=list)
+    settings: list[TransitionSetting] = Field(default_factory=list)
+
+
 class StackConfig(Model):
     """The whole stack configuration, as read from ``eks-config-storage:*`` keys."""
 
@@ -391,6 +413,7 @@ class StackConfig(Model):
     external_secrets: ExternalSecrets
     sealed_secrets: SealedSecrets
     apps: list[App] = Field(default_factory=list)
+    acknowledge: Acknowledge | None = None
 
 
 def config_key(field: str) -> str:

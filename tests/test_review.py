@@ -7,7 +7,7 @@ import json
 import yaml
 
 from tools import plan as plan_cli
-from tools import review
+from tools import review, transitions
 from tools.offline import run_config
 from tools.offline.manifests import manifests
 
@@ -53,28 +53,34 @@ def test_scripts_render_as_readable_blocks(plans, tmp_path):
     assert "snapshot_rotate.sh: |" in text
 
 
-def test_diff_names_what_is_added_changed_and_removed(plans, dev_values):
+def test_diff_marks_what_is_created_updated_replaced_and_deleted(plans, dev_values):
     before = plans["dev"].document()
     apps = dev_values["eks-config-storage:apps"]
     apps[0]["config"]["LOG_LEVEL"] = "info"
     apps.pop(1)  # catalog goes away
     apps.append({"name": "billing"})
     after = run_config("dev", dev_values).document()
-    lines = review.diff(before, after)
-    assert "~ kubernetes:core/v1:ConfigMap  app-orders-config  (inputs: data)" in lines
-    assert "+ kubernetes:core/v1:Namespace  app-billing-namespace" in lines
-    assert "- kubernetes:core/v1:Namespace  app-catalog-namespace" in lines
-    added = [r for r in after["resources"] if r["name"].startswith("app-billing")]
-    removed = [r for r in before["resources"] if r["name"].startswith("app-catalog")]
-    assert [line for line in lines if line.startswith("~")] == [
-        "~ kubernetes:core/v1:ConfigMap  app-orders-config  (inputs: data)"
+    listed = transitions.changes(before, after)
+    found = {(c.action, c.type, c.name): c for c in listed}
+    config_map = found[("replace", "kubernetes:core/v1:ConfigMap", "app-orders-config")]
+    assert config_map.delete_first and config_map.fields == ("data",)
+    assert ("create", "kubernetes:core/v1:Namespace", "app-billing-namespace") in found
+    namespace = found[("delete", "kubernetes:core/v1:Namespace", "app-catalog-namespace")]
+    assert namespace.consequence == "deletes every workload, Secret and PVC in it"
+    added = [r for r in after["resources"] if r["name"].startswith("app-billing") and r["custom"]]
+    removed = [
+        r for r in before["resources"] if r["name"].startswith("app-catalog") and r["custom"]
     ]
-    assert lines[-1] == f"{len(added)} to add, 1 to change, {len(removed)} to remove"
+    assert sum(c.action == "create" for c in listed) == len(added)
+    assert sum(c.action == "delete" for c in listed) == len(removed)
+    assert [c for c in listed if c.action == "update"] == [], "nothing else changes"
 
 
 def test_identical_plans_have_no_changes(plans):
     document = plans["prod"].document()
-    assert review.diff(document, document) == ["0 to add, 0 to change, 0 to remove"]
+    lines, judgement = transitions.report(document, document, transitions.Acknowledged())
+    assert lines[0] == "0 to create, 0 to update in place, 0 to replace, 0 to delete"
+    assert not judgement.violations
 
 
 def test_cli_renders_and_diffs(tmp_path, capsys, plans):
@@ -84,5 +90,6 @@ def test_cli_renders_and_diffs(tmp_path, capsys, plans):
     assert plan_cli.main(["dev", "--render", str(out), "--diff", str(old)]) == 0
     printed = capsys.readouterr().out
     assert "Review artefacts:" in printed
-    assert printed.rstrip().endswith("0 to add, 0 to change, 0 to remove")
+    assert "0 to create, 0 to update in place, 0 to replace, 0 to delete" in printed
+    assert "Transition rules: PASS" in printed
     assert (out / "kubernetes" / "_cluster" / "StorageClass-gp3-ssd-dev-rwo.yaml").exists()

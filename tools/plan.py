@@ -21,9 +21,10 @@ import os
 import sys
 from pathlib import Path
 
-from config import ConfigError
-from tools import review
+from config import ConfigError, StackConfig
+from tools import review, transitions
 from tools.offline import ProgramError, run_config, stack_config
+from tools.offline.runner import typed_config
 from tools.offline.stackfiles import read_stack_file
 from tools.policy_config import settings_for
 from tools.report import (
@@ -59,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         values = read_stack_file(args.stack_file) if args.stack_file else stack_config(args.stack)
         plan = run_config(args.stack, values)
+        cfg = typed_config(args.stack, values)
         settings = settings_for(args.stack, values)
     except (ProgramError, ConfigError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -91,15 +93,33 @@ def main(argv: list[str] | None = None) -> int:
     if args.render:
         written = review.render(plan, args.render)
         print(f"Review artefacts: {len(written)} files under {args.render}")
+    transitions_failed = False
     if args.diff:
         print(f"\nChanges against {args.diff}:")
-        print("\n".join(review.diff(json.loads(args.diff.read_text()), document)))
+        lines, judgement = transitions.report(
+            json.loads(args.diff.read_text()), document, acknowledged(cfg)
+        )
+        print("\n".join(lines))
+        transitions_failed = bool(judgement.violations)
 
     failed = [v.name for v in results if v.failed and v.enforcement == "mandatory"]
     if failed:
         print(f"\nerror: mandatory rules violated: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    return 0
+    if transitions_failed:
+        print("\nerror: transitions need acknowledgement (see above)", file=sys.stderr)
+    return 1 if failed or transitions_failed else 0
+
+
+def acknowledged(cfg: StackConfig) -> transitions.Acknowledged:
+    ack = cfg.acknowledge
+    if ack is None:
+        return transitions.Acknowledged()
+    return transitions.Acknowledged(
+        deletes=frozenset(ack.deletes),
+        replacements=frozenset(ack.replacements),
+        snapshot_policies=frozenset(ack.snapshot_policies),
+        settings=frozenset(ack.settings),
+    )
 
 
 if __name__ == "__main__":

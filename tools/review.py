@@ -2,7 +2,7 @@
 
 - ``render``: every Kubernetes object as YAML (one file per object) and every IAM, KMS and EFS
   policy document as JSON, in stable order and formatting, so a change reads as a plain diff;
-- ``diff``: added, removed and changed resources between two plan documents.
+- the change between two plans, and its verdict, is ``tools.transitions``.
 """
 
 from __future__ import annotations
@@ -84,40 +84,3 @@ def render(plan: Plan, directory: Path) -> list[Path]:
                 json.dumps(document, indent=2, sort_keys=True) + "\n",
             )
     return written
-
-
-def diff(old: dict, new: dict) -> list[str]:
-    """Lines summarising what ``new`` adds, removes and changes compared with ``old``."""
-    before = {r["urn"]: r for r in old["resources"]}
-    after = {r["urn"]: r for r in new["resources"]}
-    lines = []
-    for urn in sorted(after.keys() - before.keys()):
-        lines.append(f"+ {after[urn]['type']}  {after[urn]['name']}")
-    for urn in sorted(before.keys() - after.keys()):
-        lines.append(f"- {before[urn]['type']}  {before[urn]['name']}")
-    for urn in sorted(before.keys() & after.keys()):
-        a, b = before[urn], after[urn]
-        inputs = sorted(
-            k
-            for k in a["inputs"].keys() | b["inputs"].keys()
-            if a["inputs"].get(k) != b["inputs"].get(k)
-        )
-        options = sorted(
-            k
-            for k in a["options"].keys() | b["options"].keys()
-            if a["options"].get(k) != b["options"].get(k)
-        )
-        if inputs or options:
-            what = "; ".join(
-                part
-                for part in (
-                    f"inputs: {', '.join(inputs)}" if inputs else "",
-                    f"options: {', '.join(options)}" if options else "",
-                )
-                if part
-            )
-            lines.append(f"~ {b['type']}  {b['name']}  ({what})")
-    added = sum(line.startswith("+") for line in lines)
-    removed = sum(line.startswith("-") for line in lines)
-    changed = sum(line.startswith("~") for line in lines)
-    return [*lines, f"{added} to add, {changed} to change, {removed} to remove"]

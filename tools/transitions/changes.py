@@ -1,0 +1,163 @@
+"""Each resource's change between two plans, as a real `pulumi up` would make it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from tools.transitions import semantics as sem
+
+Action = Literal["create", "update", "replace", "delete"]
+MARKS = {"create": "+", "update": "~", "replace": "±", "delete": "-"}
+
+
+@dataclass(frozen=True)
+class Change:
+    action: Action
+    type: str
+    name: str
+    fields: tuple[str, ...]
+    consequence: str
+    delete_first: bool = False
+    protected: bool = False
+    retained: bool = False
+    before: dict | None = None
+    after: dict | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.type.rsplit(":", 1)[-1]
+
+    @property
+    def loses_what_it_holds(self) -> bool:
+        """Deleted or replaced for real (not retained), so what it holds goes with it."""
+        return self.action in ("delete", "replace") and not self.retained
+
+    def line(self) -> str:
+        how = "replace (delete first)" if self.delete_first else self.action
+        fields = f" ({', '.join(self.fields)})" if self.fields else ""
+        return (
+            f"{MARKS[self.action]} {how:<22} {self.type}  {self.name}{fields}: {self.consequence}"
+        )
+
+
+def _changed(a: dict, b: dict) -> list[str]:
+    return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+
+
+def _metadata(inputs: dict) -> tuple[Any, Any]:
+    meta = inputs.get("metadata") or {}
+    return meta.get("name") or inputs.get("name"), meta.get("namespace") or inputs.get("namespace")
+
+
+def _nested(a: dict, b: dict, field: str) -> list[str]:
+    """``vpcConfig.subnetIds``-style paths that changed below ``field``."""
+    inner_a, inner_b = a.get(field) or {}, b.get(field) or {}
+    if not isinstance(inner_a, dict) or not isinstance(inner_b, dict):
+        return [field] if inner_a != inner_b else []
+    return [f"{field}.{k}" for k in _changed(inner_a, inner_b)]
+
+
+def _replacement(resource_type: str, before: dict, after: dict, changed: list[str]):
+    """``(replacing fields, delete first)`` of an update, or ``((), False)`` when in place."""
+    options = after.get("options") or {}
+    a, b = before["inputs"], after["inputs"]
+    if resource_type.startswith("kubernetes:") and resource_type != "kubernetes:helm.sh/v3:Release":
+        if _metadata(a) != _metadata(b):
+            # A new name or namespace is a new object; the old one is deleted afterwards.
+            return ("metadata",), bool(options.get("deleteBeforeReplace"))
+        forced = set(options.get("replaceOnChanges") or ()) | sem.FORCE_NEW.get(
+            resource_type, set()
+        )
+        fields = tuple(f for f in changed if f in forced)
+        # Same name and namespace: the new object would collide, so the old one goes first.
+        return fields, bool(fields)
+    fields = tuple(f for f in changed if f in sem.FORCE_NEW.get(resource_type, ()))
+    if not fields:
+        return (), False
+    autonamed = sem.AUTONAMED.get(resource_type)
+    delete_first = (
+        bool(options.get("deleteBeforeReplace"))
+        or resource_type in sem.ALWAYS_DELETE_FIRST
+        or (autonamed is not None and autonamed in b)
+    )
+    return fields, delete_first
+
+
+def classify(before: dict | None, after: dict | None) -> Change | None:
+    """The change of one resource (plan document entries by URN), or None when nothing the
+    provider would be called for changed (dependency-only differences)."""
+    entry = after or before
+    assert entry is not None
+    resource_type, name = entry["type"], entry["name"]
+    kind = resource_type.rsplit(":", 1)[-1]
+    if before is None:
+        return Change("create", resource_type, name, (), "created", after=after)
+    options = before.get("options") or {}
+    protected, retained = bool(options.get("protect")), bool(options.get("retainOnDelete"))
+    if after is None:
+        consequence = sem.deleted(kind, before["inputs"])
+        if retained:
+            consequence = (
+                f"removed from the stack and left in place (retained): {consequence} otherwise"
+            )
+        elif protected:
+            consequence = f"refused by protect; {consequence}"
+        return Change(
+            "delete", resource_type, name, (), consequence, False, protected, retained, before
+        )
+    changed = _changed(before["inputs"], after["inputs"])
+    if not changed:
+        return None
+    fields, delete_first = _replacement(resource_type, before, after, changed)
+    if fields:
+        if protected:
+            consequence = "refused by protect: the update stops before anything is replaced"
+        elif delete_first:
+            consequence = (
+                f"the old one goes first: {sem.deleted(kind, before['inputs'])}, then a new one"
+            )
+        else:
+            consequence = "a new one first, then the old one is deleted"
+        return Change(
+            "replace",
+            resource_type,
+            name,
+            fields,
+            consequence,
+            delete_first,
+            protected,
+            retained,
+            before,
+            after,
+        )
+    refused = sem.REFUSED_UPDATES.get(resource_type, {})
+    paths = [p for f in changed for p in (_nested(before["inputs"], after["inputs"], f) or [f])]
+    problems = [refused[p] for p in {*paths, *changed} if p in refused]
+    notes = sem.UPDATE_NOTES.get(resource_type, {})
+    effects = [notes[f] for f in changed if f in notes]
+    consequence = "in place" + (f": {'; '.join(effects)}" if effects else "")
+    if problems:
+        consequence += f", but {'; '.join(sorted(problems))}"
+    return Change(
+        "update",
+        resource_type,
+        name,
+        tuple(changed),
+        consequence,
+        protected=protected,
+        before=before,
+        after=after,
+    )
+
+
+def changes(old: dict, new: dict) -> list[Change]:
+    """Every change between two plan documents, creates first, then updates, replaces, deletes."""
+    # Components only group their children: the provider is called for custom resources only.
+    before = {r["urn"]: r for r in old["resources"] if r.get("custom", True)}
+    after = {r["urn"]: r for r in new["resources"] if r.get("custom", True)}
+    found = [
+        classify(before.get(urn), after.get(urn)) for urn in sorted(before.keys() | after.keys())
+    ]
+    order = {"create": 0, "update": 1, "replace": 2, "delete": 3}
+    return sorted((c for c in found if c), key=lambda c: (order[c.action], c.type, c.name))

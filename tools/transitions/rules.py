@@ -1,0 +1,208 @@
+"""Transition rules: changes that lose data, backups or the cluster unless a reviewer accepted
+them in the head config's ``acknowledge`` key (naming exactly what is accepted)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from design import eks_versions
+from tools.transitions import semantics as sem
+from tools.transitions.changes import Change
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    """What the head config accepts (``acknowledge`` in the stack file)."""
+
+    deletes: frozenset[str] = frozenset()
+    replacements: frozenset[str] = frozenset()
+    snapshot_policies: frozenset[str] = frozenset()
+    settings: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Violation:
+    subject: str
+    message: str
+    key: str  # the acknowledgement that accepts it, or "" when nothing can
+
+    def line(self) -> str:
+        accept = (
+            f" [accept with {self.key}]" if self.key else " [EKS refuses it: no acknowledgement]"
+        )
+        return f"  - {self.subject}: {self.message}{accept}"
+
+
+@dataclass
+class Judgement:
+    violations: list[Violation] = field(default_factory=list)
+    accepted: list[Violation] = field(default_factory=list)
+    unused: list[str] = field(default_factory=list)
+
+
+def _labels(entry: dict | None) -> dict:
+    return ((entry or {}).get("inputs", {}).get("metadata") or {}).get("labels") or {}
+
+
+def _stateful(change: Change) -> bool:
+    if change.kind == "Namespace":
+        entry = change.before or change.after
+        return _labels(entry).get(sem.APP_LABEL) == "true"
+    if change.kind == "NodeGroup":
+        return change.delete_first  # a create-first replacement keeps nodes up
+    return change.kind in sem.STATEFUL_KINDS
+
+
+def data_rules(changes: list[Change]) -> Iterator[tuple[Violation, str, str]]:
+    """Deleting or replacing what holds data, backups or capacity."""
+    for change in changes:
+        if not change.loses_what_it_holds or not (_stateful(change) or change.protected):
+            continue
+        if change.action == "delete":
+            yield (
+                Violation(
+                    change.name,
+                    f"{change.kind} deleted: {change.consequence}",
+                    "acknowledge.deletes",
+                ),
+                "deletes",
+                change.name,
+            )
+        else:
+            yield (
+                Violation(
+                    change.name,
+                    f"{change.kind} replaced on {', '.join(change.fields)}: {change.consequence}",
+                    "acknowledge.replacements",
+                ),
+                "replacements",
+                change.name,
+            )
+
+
+def _policies(document: dict) -> set[str]:
+    return {
+        _labels(r)[sem.POLICY_LABEL]
+        for r in document["resources"]
+        if r["type"] == "kubernetes:batch/v1:CronJob" and sem.POLICY_LABEL in _labels(r)
+    }
+
+
+def snapshot_rules(old: dict, new: dict) -> Iterator[tuple[Violation, str, str]]:
+    for policy in sorted(_policies(old) - _policies(new)):
+        yield (
+            Violation(
+                f"snapshot policy {policy}",
+                f"removed or renamed while PVCs may carry {sem.POLICY_LABEL}={policy}: they would "
+                "silently stop being snapshotted and their generations never pruned; relabel them "
+                "first (the rotator fails its Job on labels of unknown policies)",
+                "acknowledge.snapshotPolicies",
+            ),
+            "snapshot_policies",
+            policy,
+        )
+
+
+def _one(document: dict, resource_type: str) -> dict | None:
+    found = [r for r in document["resources"] if r["type"] == resource_type]
+    return found[0] if len(found) == 1 else None
+
+
+def _zones(document: dict) -> set:
+    return set((document.get("exports") or {}).get("privateSubnetIds") or {})
+
+
+def setting_rules(old: dict, new: dict) -> Iterator[tuple[Violation, str, str]]:
+    """Settings a cluster keeps for life: AWS or EKS refuses the change or orphans resources."""
+    before, after = old.get("exports") or {}, new.get("exports") or {}
+    for key, why in (
+        (
+            "environment",
+            "renames every class, role and secret prefix; apps reading their own "
+            "secrets get AccessDenied",
+        ),
+        ("clusterName", "replaces the cluster, its roles and its logs (a new cluster)"),
+    ):
+        if before.get(key) is not None and before.get(key) != after.get(key):
+            yield (
+                Violation(
+                    key,
+                    f"{before.get(key)} -> {after.get(key)}: {why}; build a new stack and migrate",
+                    "acknowledge.settings",
+                ),
+                "settings",
+                key,
+            )
+    release = "kubernetes:helm.sh/v3:Release"
+    eso = [
+        (r["inputs"].get("namespace"), d)
+        for d in (old, new)
+        for r in d["resources"]
+        if r["type"] == release and r["inputs"].get("chart") == "external-secrets"
+    ]
+    if len(eso) == 2 and eso[0][0] != eso[1][0]:
+        yield (
+            Violation(
+                "externalSecrets.namespace",
+                f"{eso[0][0]} -> {eso[1][0]}: Helm refuses to install the chart's cluster-wide "
+                "objects into a second release after the operator's IAM trust has already moved, "
+                "so secret sync stops",
+                "acknowledge.settings",
+            ),
+            "settings",
+            "externalSecrets.namespace",
+        )
+    created = [bool(_one(d, "aws:ec2/vpc:Vpc")) for d in (old, new)]
+    if created[0] != created[1]:
+        yield (
+            Violation(
+                "network",
+                "switching between network.create and network.existing deletes the created VPC's "
+                "NAT gateways and routes (egress lost) or moves the cluster to subnets EKS refuses",
+                "acknowledge.settings",
+            ),
+            "settings",
+            "network",
+        )
+    elif _zones(old) and _zones(new) and _zones(old) != _zones(new):
+        yield (
+            Violation(
+                "zones",
+                f"{sorted(_zones(old))} -> {sorted(_zones(new))}: EKS refuses cluster subnets "
+                "outside the zones it was created in, after new zones' resources were created",
+                "acknowledge.settings",
+            ),
+            "settings",
+            "zones",
+        )
+    clusters = [_one(d, "aws:eks/cluster:Cluster") for d in (old, new)]
+    if all(clusters):
+        versions = [c["inputs"].get("version") for c in clusters]
+        if all(versions) and versions[0] != versions[1]:
+            problem = eks_versions.upgrade_problem(*versions)
+            if problem and "rollback" in problem:
+                yield (
+                    Violation("kubernetesVersion", problem, "acknowledge.settings"),
+                    "settings",
+                    "kubernetesVersion",
+                )
+            elif problem:
+                yield Violation("kubernetesVersion", problem, ""), "", ""
+
+
+def judge(old: dict, new: dict, changes: list[Change], accepted: Acknowledged) -> Judgement:
+    judgement = Judgement()
+    used: set[tuple[str, str]] = set()
+    for rule in (data_rules(changes), snapshot_rules(old, new), setting_rules(old, new)):
+        for violation, bucket, value in rule:
+            if bucket and value in getattr(accepted, bucket):
+                judgement.accepted.append(violation)
+                used.add((bucket, value))
+            else:
+                judgement.violations.append(violation)
+    for bucket in ("deletes", "replacements", "snapshot_policies", "settings"):
+        for value in sorted(getattr(accepted, bucket)):
+            if (bucket, value) not in used:
+                judgement.unused.append(f"{bucket}: {value}")
+    return judgement
