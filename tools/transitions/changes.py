@@ -30,8 +30,9 @@ class Change:
 
     @property
     def loses_what_it_holds(self) -> bool:
-        """Deleted or replaced for real (not retained), so what it holds goes with it."""
-        return self.action in ("delete", "replace") and not self.retained
+        """Replaced (service moves to a new, empty one; a retained old one is only left
+        behind), or deleted for real (not retained)."""
+        return self.action == "replace" or (self.action == "delete" and not self.retained)
 
     def line(self) -> str:
         how = "replace (delete first)" if self.delete_first else self.action

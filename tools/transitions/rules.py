@@ -51,6 +51,10 @@ def _stateful(change: Change) -> bool:
         return _labels(entry).get(sem.APP_LABEL) == "true"
     if change.kind == "NodeGroup":
         return change.delete_first  # a create-first replacement keeps nodes up
+    if change.kind == "StorageClass":
+        # Replaced under the same name it is back at once and bound PVs never notice; deleted,
+        # the claims that name it dangle.
+        return change.action == "delete"
     return change.kind in sem.STATEFUL_KINDS
 
 
