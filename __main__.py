@@ -217,6 +217,7 @@ apps = [
             environment=cfg.environment,
             oidc=cluster.oidc,
             aws=aws_ctx,
+            key_arn=key.arn,
             storage_classes=sorted(classes.classes),
             retired_classes=sorted(classes.retired),
             secrets_manager_store=SECRETS_MANAGER_STORE,

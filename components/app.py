@@ -29,6 +29,7 @@ class AppArgs:
     environment: str
     oidc: OidcIdentity
     aws: AwsContext
+    key_arn: pulumi.Input[str]
     storage_classes: Sequence[str]
     retired_classes: Sequence[str]
     secrets_manager_store: str
@@ -106,12 +107,16 @@ class AppNamespace(pulumi.ComponentResource):
             opts=child(f"{name}-config"),
         )
 
-        policy = design.app_policy(
-            aws=args.aws,
-            environment=args.environment,
-            s3=[(s.bucket, s.prefix, s.access) for s in app.aws.s3],
-            secrets_manager=app.aws.secrets_manager,
-            parameters=app.aws.parameters,
+        needs_aws = bool(app.aws.s3 or app.aws.secrets_manager or app.aws.parameters)
+        policy = pulumi.Output.from_input(args.key_arn).apply(
+            lambda key_arn: design.app_policy(
+                aws=args.aws,
+                environment=args.environment,
+                key_arn=key_arn,
+                s3=[(s.bucket, s.prefix, s.access) for s in app.aws.s3],
+                secrets_manager=app.aws.secrets_manager,
+                parameters=app.aws.parameters,
+            )
         )
         role = IrsaRole(
             f"{name}-irsa",
@@ -119,7 +124,7 @@ class AppNamespace(pulumi.ComponentResource):
                 role_name=naming.role_name(args.cluster_name, f"app-{app.name}"),
                 oidc=args.oidc,
                 service_accounts=[(app.namespace_name, app.name)],
-                inline_policies={"app": policy} if policy else {},
+                inline_policies={"app": policy} if needs_aws else {},
                 former_name=formerly(f"{name}-irsa")[0].name if former != name else None,
             ),
             opts=pulumi.ResourceOptions(parent=self, aliases=formerly(f"{name}-irsa")),

@@ -111,10 +111,23 @@ def s3_statements(partition: str, bucket: str, prefix: str, access: str, index: 
     ]
 
 
+def decrypt_via(key_arn: str, aws: AwsContext, services: Sequence[str]) -> dict:
+    """``kms:Decrypt`` on the stack's key only, and only when one of ``services`` calls KMS on the
+    principal's behalf (``kms:ViaService``, the services' regional endpoints)."""
+    return {
+        "Sid": "DecryptThroughTheseServicesOnly",
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": key_arn,
+        "Condition": {"StringEquals": {"kms:ViaService": aws.via_service(*services)}},
+    }
+
+
 def app_policy(
     *,
     aws: AwsContext,
     environment: str,
+    key_arn: str,
     s3: Sequence[tuple[str, str, str]],
     secrets_manager: Sequence[str],
     parameters: Sequence[str],
@@ -122,7 +135,11 @@ def app_policy(
     """The app role's inline policy from its constrained config, or None when it needs none.
 
     Secret ARNs end in ``-??????`` (the six random characters AWS appends), so a secret named
-    ``dev/orders/api`` does not also match ``dev/orders/api-admin``.
+    ``dev/orders/api`` does not also match ``dev/orders/api-admin``. An app that reads its own
+    secrets or SecureString parameters also needs ``kms:Decrypt`` on the key they are encrypted
+    with (the stack's, as the README has users create them): "Any principal that retrieves the
+    decrypted value must have kms:Decrypt permission on that key" (AWS Systems Manager user guide,
+    "Restricting decryption of SecureString parameter values"; Secrets Manager alike).
     """
     statements: list[dict] = []
     for i, (bucket, prefix, access) in enumerate(s3):
@@ -150,6 +167,9 @@ def app_policy(
                 ],
             }
         )
+    services = [s for s, used in (("secretsmanager", secrets_manager), ("ssm", parameters)) if used]
+    if services:
+        statements.append(decrypt_via(key_arn, aws, services))
     return document(statements) if statements else None
 
 
@@ -173,15 +193,7 @@ def eso_policy(*, aws: AwsContext, environment: str, key_arn: str) -> dict:
                     aws.arn("ssm", f"parameter/{environment}/*"),
                 ],
             },
-            {
-                "Sid": "DecryptThroughTheseServicesOnly",
-                "Effect": "Allow",
-                "Action": "kms:Decrypt",
-                "Resource": key_arn,
-                "Condition": {
-                    "StringEquals": {"kms:ViaService": aws.via_service("secretsmanager", "ssm")}
-                },
-            },
+            decrypt_via(key_arn, aws, ["secretsmanager", "ssm"]),
         ]
     )
 

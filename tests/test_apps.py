@@ -129,6 +129,36 @@ def test_named_parameters_are_scoped_to_the_environment(plans):
     ]
 
 
+def test_apps_that_read_their_own_values_may_decrypt_them_only_through_those_services(plans):
+    key_arn = plans["prod"].one("aws:kms/key:Key").outputs["arn"]
+    policy = doc(plans["prod"].one("aws:iam/rolePolicy:RolePolicy", "app-catalog-irsa-app"))
+    (decrypt,) = [s for s in policy["Statement"] if s["Sid"] == "DecryptThroughTheseServicesOnly"]
+    assert decrypt == {
+        "Sid": "DecryptThroughTheseServicesOnly",
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": key_arn,
+        "Condition": {"StringEquals": {"kms:ViaService": ["ssm.eu-west-1.amazonaws.com"]}},
+    }
+    # orders reads S3 only: no key rights at all.
+    orders = doc(plans["prod"].one("aws:iam/rolePolicy:RolePolicy", "app-orders-irsa-app"))
+    assert not [s for s in orders["Statement"] if "kms:" in str(s["Action"])]
+
+
+def test_an_app_reading_secrets_and_parameters_decrypts_through_both(dev_values):
+    dev_values["eks-config-storage:apps"][0]["aws"].update(
+        secretsManager=["orders/api"], parameters=["orders/limits"]
+    )
+    plan = run_config("dev", dev_values)
+    policy = doc(plan.one("aws:iam/rolePolicy:RolePolicy", "app-orders-irsa-app"))
+    (decrypt,) = [s for s in policy["Statement"] if s["Sid"] == "DecryptThroughTheseServicesOnly"]
+    assert decrypt["Condition"]["StringEquals"]["kms:ViaService"] == [
+        "secretsmanager.eu-west-1.amazonaws.com",
+        "ssm.eu-west-1.amazonaws.com",
+    ]
+    assert decrypt["Resource"] == plan.one("aws:kms/key:Key").outputs["arn"]
+
+
 def test_app_without_aws_access_gets_a_role_without_policies(plans):
     plan = plans["prod"]
     assert plan.one("aws:iam/role:Role", "app-reports-irsa-role")
