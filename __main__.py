@@ -8,7 +8,7 @@ import pulumi
 from components.addons import AddonsArgs, ClusterAddons, PodNetwork
 from components.app import AppArgs, AppNamespace, component_name
 from components.cluster import Cluster, ClusterArgs
-from components.context import current_aws_context
+from components.context import current_aws_context, warn_about_account_settings
 from components.controller_roles import ControllerRoles, ControllerRolesArgs
 from components.efs import EfsStorage, EfsStorageArgs
 from components.external_secrets import (
@@ -30,6 +30,7 @@ from design import naming
 cfg = pulumi_source.load()
 aws_ctx = current_aws_context()
 pulumi_source.check_deployer(cfg, aws_ctx.caller_arn)
+warn_about_account_settings(aws_ctx)
 
 key = EnvelopeKey(
     "envelope",
@@ -231,6 +232,7 @@ apps = [
 ]
 
 pulumi.export("environment", cfg.environment)
+pulumi.export("ebsEncryptionByDefault", aws_ctx.ebs_encryption_by_default)
 pulumi.export("clusterName", cluster.name)
 pulumi.export("kmsKeyArn", key.arn)
 pulumi.export("oidcProviderArn", cluster.oidc.provider_arn)

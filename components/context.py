@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pulumi
 import pulumi_aws as aws
 
 from design.aws import AwsContext
@@ -15,4 +16,16 @@ def current_aws_context() -> AwsContext:
         region=aws.get_region().region,
         account_id=identity.account_id,
         caller_arn=identity.arn,
+        ebs_encryption_by_default=aws.ebs.get_encryption_by_default().enabled,
     )
+
+
+def warn_about_account_settings(ctx: AwsContext) -> None:
+    """Advisory ``ebs-encryption-by-default``: the stack's classes and nodes encrypt with its own
+    key anyway, but a volume created outside them (EKS's gp2, a console test) would not be."""
+    if ctx.ebs_encryption_by_default is False:
+        pulumi.log.warn(
+            "EBS encryption by default is off in this account and region: volumes created "
+            "outside this stack's classes are unencrypted; turn it on with "
+            "`aws ec2 enable-ebs-encryption-by-default`"
+        )

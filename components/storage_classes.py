@@ -134,7 +134,6 @@ class StorageClasses(pulumi.ComponentResource):
                     fs_type=spec.fs_type,
                     iops=spec.iops,
                     throughput_mibps=spec.throughput_mibps,
-                    block_express=spec.block_express,
                 )
             )
         obj = sc.storage_class_object(

@@ -36,9 +36,12 @@ def load() -> StackConfig:
     cfg = pulumi.Config(PROJECT)
     raw = {key: value for key in top_level_keys() if (value := cfg.get(key)) is not None}
     try:
-        return load_stack_config(decode(raw), stack, unknown_keys=stack_keys())
+        cfg = load_stack_config(decode(raw), stack, unknown_keys=stack_keys())
     except ConfigError as exc:
         raise pulumi.RunError(str(exc)) from None
+    for key, message in rules.warnings(cfg):
+        pulumi.log.warn(f"{PROJECT}:{key}: {message}")
+    return cfg
 
 
 def check_deployer(cfg: StackConfig, caller_arn: str) -> None:

@@ -198,9 +198,7 @@ def _class_settings(cfg: StackConfig, cls: StorageClass, key: str) -> Iterator[P
             yield f"{key}.{_camel(field)}", "only EFS classes take this setting"
     if cls.block_express and cls.backing != "io2":
         yield f"{key}.blockExpress", "only io2 volumes have Block Express"
-    if problem := sc.ebs_iops_problem(
-        cls.backing, cls.iops, cls.throughput_mibps, cls.block_express
-    ):
+    if problem := sc.ebs_iops_problem(cls.backing, cls.iops, cls.throughput_mibps):
         yield f"{key}.iops", problem
 
 
@@ -348,3 +346,22 @@ def previewer(cfg: StackConfig, caller_arn: str) -> bool:
     """Whether the caller is one of the stack's read-only preview roles."""
     role = caller_role_name(caller_arn)
     return role is not None and role in {arn_resource_name(a) for a in cfg.preview_role_arns}
+
+
+def warnings(cfg: StackConfig) -> list[Problem]:
+    """Settings that still work but should change: reported, never refused."""
+    found = []
+    for key, classes in (
+        ("storage.classes", cfg.storage.classes),
+        ("storage.retiredClasses", cfg.storage.retired_classes),
+    ):
+        for i, cls in enumerate(classes):
+            if "block_express" in cls.model_fields_set:
+                found.append(
+                    (
+                        f"{key}[{i}].blockExpress",
+                        "deprecated and ignored: every io2 volume is Block Express (up to "
+                        "256,000 IOPS); remove the setting",
+                    )
+                )
+    return found

@@ -14,6 +14,9 @@ class AwsContext:
     account_id: str
     # Who runs this deployment (sts:GetCallerIdentity), e.g. arn:aws:sts::1:assumed-role/R/s.
     caller_arn: str = ""
+    # The account's EBS encryption-by-default setting in this region: one per account and region,
+    # so not this stack's to own; read and reported.
+    ebs_encryption_by_default: bool | None = None
 
     def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
         """``arn:<partition>:<service>:<region>:<account>:<resource>``."""

@@ -24,6 +24,11 @@ EFS_MOUNT_OPTIONS = ["tls", "iam"]
 EFS_CLUSTER_TAG = "efs.csi.aws.com/cluster"
 RETIRED_LABEL = "storage.eks-config-storage.io/retired"
 
+# Drivers that can grow a volume. The EFS CSI controller advertises only CREATE_DELETE_VOLUME
+# (kubernetes-sigs/aws-efs-csi-driver@v3.4.1:pkg/driver/controller.go, controllerCaps; #668):
+# an EFS PVC's size is nominal, a resize would be accepted and never carried out.
+EXPANDABLE = frozenset({EBS_PROVISIONER})
+
 EBS_MEDIA = {"gp3": "ssd", "io2": "ssd", "st1": "hdd", "sc1": "hdd"}
 EFS_THROUGHPUT_LABELS = {"bursting": "burst", "elastic": "elastic", "provisioned": "prov"}
 ACCESS_MODES = {"rwo": "ReadWriteOnce", "rwx": "ReadWriteMany"}
@@ -32,8 +37,10 @@ ACCESS_MODES = {"rwo": "ReadWriteOnce", "rwx": "ReadWriteMany"}
 GP3_IOPS = (3000, 80000)
 GP3_THROUGHPUT_MIBPS = (125, 2000)
 GP3_MIBPS_PER_IOPS = 0.25
-IO2_IOPS = (100, 64000)
-IO2_BLOCK_EXPRESS_IOPS = (100, 256000)
+# All io2 volumes are Block Express now, up to 256,000 IOPS; the driver ignores its old
+# blockExpress parameter (kubernetes-sigs/aws-ebs-csi-driver@v1.64.0:pkg/driver/constants.go,
+# DeprecatedBlockExpressKey: "now deprecated as all io2 volumes now support up to 256,000 IOPS").
+IO2_IOPS = (100, 256000)
 
 NAME_MAX = 63
 _DNS_1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -84,7 +91,6 @@ def ebs_parameters(
     fs_type: str,
     iops: int | None = None,
     throughput_mibps: int | None = None,
-    block_express: bool = False,
 ) -> dict[str, str]:
     """EBS CSI StorageClass parameters; values are strings, as the API requires."""
     params = {
@@ -97,8 +103,6 @@ def ebs_parameters(
         params["iops"] = str(iops)
     if throughput_mibps is not None:
         params["throughput"] = str(throughput_mibps)
-    if block_express:
-        params["blockExpress"] = "true"
     return params
 
 
@@ -116,14 +120,12 @@ def efs_parameters(
     }
 
 
-def ebs_iops_problem(
-    backing: str, iops: int | None, throughput_mibps: int | None, block_express: bool
-) -> str | None:
+def ebs_iops_problem(backing: str, iops: int | None, throughput_mibps: int | None) -> str | None:
     """Why these performance settings are impossible for the volume type, or None."""
     if backing == "gp3":
         return _gp3_problem(iops, throughput_mibps)
     if backing == "io2":
-        return _io2_problem(iops, block_express)
+        return _io2_problem(iops)
     if iops is not None or throughput_mibps is not None:
         return f"{backing} volumes take no iops/throughput settings"
     return None
@@ -144,13 +146,12 @@ def _gp3_problem(iops: int | None, throughput_mibps: int | None) -> str | None:
     return None
 
 
-def _io2_problem(iops: int | None, block_express: bool) -> str | None:
+def _io2_problem(iops: int | None) -> str | None:
     if iops is None:
         return "io2 needs iops (provisioned IOPS is what io2 is for)"
-    low, high = IO2_BLOCK_EXPRESS_IOPS if block_express else IO2_IOPS
+    low, high = IO2_IOPS
     if not low <= iops <= high:
-        hint = "" if block_express else " (set blockExpress for up to 256000)"
-        return f"io2 iops must be {low}..{high}, got {iops}{hint}"
+        return f"io2 iops must be {low}..{high}, got {iops}"
     return None
 
 
@@ -164,7 +165,8 @@ def storage_class_object(
     labels: dict[str, str],
     mount_options: list[str] | None = None,
 ) -> dict:
-    """The StorageClass every catalog entry becomes: late binding (R4), expandable (R6)."""
+    """The StorageClass every catalog entry becomes: late binding (R4), expandable (R6) where the
+    driver can expand (``EXPANDABLE``)."""
     metadata: dict = {"name": name, "labels": labels}
     if default:
         metadata["annotations"] = {DEFAULT_CLASS_ANNOTATION: "true"}
@@ -177,7 +179,7 @@ def storage_class_object(
         "reclaimPolicy": reclaim_policy,
         # AZ-bound volumes must be created where the pod lands, or the pod stays Pending.
         "volumeBindingMode": "WaitForFirstConsumer",
-        "allowVolumeExpansion": True,
+        "allowVolumeExpansion": provisioner in EXPANDABLE,
     }
     if mount_options:
         obj["mountOptions"] = mount_options
@@ -201,3 +203,20 @@ def volume_snapshot_class_object(*, name: str, deletion_policy: str, labels: dic
         "driver": EBS_PROVISIONER,
         "deletionPolicy": deletion_policy,
     }
+
+
+# EFS access points: one per dynamically provisioned PV, kept with a Retained PV. EFS allows
+# 10,000 per file system ("A file system can have a maximum of 10,000 access points",
+# docs.aws.amazon.com/efs/latest/ug/create-access-point.html); the driver stopped at 1,000 before
+# v3.2.0 (kubernetes-sigs/aws-efs-csi-driver#1780; v3.4.1:pkg/driver/controller.go
+# AccessPointPerFsLimit), and each takes one GID of the class's range.
+EFS_ACCESS_POINT_QUOTA = 10000
+EFS_DRIVER_LIMIT_BEFORE_3_2 = 1000
+
+
+def efs_access_point_limit(driver_version: str, gid_range: tuple[int, int]) -> int:
+    """How many volumes (live or retained) an EFS class can hold on its file system."""
+    numbers = driver_version.removeprefix("v").split("-")[0].split(".")
+    major, minor = (int(numbers[0]), int(numbers[1])) if len(numbers) >= 2 else (0, 0)
+    driver = EFS_ACCESS_POINT_QUOTA if (major, minor) >= (3, 2) else EFS_DRIVER_LIMIT_BEFORE_3_2
+    return min(driver, EFS_ACCESS_POINT_QUOTA, gid_range[1] - gid_range[0] + 1)

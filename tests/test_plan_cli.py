@@ -9,8 +9,9 @@ import pulumi_aws as aws
 import pytest
 import yaml
 
+from design import storage as sc
 from tools import plan as plan_cli
-from tools.offline import ProgramError, run_function, stack_config
+from tools.offline import ProgramError, mocks, run_function, stack_config
 
 
 def test_tree_and_counts(capsys):
@@ -63,7 +64,8 @@ def test_secret_inputs_are_masked_in_the_plan():
 def test_summary_lists_storage_classes_with_their_key_parameters(capsys, plans):
     assert plan_cli.main(["prod"]) == 0
     summary = capsys.readouterr().out.split("Storage classes:")[1].split("Design rules")[0]
-    lines = [line.split() for line in summary.strip().splitlines()]
+    rows = summary.strip().splitlines()
+    lines = [line.split() for line in rows if not line.startswith(" " * 30)]
     assert [line[0] for line in lines] == [
         "efs-elastic-prod-rwx",
         "gp3-ssd-prod-rwo",
@@ -74,6 +76,27 @@ def test_summary_lists_storage_classes_with_their_key_parameters(capsys, plans):
     assert "WaitForFirstConsumer" in gp3 and "reclaim=Retain" in gp3 and "expand=true" in gp3
     key_arn = plans["prod"].one("aws:kms/key:Key").outputs["arn"]
     assert f"kmsKeyId={key_arn}" in gp3 and "iops=6000" in gp3
+    efs = next(line for line in lines if line[0] == "efs-elastic-prod-rwx")
+    assert "expand=false" in efs
+    (limit,) = [row.strip() for row in rows if row.startswith(" " * 30)]
+    assert limit.startswith("at most 10000 volumes on the file system (Retain keeps one per")
+
+
+def test_efs_access_point_limits_follow_the_driver_and_the_gid_range():
+    assert sc.efs_access_point_limit("v3.4.1-eksbuild.1", (50000, 7000000)) == 10000
+    assert sc.efs_access_point_limit("v2.1.11-eksbuild.1", (50000, 7000000)) == 1000
+    assert sc.efs_access_point_limit("v3.2.0-eksbuild.1", (50000, 50499)) == 500
+
+
+def test_the_plan_reports_the_accounts_ebs_encryption_default(monkeypatch, capsys):
+    monkeypatch.setattr(
+        mocks.AwsMocks,
+        "_call_getEncryptionByDefault",
+        lambda self, _: {"enabled": False, "id": self.region},
+    )
+    assert plan_cli.main(["dev"]) == 0
+    out = capsys.readouterr().out
+    assert "WARN  ebs-encryption-by-default is off in this account and region" in out
 
 
 def test_an_invoke_without_a_mock_fails_loudly():

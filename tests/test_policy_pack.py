@@ -61,7 +61,11 @@ def test_one_policy_per_rule_with_its_enforcement():
 
 def test_resource_policy_reports_the_rules_violations():
     policy = by_name("storage-class-expandable")
-    bad = {"metadata": {"name": "gp3-ssd-prod-rwo"}, "allowVolumeExpansion": False}
+    bad = {
+        "metadata": {"name": "gp3-ssd-prod-rwo"},
+        "provisioner": "ebs.csi.aws.com",
+        "allowVolumeExpansion": False,
+    }
     assert validate(policy, rules.STORAGE_CLASS, bad) == ["[R6] allowVolumeExpansion must be true"]
     assert validate(policy, rules.STORAGE_CLASS, {**bad, "allowVolumeExpansion": True}) == []
 

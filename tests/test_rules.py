@@ -378,8 +378,8 @@ CASES = {
     ),
     "storage-class-expandable": (
         DEV,
-        [storage_class()],
-        [storage_class(allowVolumeExpansion=False)],
+        [storage_class(), efs_class(allowVolumeExpansion=False)],
+        [storage_class(allowVolumeExpansion=False), efs_class(allowVolumeExpansion=True)],
         "allowVolumeExpansion",
     ),
     "snapshot-generation-limit": (

@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from config import ConfigError, load_stack_config
+from config import ConfigError, load_stack_config, rules
 from design import storage as sc
 from tests.conftest import MINIMAL, rejected
 from tests.test_config import broken
-from tools.offline import stack_config
+from tools.offline import run_config, runner, stack_config
 
 GP3 = {"backing": "gp3", "access": "rwo", "default": True}
 EFS = {"backing": "efs", "access": "rwx"}
@@ -41,7 +41,7 @@ BAD_STORAGE = [
     (
         "dev",
         "storage.classes",
-        [GP3, {"backing": "io2", "access": "rwo", "iops": 100000}],
+        [GP3, {"backing": "io2", "access": "rwo", "iops": 300000}],
         "storage.classes[1].iops",
     ),
     (
@@ -167,3 +167,40 @@ def test_gp3_performance_is_accepted_exactly_within_the_volume_limits(iops, thro
     else:
         assert within
         assert cfg.storage.classes[0].iops == iops
+
+
+@given(iops=st.integers(1, 400000))
+def test_io2_accepts_what_every_io2_volume_now_does(iops):
+    values = {
+        **BASE,
+        "storage": {
+            "efs": {"enabled": False},
+            "classes": [GP3, {"backing": "io2", "access": "rwo", "iops": iops}],
+        },
+    }
+    try:
+        load_stack_config(values, "dev")
+    except ConfigError as exc:
+        assert not 100 <= iops <= 256000
+        assert exc.problems == [
+            ("storage.classes[1].iops", f"io2 iops must be 100..256000, got {iops}")
+        ]
+    else:
+        assert 100 <= iops <= 256000
+
+
+def test_an_old_block_express_setting_still_plans_with_a_deprecation_warning(dev_values):
+    classes = dev_values["eks-config-storage:storage"]["classes"]
+    classes.append({"backing": "io2", "access": "rwo", "iops": 200000, "blockExpress": True})
+    cfg = runner.typed_config("dev", dev_values)
+    assert rules.warnings(cfg) == [
+        (
+            "storage.classes[2].blockExpress",
+            "deprecated and ignored: every io2 volume is Block Express (up to 256,000 IOPS); "
+            "remove the setting",
+        )
+    ]
+    plan = run_config("dev", dev_values)
+    io2 = plan.named("classes-io2-ssd-dev-rwo")
+    assert io2.inputs["parameters"]["iops"] == "200000"
+    assert "blockExpress" not in io2.inputs["parameters"]

@@ -26,16 +26,8 @@ from tools import review, transitions
 from tools.offline import ProgramError, run_config, stack_config
 from tools.offline.runner import typed_config
 from tools.offline.stackfiles import read_stack_file
-from tools.policy_config import settings_for
-from tools.report import (
-    count_lines,
-    reach_lines,
-    storage_class_lines,
-    tree_lines,
-    verdict_lines,
-    verdicts,
-    version_lines,
-)
+from tools.policy_config import settings_of
+from tools.report import report_lines, verdicts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,29 +53,13 @@ def main(argv: list[str] | None = None) -> int:
         values = read_stack_file(args.stack_file) if args.stack_file else stack_config(args.stack)
         plan = run_config(args.stack, values)
         cfg = typed_config(args.stack, values)
-        settings = settings_for(args.stack, values)
+        settings = settings_of(cfg)
     except (ProgramError, ConfigError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
-    print(f"Plan of stack '{plan.stack}': {len(plan)} resources (offline, mock engine)")
-    print("\n".join(tree_lines(plan)))
-    print("\nAPI server reachable from:")
-    print("\n".join(reach_lines(plan)))
-    print("\nVersion:")
-    print("\n".join(version_lines(plan)))
-    classes = storage_class_lines(plan)
-    if classes:
-        print("\nStorage classes:")
-        print("\n".join(classes))
     results = verdicts(plan, settings)
-    print(
-        f"\nDesign rules (environment={settings.environment}, production="
-        f"{str(settings.production).lower()}, protect={str(settings.protect).lower()}):"
-    )
-    print("\n".join(verdict_lines(plan, results)))
-    print("\nResources by type:")
-    print("\n".join(count_lines(plan)))
+    print("\n".join(report_lines(plan, cfg, settings, results)))
 
     document = plan.document()
     if args.json:

@@ -9,17 +9,20 @@ from __future__ import annotations
 import json
 import sys
 
-from config import ConfigError
+from config import ConfigError, StackConfig
 from policies import rules
 from tools.offline import stack_config
 from tools.offline.runner import typed_config
 
 
-def settings_for(stack: str, values: dict | None = None) -> rules.Settings:
-    cfg = typed_config(stack, stack_config(stack) if values is None else values)
+def settings_of(cfg: StackConfig) -> rules.Settings:
     return rules.Settings(
         environment=cfg.environment, production=cfg.production, protect=cfg.protect
     )
+
+
+def settings_for(stack: str, values: dict | None = None) -> rules.Settings:
+    return settings_of(typed_config(stack, stack_config(stack) if values is None else values))
 
 
 def pack_config(settings: rules.Settings) -> dict:

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import datetime
 
+from config import StackConfig
+from config import rules as config_rules
 from design import eks_versions
+from design import storage as sc
 from policies import rules
 from tools.offline import Plan
 
@@ -58,14 +61,38 @@ def storage_class_lines(plan: Plan) -> list[str]:
         default = (meta.get("annotations") or {}).get(DEFAULT_ANNOTATION) == "true"
         params = inputs.get("parameters") or {}
         shown = " ".join(f"{k}={params[k]}" for k in SUMMARY_PARAMETERS if k in params)
+        retired = (meta.get("labels") or {}).get(sc.RETIRED_LABEL) == "true"
+        mark = " (default)" if default else " (retired)" if retired else ""
         lines.append(
-            f"  {meta['name']:<24}{' (default)' if default else '':<11}"
+            f"  {meta['name']:<24}{mark:<11}"
             f"{inputs['provisioner']:<17} {inputs['volumeBindingMode']:<21} "
             f"reclaim={inputs['reclaimPolicy']:<7} "
             f"expand={str(inputs['allowVolumeExpansion']).lower()}"
             f"  {shown}"
         )
+        if inputs["provisioner"] == sc.EFS_PROVISIONER:
+            lines.append(_access_points(plan, inputs))
     return lines
+
+
+def _access_points(plan: Plan, inputs: dict) -> str:
+    """EFS: each volume is an access point, and a Retained PV keeps its own."""
+    driver = next(
+        (
+            a.inputs["addonVersion"]
+            for a in plan.of_type("aws:eks/addon:Addon")
+            if a.inputs["addonName"] == "aws-efs-csi-driver"
+        ),
+        "",
+    )
+    params = inputs["parameters"]
+    gids = (int(params["gidRangeStart"]), int(params["gidRangeEnd"]))
+    limit = sc.efs_access_point_limit(driver, gids)
+    kept = " (Retain keeps one per released PV)" if inputs["reclaimPolicy"] == "Retain" else ""
+    return (
+        f"  {'':<24}{'':<11}at most {limit} volumes on the file system{kept}; "
+        "sizes are nominal (EFS is elastic: app quotas bound the requests)"
+    )
 
 
 def verdicts(plan: Plan, settings: rules.Settings) -> list[rules.Verdict]:
@@ -124,4 +151,43 @@ def version_lines(plan: Plan, on: datetime.date | None = None) -> list[str]:
         lines.append(f"  Kubernetes {version}: {window}; upgrade policy {policy}")
         if warning := eks_versions.support_warning(version, policy, on):
             lines.append(f"  warning: {warning}")
+    return lines
+
+
+def account_lines(plan: Plan) -> list[str]:
+    """Account settings the stack depends on but does not own (advisory)."""
+    enabled = plan.exports.get("ebsEncryptionByDefault")
+    if enabled:
+        return ["  PASS  ebs-encryption-by-default (account setting, read only)"]
+    return [
+        "  WARN  ebs-encryption-by-default is off in this account and region: volumes created "
+        "outside this stack's classes (EKS's gp2) are unencrypted; "
+        "aws ec2 enable-ebs-encryption-by-default"
+    ]
+
+
+def config_warning_lines(warnings: list[tuple[str, str]]) -> list[str]:
+    return [f"  warning: eks-config-storage:{key}: {message}" for key, message in warnings]
+
+
+def report_lines(
+    plan: Plan, cfg: StackConfig, settings: rules.Settings, results: list[rules.Verdict]
+) -> list[str]:
+    """The offline plan's report, section by section."""
+    lines = [f"Plan of stack '{plan.stack}': {len(plan)} resources (offline, mock engine)"]
+    lines += tree_lines(plan)
+    lines += ["", "API server reachable from:", *reach_lines(plan)]
+    lines += ["", "Version:", *version_lines(plan)]
+    if warnings := config_rules.warnings(cfg):
+        lines += ["", "Config warnings:", *config_warning_lines(warnings)]
+    lines += ["", "Account settings:", *account_lines(plan)]
+    if classes := storage_class_lines(plan):
+        lines += ["", "Storage classes:", *classes]
+    lines += [
+        "",
+        f"Design rules (environment={settings.environment}, production="
+        f"{str(settings.production).lower()}, protect={str(settings.protect).lower()}):",
+        *verdict_lines(plan, results),
+    ]
+    lines += ["", "Resources by type:", *count_lines(plan)]
     return lines

@@ -74,9 +74,16 @@ def storage_class_sla_name(s: Subject, settings: Settings) -> Iterator[str]:
 
 
 def storage_class_expandable(s: Subject, _: Settings) -> Iterator[str]:
-    """R6: volumes grow online."""
-    if s.type == STORAGE_CLASS and s.props.get("allowVolumeExpansion") is not True:
+    """R6: volumes grow online where the driver can grow them, and a class never promises an
+    expansion its driver cannot make (EFS: ``design.storage.EXPANDABLE``)."""
+    if s.type != STORAGE_CLASS:
+        return
+    can_expand = s.props.get("provisioner") in sc.EXPANDABLE
+    if can_expand and s.props.get("allowVolumeExpansion") is not True:
         yield "allowVolumeExpansion must be true"
+    if not can_expand and s.props.get("allowVolumeExpansion") is True:
+        driver = s.props.get("provisioner")
+        yield f"{driver} cannot expand volumes: allowVolumeExpansion must be false"
 
 
 def no_host_path(s: Subject, _: Settings) -> Iterator[str]:

@@ -37,7 +37,7 @@ ADDON_VERSIONS = {
     },
     "coredns": {"*": "v1.13.2-eksbuild.4", "1.36": "v1.13.2-eksbuild.6"},
     "aws-ebs-csi-driver": {"*": "v1.48.0-eksbuild.1"},
-    "aws-efs-csi-driver": {"*": "v2.1.11-eksbuild.1"},
+    "aws-efs-csi-driver": {"*": "v3.4.1-eksbuild.1"},
     "snapshot-controller": {"*": "v8.3.0-eksbuild.1"},
 }
 AMI_RELEASE_DATE = "20261115"
@@ -62,6 +62,7 @@ class AwsMocks(pulumi.runtime.Mocks):
     ):
         self.region = region
         self.caller_role = caller_role
+        self.ebs_encryption_by_default = True
         self.zones = [f"{region}{suffix}" for suffix in "abcdef"]
         self.subnet_zones = dict(subnet_zones or {})
         self.mapped_subnets = frozenset(self.subnet_zones)
@@ -119,6 +120,9 @@ class AwsMocks(pulumi.runtime.Mocks):
             "version": addon_version(args["addonName"], args["kubernetesVersion"]),
             "id": args["addonName"],
         }
+
+    def _call_getEncryptionByDefault(self, _):
+        return {"enabled": self.ebs_encryption_by_default, "id": self.region}
 
     def _call_getParameter(self, args):
         """EKS's public AMI release parameters, answered as a release of that version."""
