@@ -1,28 +1,66 @@
-# Everything runs from ./venv, the same virtualenv Pulumi.yaml points the Pulumi CLI at.
+# Everything runs from ./venv, the same virtualenv Pulumi.yaml points the Pulumi CLI at. Every
+# package comes from a hash-locked requirements file compiled from its .in file (`make lock`).
 VENV ?= venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 STACK ?= dev
 
-.PHONY: plan test lint bench setup
+# uv installs the locked sets. A uv of the locked version on PATH is used as it is (CI puts one
+# there); otherwise make installs that version, hash-checked, into .uv/ from requirements-uv.txt.
+UV_VERSION := $(shell sed -n 's/^uv==\([0-9.]*\).*/\1/p' requirements-uv.txt)
+ifeq ($(word 2,$(shell uv --version 2>/dev/null)),$(UV_VERSION))
+UV := uv
+UV_DEP :=
+else
+UV := .uv/bin/uv
+UV_DEP := $(UV)
+endif
+# Resolve for every platform and for the oldest supported Python, so one lock serves all.
+COMPILE := $(UV) pip compile --quiet --generate-hashes --universal --python-version 3.11
+
+.PHONY: plan test lint bench setup lock
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+# The uv wheel is a self-contained binary: pip puts it in .uv/bin without a virtualenv when the
+# interpreter has pip (3 s instead of 6 s here); otherwise a small virtualenv holds it.
+.uv/bin/uv: requirements-uv.txt
+	rm -rf .uv
+	if $(PYTHON) -m pip --version >/dev/null 2>&1; then \
+	    $(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps --target .uv \
+	        --require-hashes -r requirements-uv.txt; \
+	else \
+	    $(PYTHON) -m venv .uv && .uv/bin/python -m pip install --quiet --disable-pip-version-check \
+	        --require-hashes -r requirements-uv.txt; \
+	fi
+	touch $@
+
+# `uv pip sync` installs exactly the lock (removing anything else) and checks every hash.
+$(VENV)/.installed: requirements-dev.txt $(UV_DEP)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV)
+	$(UV) pip sync --quiet --require-hashes --python $(PY) requirements-dev.txt
 	touch $@
 
 plan: setup  ## offline plan of STACK (default dev): no cloud, no credentials
 	$(PY) -m tools.plan $(STACK)
 
-test: setup  ## the whole test suite (what CI runs)
-	$(PY) -m pytest
+test: setup  ## the whole test suite (what CI runs), on both cores
+	$(PY) -m pytest -n 2
 
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-bench: setup  ## offline plan against the import floor, and plan time as apps grow
+bench: setup  ## offline plan against the import floor, plan time as apps grow, set-up time
 	$(PY) benchmarks/plan_vs_import.py
 	$(PY) benchmarks/apps_scale.py
+	$(PY) benchmarks/setup_time.py
+
+# Recompile the locks after editing a .in file. The dev set is resolved first and constrains the
+# runtime and policy sets, so a package has one version in all three. Existing pins are kept
+# unless UPGRADE=--upgrade.
+lock: $(UV_DEP)
+	$(COMPILE) $(UPGRADE) requirements-dev.in -o requirements-dev.txt
+	$(COMPILE) $(UPGRADE) -c requirements-dev.txt requirements.in -o requirements.txt
+	$(COMPILE) $(UPGRADE) -c requirements-dev.txt policies/requirements.in -o policies/requirements.txt
+	$(COMPILE) $(UPGRADE) requirements-uv.in -o requirements-uv.txt
