@@ -2,6 +2,9 @@
 # package comes from a hash-locked requirements file compiled from its .in file (`make lock`).
 VENV ?= venv
 PYTHON ?= python3
+# The interpreter of the virtualenvs: a path, a name, or a version that uv finds or installs (the
+# workflows pass the version, with UV_PYTHON_PREFERENCE=only-managed, so every job runs one build).
+VENV_PYTHON ?= $(PYTHON)
 PY := $(VENV)/bin/python
 STACK ?= dev
 
@@ -18,7 +21,7 @@ endif
 # Resolve for every platform and for the oldest supported Python, so one lock serves all.
 COMPILE := $(UV) pip compile --quiet --generate-hashes --universal --python-version 3.11
 
-.PHONY: plan test lint bench setup lock
+.PHONY: plan test lint bench setup runtime policy-venv lock
 
 setup: $(VENV)/.installed
 
@@ -37,8 +40,28 @@ setup: $(VENV)/.installed
 
 # `uv pip sync` installs exactly the lock (removing anything else) and checks every hash.
 $(VENV)/.installed: requirements-dev.txt $(UV_DEP)
-	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV)
+	$(UV) venv --quiet --allow-existing --python $(VENV_PYTHON) $(VENV)
 	$(UV) pip sync --quiet --require-hashes --python $(PY) requirements-dev.txt
+	rm -f $(VENV)/.runtime
+	touch $@
+
+# What the jobs that hold credentials install: the runtime set alone, no test tools beside the token.
+runtime: $(VENV)/.runtime
+
+$(VENV)/.runtime: requirements.txt $(UV_DEP)
+	$(UV) venv --quiet --allow-existing --python $(VENV_PYTHON) $(VENV)
+	$(UV) pip sync --quiet --require-hashes --python $(PY) requirements.txt
+	rm -f $(VENV)/.installed
+	touch $@
+
+# The policy pack's own virtualenv (policies/PulumiPolicy.yaml: virtualenv venv). With a local
+# --policy-pack the CLI installs nothing into it (pulumi/pulumi@v3.259.0: InstallPluginDependencies
+# runs only from `pulumi install`, `policy new` and `package new`).
+policy-venv: policies/venv/.installed
+
+policies/venv/.installed: policies/requirements.txt $(UV_DEP)
+	$(UV) venv --quiet --allow-existing --python $(VENV_PYTHON) policies/venv
+	$(UV) pip sync --quiet --require-hashes --python policies/venv/bin/python policies/requirements.txt
 	touch $@
 
 plan: setup  ## offline plan of STACK (default dev): no cloud, no credentials
