@@ -110,10 +110,16 @@ def test_pack_project_files():
     assert project["runtime"]["name"] == "python"
     assert project["runtime"]["options"]["virtualenv"] == "venv"
     # A bounded range where it is chosen, an exact hash-checked pin where it is installed.
-    assert re.search(r"^pulumi-policy>=[\d.]+,<[\d.]+$", (ROOT / "policies" / "requirements.in")
-                     .read_text(), re.M)
-    assert re.search(r"^pulumi-policy==[\d.]+ \\\n\s+--hash=sha256:", (ROOT / "policies" /
-                     "requirements.txt").read_text(), re.M)
+    assert re.search(
+        r"^pulumi-policy>=[\d.]+,<[\d.]+$",
+        (ROOT / "policies" / "requirements.in").read_text(),
+        re.M,
+    )
+    assert re.search(
+        r"^pulumi-policy==[\d.]+ \\\n\s+--hash=sha256:",
+        (ROOT / "policies" / "requirements.txt").read_text(),
+        re.M,
+    )
 
 
 def test_pack_entry_point_starts_serving_the_pack(tmp_path):
