@@ -67,8 +67,8 @@ policies/venv/.installed: policies/requirements.txt $(UV_DEP)
 plan: setup  ## offline plan of STACK (default dev): no cloud, no credentials
 	$(PY) -m tools.plan $(STACK)
 
-test: setup  ## the whole test suite (what CI runs), on both cores
-	$(PY) -m pytest -n 2
+test: setup  ## the whole test suite (what CI runs), on both cores; idle workers take queued tests
+	$(PY) -m pytest -n 2 --dist worksteal
 
 lint: setup
 	$(PY) -m ruff check .
