@@ -5,7 +5,8 @@ Composition only: load and validate config, build the components in dependency o
 
 import pulumi
 
-from components.app import AppArgs, AppNamespace
+from components.addons import AddonsArgs, ClusterAddons, PodNetwork
+from components.app import AppArgs, AppNamespace, component_name
 from components.cluster import Cluster, ClusterArgs
 from components.context import current_aws_context
 from components.controller_roles import ControllerRoles, ControllerRolesArgs
@@ -28,6 +29,7 @@ from design import naming
 
 cfg = pulumi_source.load()
 aws_ctx = current_aws_context()
+pulumi_source.check_deployer(cfg, aws_ctx.caller_arn)
 
 key = EnvelopeKey(
     "envelope",
@@ -51,12 +53,13 @@ cluster = Cluster(
     ClusterArgs(
         cluster_name=cfg.cluster_name,
         kubernetes_version=cfg.kubernetes_version,
+        support_type=cfg.upgrade_policy.support_type,
         subnet_ids=network.private_subnet_ids,
         key_arn=key.arn,
         aws=aws_ctx,
-        public_access=cfg.endpoint.public_access,
-        public_access_cidrs=cfg.endpoint.public_access_cidrs,
+        endpoint=cfg.endpoint,
         admin_role_arns=cfg.admin_role_arns,
+        preview_role_arns=cfg.preview_role_arns,
         bootstrap_creator_admin=cfg.bootstrap_creator_admin,
         log_retention_days=cfg.log_retention_days,
         protect=cfg.protect,
@@ -90,10 +93,22 @@ key_policy = EnvelopeKeyPolicy(
     ),
 )
 
+pod_network = PodNetwork(
+    "pod-network",
+    AddonsArgs(
+        cluster_name=cluster.name,
+        kubernetes_version=cfg.kubernetes_version,
+        versions=cfg.addons,
+    ),
+)
+
 nodes = NodeGroups(
     "nodes",
     NodeGroupsArgs(
         cluster_name=cluster.name,
+        cluster_version=cluster.version,
+        kubernetes_version=cfg.kubernetes_version,
+        after=[pod_network.vpc_cni],
         name_prefix=cfg.cluster_name,
         subnet_ids=network.private_subnet_ids,
         # From the policy, not the key: Auto Scaling must be admitted before it launches
@@ -101,6 +116,16 @@ nodes = NodeGroups(
         key_arn=key_policy.key_arn,
         aws=aws_ctx,
         groups=cfg.node_groups,
+    ),
+)
+
+ClusterAddons(
+    "addons",
+    AddonsArgs(
+        cluster_name=cluster.name,
+        kubernetes_version=cfg.kubernetes_version,
+        versions=cfg.addons,
+        nodes=nodes.groups,
     ),
 )
 
@@ -136,7 +161,10 @@ drivers = StorageDrivers(
 classes = StorageClasses(
     "classes",
     StorageClassesArgs(
-        entries=[CatalogEntry(name, spec) for name, spec in rules.storage_catalog(cfg)],
+        entries=[
+            *(CatalogEntry(name, spec) for name, spec in rules.storage_catalog(cfg)),
+            *(CatalogEntry(r.name, r, retired=True) for r in cfg.storage.retired_classes),
+        ],
         environment=cfg.environment,
         reclaim_policy=cfg.storage.reclaim_policy,
         key_arn=key.arn,
@@ -182,7 +210,7 @@ SealedSecretsController(
 
 apps = [
     AppNamespace(
-        f"app-{app.name}",
+        component_name(app),
         AppArgs(
             app=app,
             cluster_name=cfg.cluster_name,
@@ -190,10 +218,12 @@ apps = [
             oidc=cluster.oidc,
             aws=aws_ctx,
             storage_classes=sorted(classes.classes),
+            retired_classes=sorted(classes.retired),
             secrets_manager_store=SECRETS_MANAGER_STORE,
             parameter_store=PARAMETER_STORE,
             provider=cluster.provider,
             secret_stores=list(external_secrets.stores.values()),
+            protect=cfg.protect,
         ),
     )
     for app in cfg.apps
@@ -204,6 +234,7 @@ pulumi.export("clusterName", cluster.name)
 pulumi.export("kmsKeyArn", key.arn)
 pulumi.export("oidcProviderArn", cluster.oidc.provider_arn)
 pulumi.export("vpcId", network.vpc_id)
+pulumi.export("privateSubnetIds", network.private_subnets)
 pulumi.export("storageClasses", sorted(classes.classes))
 pulumi.export("efsFileSystemId", efs.file_system_id if efs else None)
 pulumi.export(

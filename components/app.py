@@ -11,6 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
+from components.namespaces import no_default_token
 from config.schema import App
 from design import apps as design
 from design import naming
@@ -29,20 +30,48 @@ class AppArgs:
     oidc: OidcIdentity
     aws: AwsContext
     storage_classes: Sequence[str]
+    retired_classes: Sequence[str]
     secrets_manager_store: str
     parameter_store: str
     provider: k8s.Provider
     # What ExternalSecrets need first: the stores (and the CRDs their chart installed).
     secret_stores: Sequence[pulumi.Resource]
+    protect: bool = False
+
+
+def component_name(app: App) -> str:
+    """Apps are keyed by their namespace, where their data lives: renaming an app that keeps its
+    namespace keeps every resource in it, the Namespace above all."""
+    return f"app-{app.namespace_name}"
 
 
 class AppNamespace(pulumi.ComponentResource):
+    """``name`` is ``component_name(app)``. Stacks created when apps were keyed by app name (the
+    same unless ``namespace`` differs) keep their resources through aliases."""
+
     role_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: AppArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("eks-config-storage:apps:AppNamespace", name, None, opts)
         app = args.app
-        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        former = f"app-{app.name}"
+
+        def formerly(resource_name: str) -> list[pulumi.Alias]:
+            if former == name:
+                return []
+            return [pulumi.Alias(name=former + resource_name.removeprefix(name))]
+
+        super().__init__(
+            "eks-config-storage:apps:AppNamespace",
+            name,
+            None,
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=formerly(name))),
+        )
+
+        def child(resource_name: str, **extra) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(
+                parent=self, provider=args.provider, aliases=formerly(resource_name), **extra
+            )
+
         labels = {**MANAGED_BY, "app.kubernetes.io/name": app.name}
 
         level = app.pod_security.level
@@ -62,27 +91,19 @@ class AppNamespace(pulumi.ComponentResource):
                 if app.pod_security.reason
                 else None,
             },
-            opts=child,
+            # App teams fill it with workloads and PVCs: removing or moving the app stops its
+            # service objects but never deletes their data in a protected stack.
+            opts=child(f"{name}-namespace", retain_on_delete=args.protect),
         )
         ns = namespace.metadata.name
 
-        # Pods that do not name a ServiceAccount get no API token.
-        k8s.core.v1.ServiceAccountPatch(
-            f"{name}-default-sa",
-            metadata={
-                "name": "default",
-                "namespace": ns,
-                "annotations": {"pulumi.com/patchForce": "true"},
-            },
-            automount_service_account_token=False,
-            opts=child,
-        )
+        no_default_token(f"{name}-default-sa", ns, child(f"{name}-default-sa"))
 
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-config",
             metadata={"name": design.config_map_name(app.name), "namespace": ns, "labels": labels},
             data=dict(app.config),
-            opts=child,
+            opts=child(f"{name}-config"),
         )
 
         policy = design.app_policy(
@@ -99,8 +120,9 @@ class AppNamespace(pulumi.ComponentResource):
                 oidc=args.oidc,
                 service_accounts=[(app.namespace_name, app.name)],
                 inline_policies={"app": policy} if policy else {},
+                former_name=formerly(f"{name}-irsa")[0].name if former != name else None,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, aliases=formerly(f"{name}-irsa")),
         )
         account = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
@@ -110,7 +132,7 @@ class AppNamespace(pulumi.ComponentResource):
                 "labels": labels,
                 "annotations": {IRSA_ANNOTATION: role.arn},
             },
-            opts=child,
+            opts=child(f"{name}-sa"),
         )
 
         readable_secrets = list(app.sealed_secrets)
@@ -137,9 +159,7 @@ class AppNamespace(pulumi.ComponentResource):
                     ],
                     environment=args.environment,
                 ),
-                opts=pulumi.ResourceOptions.merge(
-                    child, pulumi.ResourceOptions(depends_on=list(args.secret_stores))
-                ),
+                opts=child(f"{name}-external-secret", depends_on=list(args.secret_stores)),
             )
 
         reader = k8s.rbac.v1.Role(
@@ -148,7 +168,7 @@ class AppNamespace(pulumi.ComponentResource):
             rules=design.app_rbac_rules(
                 config_map=design.config_map_name(app.name), secret_names=readable_secrets
             ),
-            opts=child,
+            opts=child(f"{name}-reader"),
         )
         k8s.rbac.v1.RoleBinding(
             f"{name}-reader",
@@ -159,7 +179,7 @@ class AppNamespace(pulumi.ComponentResource):
                 "name": reader.metadata.name,
             },
             subjects=[{"kind": "ServiceAccount", "name": account.metadata.name, "namespace": ns}],
-            opts=child,
+            opts=child(f"{name}-reader"),
         )
 
         k8s.core.v1.ResourceQuota(
@@ -169,9 +189,10 @@ class AppNamespace(pulumi.ComponentResource):
                 "hard": design.quota_hard(
                     {b.storage_class: (b.requests, b.claims) for b in app.storage},
                     args.storage_classes,
+                    retired=args.retired_classes,
                 )
             },
-            opts=child,
+            opts=child(f"{name}-storage"),
         )
         self.role_arn = role.arn
         self.register_outputs({"namespace": ns, "roleArn": role.arn, "configMap": config_map.id})

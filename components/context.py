@@ -14,4 +14,5 @@ def current_aws_context() -> AwsContext:
         partition=aws.get_partition().partition,
         region=aws.get_region().region,
         account_id=identity.account_id,
+        caller_arn=identity.arn,
     )

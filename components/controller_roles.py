@@ -46,8 +46,11 @@ class ControllerRoles(pulumi.ComponentResource):
                 role_name=naming.role_name(args.cluster_name, "ebs-csi"),
                 oidc=args.oidc,
                 service_accounts=EBS_CSI_SERVICE_ACCOUNTS,
+                # V2 scopes the driver to volumes and snapshots tagged ebs.csi.aws.com/cluster,
+                # which it puts on everything it provisions (kubernetes-sigs/aws-ebs-csi-driver@
+                # v1.64.0:docs/install.md); the key rights are the inline policy below.
                 managed_policy_arns=[
-                    args.aws.managed_policy_arn("service-role/AmazonEBSCSIDriverPolicy")
+                    args.aws.managed_policy_arn("service-role/AmazonEBSCSIDriverPolicyV2")
                 ],
                 inline_policies={
                     "envelope-key": pulumi.Output.from_input(args.key_arn).apply(

@@ -60,7 +60,9 @@ class EfsStorage(pulumi.ComponentResource):
             provisioned_throughput_in_mibps=efs.provisioned_throughput_mibps,
             lifecycle_policies=lifecycle,
             tags={"Name": f"{args.cluster_name}-efs"},
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, retain_on_delete=args.protect
+            ),
         )
 
         sg = aws.ec2.SecurityGroup(
@@ -80,13 +82,20 @@ class EfsStorage(pulumi.ComponentResource):
             description="NFS (TLS-wrapped by efs-utils) from the cluster's nodes",
             opts=child,
         )
+        # The data path, protected with the file system: Pulumi deletes dependents before the
+        # resource they depend on, and refuses a protected resource only at its own delete
+        # (pulumi/pulumi: pkg/resource/deploy/step.go), so protecting the file system alone
+        # would let a removal take the mount targets (every EFS volume unreachable) and the
+        # backup policy (deleting it sets backups DISABLED,
+        # hashicorp/terraform-provider-aws: internal/service/efs/backup_policy.go) first.
+        data_path = pulumi.ResourceOptions(parent=self, protect=args.protect)
         self.mount_targets = [
             aws.efs.MountTarget(
                 f"{name}-{zone}",
                 file_system_id=fs.id,
                 subnet_id=subnet_id,
                 security_groups=[sg.id],
-                opts=child,
+                opts=data_path,
             )
             for zone, subnet_id in sorted(args.private_subnets.items())
         ]
@@ -108,7 +117,7 @@ class EfsStorage(pulumi.ComponentResource):
             f"{name}-backup",
             file_system_id=fs.id,
             backup_policy={"status": "ENABLED" if efs.backup else "DISABLED"},
-            opts=child,
+            opts=data_path,
         )
 
         access_points = args.aws.arn("elasticfilesystem", "access-point/*")

@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 
 from components.controller_roles import ESO_SERVICE_ACCOUNT
 from components.helm import pinned_release
+from components.namespaces import no_default_token
 from config.schema import ExternalSecrets
 from design.apps import APP_LABEL
 from design.aws import AwsContext
@@ -68,6 +69,7 @@ class ExternalSecretsOperator(pulumi.ComponentResource):
             },
             opts=child,
         )
+        no_default_token(f"{name}-default-sa", namespace.metadata.name, child)
         release = pinned_release(
             f"{name}-release",
             chart="external-secrets",

@@ -27,6 +27,8 @@ class IrsaRoleArgs:
     service_accounts: Sequence[tuple[str, str]]
     managed_policy_arns: Sequence[str] = ()
     inline_policies: Mapping[str, pulumi.Input[dict]] = field(default_factory=dict)
+    # The component's name in older stacks, so its children keep their resources (aliases).
+    former_name: str | None = None
 
 
 class IrsaRole(pulumi.ComponentResource):
@@ -41,7 +43,14 @@ class IrsaRole(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: IrsaRoleArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("eks-config-storage:iam:IrsaRole", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+
+        def child(resource_name: str) -> pulumi.ResourceOptions:
+            former = args.former_name
+            aliases = (
+                [pulumi.Alias(name=former + resource_name.removeprefix(name))] if former else []
+            )
+            return pulumi.ResourceOptions(parent=self, aliases=aliases)
+
         subjects = list(args.service_accounts)
         self.trust_policy = pulumi.Output.all(args.oidc.provider_arn, args.oidc.issuer_url).apply(
             lambda p: json.dumps(iam.irsa_trust_policy(p[0], p[1], subjects))
@@ -50,15 +59,13 @@ class IrsaRole(pulumi.ComponentResource):
             f"{name}-role",
             name=args.role_name,
             assume_role_policy=self.trust_policy,
-            opts=child,
+            opts=child(f"{name}-role"),
         )
         attached: list[pulumi.Output[str]] = []
         for policy_arn in args.managed_policy_arns:
+            attachment_name = f"{name}-{policy_arn.rsplit('/', 1)[-1]}"
             attachment = aws.iam.RolePolicyAttachment(
-                f"{name}-{policy_arn.rsplit('/', 1)[-1]}",
-                role=role.name,
-                policy_arn=policy_arn,
-                opts=child,
+                attachment_name, role=role.name, policy_arn=policy_arn, opts=child(attachment_name)
             )
             attached.append(attachment.id)
         for policy_name, doc in args.inline_policies.items():
@@ -67,7 +74,7 @@ class IrsaRole(pulumi.ComponentResource):
                 name=policy_name,
                 role=role.name,
                 policy=pulumi.Output.from_input(doc).apply(json.dumps),
-                opts=child,
+                opts=child(f"{name}-{policy_name}"),
             )
             attached.append(inline.id)
         self.name = role.name

@@ -32,9 +32,25 @@ def metadata_options() -> dict:
     }
 
 
+def recommended_release_parameter(kubernetes_version: str, ami_type: str) -> str:
+    """The public SSM parameter naming EKS's recommended AL2023 AMI release for a version
+    (docs.aws.amazon.com/eks/latest/userguide/retrieve-ami-id.html)."""
+    arch = "arm64" if ami_type == "AL2023_ARM_64_STANDARD" else "x86_64"
+    return (
+        f"/aws/service/eks/optimized-ami/{kubernetes_version}/amazon-linux-2023/{arch}/standard/"
+        "recommended/release_version"
+    )
+
+
 @dataclass(frozen=True)
 class NodeGroupsArgs:
     cluster_name: pulumi.Input[str]
+    # The control plane's version, as an output of the cluster: a bump rolls the nodes only
+    # after the control plane is upgraded (update-cluster.adoc: control plane, then nodes).
+    cluster_version: pulumi.Input[str]
+    kubernetes_version: str
+    # What nodes need before they join (the pod network add-on).
+    after: Sequence[pulumi.Resource]
     name_prefix: str
     subnet_ids: Sequence[pulumi.Input[str]]
     key_arn: pulumi.Input[str]
@@ -93,11 +109,24 @@ class NodeGroups(pulumi.ComponentResource):
                 ],
                 opts=child,
             )
+            release = (
+                group.release_version
+                or aws.ssm.get_parameter_output(
+                    name=recommended_release_parameter(args.kubernetes_version, group.ami_type)
+                ).value
+            )
             self.groups.append(
                 aws.eks.NodeGroup(
                     f"{name}-{group.name}",
                     cluster_name=args.cluster_name,
-                    node_group_name=group.name,
+                    # A prefix, not a name: a change EKS can only make by replacing the group
+                    # (instance types, AMI or capacity type) then creates the new group before
+                    # deleting the old; with a fixed name the provider must delete first
+                    # (pulumi/pulumi-aws: node_group_name is auto-named, so setting it forces
+                    # delete-before-replace) and the cluster has no nodes in between.
+                    node_group_name_prefix=f"{group.name}-",
+                    version=args.cluster_version,
+                    release_version=release,
                     node_role_arn=role.arn,
                     subnet_ids=list(args.subnet_ids),
                     ami_type=group.ami_type,
@@ -116,7 +145,7 @@ class NodeGroups(pulumi.ComponentResource):
                     },
                     opts=pulumi.ResourceOptions(
                         parent=self,
-                        depends_on=attachments,
+                        depends_on=[*attachments, *args.after],
                         # The cluster autoscaler owns the current size once nodes run.
                         ignore_changes=["scalingConfig.desiredSize"],
                     ),

@@ -11,6 +11,7 @@ from pathlib import Path
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.namespaces import no_default_token
 from config.schema import SnapshotPolicy
 from design import snapshots as design
 from design.labels import MANAGED_BY, restricted_namespace_labels
@@ -43,6 +44,7 @@ class SnapshotSchedules(pulumi.ComponentResource):
             opts=child,
         )
         ns = namespace.metadata.name
+        no_default_token(f"{name}-default-sa", ns, child)
         account = k8s.core.v1.ServiceAccount(
             f"{name}-rotator",
             metadata={"name": "snapshot-rotator", "namespace": ns, "labels": LABELS},

@@ -20,10 +20,20 @@ from design.labels import MANAGED_BY
 
 @dataclass(frozen=True)
 class CatalogEntry:
-    """A config entry with its derived SLA name."""
+    """A config entry with its derived SLA name (or, retired, the name it had)."""
 
     name: str
     spec: StorageClass
+    retired: bool = False
+
+
+# Kubernetes refuses updates to these (StorageClass validation: "Forbidden: updates to
+# parameters are forbidden", kubernetes/kubernetes pkg/apis/storage/validation), and
+# pulumi-kubernetes replaces only on parameters and provisioner (provider/pkg/provider/diff.go);
+# with the name fixed, the old class must go first or the new one collides
+# (pulumi/pulumi-kubernetes#3767). PVs keep what they were provisioned with either way.
+CLASS_IMMUTABLE = ["parameters", "provisioner", "reclaimPolicy", "volumeBindingMode"]
+SNAPSHOT_CLASS_IMMUTABLE = ["driver", "parameters", "deletionPolicy"]
 
 
 @dataclass(frozen=True)
@@ -50,8 +60,10 @@ class StorageClasses(pulumi.ComponentResource):
     ):
         super().__init__("eks-config-storage:storage:StorageClasses", name, None, opts)
         self.classes = {}
+        self.retired = {}
         for entry in args.entries:
-            self.classes[entry.name] = self._storage_class(name, entry, args)
+            made = self._storage_class(name, entry, args)
+            (self.retired if entry.retired else self.classes)[entry.name] = made
 
         snapshot_class = sc.snapshot_class_name(args.snapshot_deletion_policy, args.environment)
         volume_snapshot_class = KubernetesObject(
@@ -66,6 +78,8 @@ class StorageClasses(pulumi.ComponentResource):
                 provider=args.provider,
                 # The CRD comes with the snapshot controller; the driver takes the snapshots.
                 depends_on=[args.snapshot_controller, args.ebs_driver],
+                replace_on_changes=SNAPSHOT_CLASS_IMMUTABLE,
+                delete_before_replace=True,
             ),
         )
         self.snapshot_class_name = volume_snapshot_class.id.apply(lambda _: snapshot_class)
@@ -84,7 +98,11 @@ class StorageClasses(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
             )
         self.register_outputs(
-            {"classes": sorted(self.classes), "snapshotClass": self.snapshot_class_name}
+            {
+                "classes": sorted(self.classes),
+                "retired": sorted(self.retired),
+                "snapshotClass": self.snapshot_class_name,
+            }
         )
 
     def _storage_class(
@@ -124,12 +142,13 @@ class StorageClasses(pulumi.ComponentResource):
             provisioner=provisioner,
             parameters={},
             reclaim_policy=spec.reclaim_policy or args.reclaim_policy,
-            default=spec.default,
+            default=spec.default and not entry.retired,
             labels={
                 **MANAGED_BY,
                 "storage.eks-config-storage.io/backing": spec.backing,
                 "storage.eks-config-storage.io/access": spec.access,
                 "storage.eks-config-storage.io/environment": args.environment,
+                **({sc.RETIRED_LABEL: "true"} if entry.retired else {}),
             },
             mount_options=mount_options,
         )
@@ -142,5 +161,11 @@ class StorageClasses(pulumi.ComponentResource):
             volume_binding_mode=obj["volumeBindingMode"],
             allow_volume_expansion=obj["allowVolumeExpansion"],
             mount_options=obj.get("mountOptions"),
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[driver]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=args.provider,
+                depends_on=[driver],
+                replace_on_changes=CLASS_IMMUTABLE,
+                delete_before_replace=True,
+            ),
         )

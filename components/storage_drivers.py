@@ -12,11 +12,22 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.addons import eks_addon
 from config.schema import Addons
 
 EBS_CSI = "aws-ebs-csi-driver"
 EFS_CSI = "aws-efs-csi-driver"
 SNAPSHOT_CONTROLLER = "snapshot-controller"
+# Nodes keep IMDS hop limit 1 (pods stay off the node role), so the node plugin runs on the host
+# network to reach IMDS: on Kubernetes metadata instead it "will assume one ENI and one EBS volume
+# (the root volume) is attached" and miscounts the node's attach limit
+# (kubernetes-sigs/aws-ebs-csi-driver@v1.64.0:docs/install.md). Keys from the driver's chart
+# (charts/aws-ebs-csi-driver/values.yaml: node.hostNetwork, sidecars.snapshotter.forceEnable);
+# tests validate them against the vendored values schema.
+EBS_CSI_CONFIGURATION = {
+    "node": {"hostNetwork": True},
+    "sidecars": {"snapshotter": {"forceEnable": True}},
+}
 
 
 @dataclass(frozen=True)
@@ -39,28 +50,32 @@ class StorageDrivers(pulumi.ComponentResource):
     ):
         super().__init__("eks-config-storage:storage:StorageDrivers", name, None, opts)
 
-        def addon(addon_name: str, pinned: str | None, role_arn=None) -> aws.eks.Addon:
-            # Unpinned: the version EKS marks default for this Kubernetes version, which
-            # changes only with the cluster version (not "most recent", which drifts).
-            version = (
-                pinned
-                or aws.eks.get_addon_version_output(
-                    addon_name=addon_name, kubernetes_version=args.kubernetes_version
-                ).version
-            )
-            return aws.eks.Addon(
+        def addon(addon_name, pinned, role_arn=None, configuration=None, after=()):
+            return eks_addon(
                 f"{name}-{addon_name}",
                 cluster_name=args.cluster_name,
                 addon_name=addon_name,
-                addon_version=version,
-                service_account_role_arn=role_arn,
-                resolve_conflicts_on_create="OVERWRITE",
-                resolve_conflicts_on_update="PRESERVE",
-                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.nodes)),
+                kubernetes_version=args.kubernetes_version,
+                pinned=pinned,
+                role_arn=role_arn,
+                configuration=configuration,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.nodes, *after]),
             )
 
         self.snapshot_controller = addon(SNAPSHOT_CONTROLLER, args.versions.snapshot_controller)
-        self.ebs_csi = addon(EBS_CSI, args.versions.ebs_csi_driver, args.ebs_csi_role_arn)
+        # The snapshot CRDs come with the snapshot controller and must exist before the EBS
+        # driver installs (awsdocs/amazon-eks-user-guide: latest/ug/storage/ebs-csi.adoc, "you
+        # must first install the CSI snapshot controller"); the driver's chart renders its
+        # csi-snapshotter sidecar only when they exist or when forced
+        # (kubernetes-sigs/aws-ebs-csi-driver@helm-chart-aws-ebs-csi-driver-2.64.0:
+        # charts/aws-ebs-csi-driver/templates/controller.yaml). Both, so snapshots are certain.
+        self.ebs_csi = addon(
+            EBS_CSI,
+            args.versions.ebs_csi_driver,
+            args.ebs_csi_role_arn,
+            configuration=EBS_CSI_CONFIGURATION,
+            after=[self.snapshot_controller],
+        )
         self.efs_csi = (
             addon(EFS_CSI, args.versions.efs_csi_driver, args.efs_csi_role_arn)
             if args.efs_csi_role_arn is not None

@@ -7,8 +7,9 @@ problem by its key, before the program registers any resource.
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,6 +17,7 @@ from pydantic_core import ErrorDetails
 
 from config import rules
 from config.schema import StackConfig
+from design import eks_versions
 
 PROJECT = "eks-config-storage"
 
@@ -37,6 +39,27 @@ class ConfigError(ValueError):
 def top_level_keys() -> dict[str, str]:
     """Map every top-level config key (camelCase, as written in stack files) to its field."""
     return {field.alias or name: name for name, field in StackConfig.model_fields.items()}
+
+
+def unknown_key_problems(keys: Iterable[str]) -> list[tuple[str, str]]:
+    """A problem for every key of this project's namespace that the schema does not know.
+
+    Pulumi hands a program the whole stack config, and a program only ever asks for the keys it
+    knows: without this check a typo (``snapshot:`` for ``snapshots:``) is silently ignored and
+    its settings, say every snapshot schedule, silently disappear."""
+    known = list(top_level_keys())
+    problems = []
+    for key in sorted(set(keys) - set(known)):
+        close = difflib.get_close_matches(key, known, n=1) or difflib.get_close_matches(
+            key.lower(), [k.lower() for k in known], n=1
+        )
+        hint = f"; did you mean '{_original(close[0], known)}'?" if close else ""
+        problems.append((key, f"unknown key (not part of the stack config schema){hint}"))
+    return problems
+
+
+def _original(match: str, known: list[str]) -> str:
+    return next((k for k in known if k == match or k.lower() == match), match)
 
 
 def _string_keys() -> frozenset[str]:
@@ -78,23 +101,30 @@ def _problem(err: ErrorDetails) -> tuple[str, str]:
     return _key_path(loc) or "(root)", message
 
 
-def load_stack_config(values: Mapping[str, Any], stack: str) -> StackConfig:
+def load_stack_config(
+    values: Mapping[str, Any], stack: str, unknown_keys: Iterable[str] = ()
+) -> StackConfig:
     """Validate decoded config values for ``stack``; raise ``ConfigError`` listing every problem.
 
-    The environment defaults to the stack name and the cluster name to ``eks-<environment>``, so
-    a new stack file needs no code change.
+    The environment defaults to the stack name, the cluster name to ``eks-<environment>`` and the
+    Kubernetes version to the newest in EKS standard support, so a new stack file needs no code
+    change. ``unknown_keys`` (keys of the namespace that were set
+    but are not in the schema) are reported with every other problem.
     """
+    unknown = unknown_key_problems(unknown_keys)
     data = dict(values)
     # Pulumi.yaml declares these with "" as the default: empty means "derive it".
     if not data.get("environment"):
         data["environment"] = stack
     if not data.get("clusterName") and isinstance(data["environment"], str):
         data["clusterName"] = f"eks-{data['environment']}"
+    if not data.get("kubernetesVersion"):
+        data["kubernetesVersion"] = eks_versions.default_version(eks_versions.today())
     try:
         cfg = StackConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(stack, [_problem(err) for err in exc.errors()]) from None
-    found = rules.problems(cfg)
+        raise ConfigError(stack, unknown + [_problem(err) for err in exc.errors()]) from None
+    found = unknown + rules.problems(cfg)
     if found:
         raise ConfigError(stack, found)
     return cfg

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pulumi
-from pulumi.runtime import is_config_secret
+from pulumi.runtime import get_config_env, is_config_secret
 
+from config import rules
 from config.loader import PROJECT, ConfigError, decode, load_stack_config, top_level_keys
 from config.schema import StackConfig
 
@@ -13,6 +14,17 @@ SECRET_REFUSED = (
     "Secrets Manager or Parameter Store (apps[].secrets, fetched by External Secrets) or in "
     "Sealed Secrets, never in stack config, where they would end up in a ConfigMap or a plan"
 )
+
+
+def stack_keys() -> list[str]:
+    """Every key of this project's namespace that the stack sets.
+
+    The CLI hands the program the stack's whole config as JSON in ``PULUMI_CONFIG``
+    (pulumi/pulumi@v3.259.0:sdk/python/cmd/pulumi-language-python/main.go, ``pulumiConfigVar``),
+    which ``get_config_env`` reads; other namespaces (``aws:region``, ...) are not ours to judge.
+    """
+    prefix = f"{PROJECT}:"
+    return [key.removeprefix(prefix) for key in get_config_env() if key.startswith(prefix)]
 
 
 def load() -> StackConfig:
@@ -24,6 +36,19 @@ def load() -> StackConfig:
     cfg = pulumi.Config(PROJECT)
     raw = {key: value for key in top_level_keys() if (value := cfg.get(key)) is not None}
     try:
-        return load_stack_config(decode(raw), stack)
+        return load_stack_config(decode(raw), stack, unknown_keys=stack_keys())
     except ConfigError as exc:
         raise pulumi.RunError(str(exc)) from None
+
+
+def check_deployer(cfg: StackConfig, caller_arn: str) -> None:
+    """Stop an ``up`` that would lock its own identity out (see ``rules.deployer_problems``); a
+    preview only warns, and says nothing for the stack's own preview roles."""
+    problems = rules.deployer_problems(cfg, caller_arn)
+    if not problems:
+        return
+    message = str(ConfigError(pulumi.get_stack(), problems))
+    if not pulumi.runtime.is_dry_run():
+        raise pulumi.RunError(message)
+    if not rules.previewer(cfg, caller_arn):
+        pulumi.log.warn(message + "\n(a preview only warns; `pulumi up` stops here)")

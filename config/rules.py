@@ -10,8 +10,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 
 from config.schema import App, StackConfig, StorageClass
+from design import eks_versions
 from design import storage as sc
 from design.apps import secret_name
+from design.aws import caller_role_name
+from design.images import image_pin_problem
+from design.naming import arn_resource_name
 
 Problem = tuple[str, str]
 Rule = Callable[[StackConfig], Iterator[Problem]]
@@ -42,6 +46,37 @@ def endpoint_exposure(cfg: StackConfig) -> Iterator[Problem]:
         yield "endpoint.publicAccessCidrs", "CIDRs given but endpoint.publicAccess is false"
 
 
+def endpoint_reachable(cfg: StackConfig) -> Iterator[Problem]:
+    """The deployer's Kubernetes steps need a way in: pulumi-kubernetes fails every object of a
+    cluster it cannot reach ("configured Kubernetes cluster is unreachable",
+    pulumi/pulumi-kubernetes@v4.32.0:provider/pkg/provider/provider.go)."""
+    ep = cfg.endpoint
+    if ep.public_access:
+        return
+    if not ep.private_sources:
+        yield (
+            "endpoint",
+            "nothing can reach the API server: the endpoint is private only and no network is "
+            "admitted to it (EKS's cluster security group admits only itself); set "
+            "endpoint.privateAccessCidrs or endpoint.privateAccessSecurityGroupIds to the "
+            "networks your deploy runners and operators connect from",
+        )
+    elif cfg.network.create is not None:
+        yield (
+            "endpoint",
+            "the endpoint is private only, but network.create makes the VPC in this same up: no "
+            "runner can be inside it or connected to it yet, so every Kubernetes object would "
+            "fail; adopt a VPC your deploy runners reach (network.existing) or, outside "
+            "production, reach a public endpoint limited to your runners' addresses "
+            "(endpoint.publicAccess with publicAccessCidrs)",
+        )
+
+
+def kubernetes_support(cfg: StackConfig) -> Iterator[Problem]:
+    if problem := eks_versions.support_problem(cfg.kubernetes_version, eks_versions.today()):
+        yield "kubernetesVersion", problem
+
+
 def production_safety(cfg: StackConfig) -> Iterator[Problem]:
     if not cfg.production:
         return
@@ -49,6 +84,14 @@ def production_safety(cfg: StackConfig) -> Iterator[Problem]:
         yield "protect", "production stacks must protect their stateful resources"
     if cfg.kms.deletion_window_days != 30:
         yield "kms.deletionWindowDays", "production keys keep the longest window (30 days)"
+    for key, image in images(cfg):
+        if problem := image_pin_problem(image, production=True):
+            yield key, problem
+
+
+def images(cfg: StackConfig) -> list[tuple[str, str]]:
+    """Every container image the config makes the program deploy, by key."""
+    return [("snapshots.jobImage", cfg.snapshots.job_image)]
 
 
 def someone_can_administer(cfg: StackConfig) -> Iterator[Problem]:
@@ -58,6 +101,20 @@ def someone_can_administer(cfg: StackConfig) -> Iterator[Problem]:
             "list at least one admin role (include the role that deploys this stack), "
             "or set bootstrapCreatorAdmin",
         )
+
+
+def access_roles(cfg: StackConfig) -> Iterator[Problem]:
+    for key, arns in (
+        ("adminRoleArns", cfg.admin_role_arns),
+        ("previewRoleArns", cfg.preview_role_arns),
+    ):
+        yield from repeated(key, "role", arns)
+        # Each access entry is named after the role's own name (the ARN's last segment).
+        unique = list(dict.fromkeys(arns))
+        yield from repeated(key, "role name", (arn_resource_name(a) for a in unique))
+    # EKS holds one access entry per principal.
+    for arn in sorted(set(cfg.admin_role_arns) & set(cfg.preview_role_arns)):
+        yield "previewRoleArns", f"{arn} is already an admin; a role has one kind of access"
 
 
 def node_group_sizes(cfg: StackConfig) -> Iterator[Problem]:
@@ -108,6 +165,21 @@ def storage_class_catalog(cfg: StackConfig) -> Iterator[Problem]:
     defaults = sum(cls.default for cls in cfg.storage.classes)
     if defaults != 1:
         yield "storage.classes", f"exactly one class must be the default, found {defaults}"
+    yield from _retired_classes(cfg, set(names))
+
+
+def _retired_classes(cfg: StackConfig, current: set[str]) -> Iterator[Problem]:
+    retired = cfg.storage.retired_classes
+    yield from repeated("storage.retiredClasses", "class", (r.name for r in retired))
+    for i, cls in enumerate(retired):
+        key = f"storage.retiredClasses[{i}]"
+        if cls.name in current:
+            yield f"{key}.name", f"{cls.name!r} is still in the catalog (storage.classes)"
+        if cls.backing in sc.EBS_MEDIA and cls.access != "rwo":
+            yield f"{key}.access", "EBS classes are ReadWriteOnce (rwo)"
+        if cls.backing == "efs" and cls.access != "rwx":
+            yield f"{key}.access", "EFS classes are ReadWriteMany (rwx)"
+        yield from _class_settings(cfg, cls, key)
 
 
 def _class_settings(cfg: StackConfig, cls: StorageClass, key: str) -> Iterator[Problem]:
@@ -179,6 +251,7 @@ def apps(cfg: StackConfig) -> Iterator[Problem]:
     yield from repeated("apps", "app name", (a.name for a in cfg.apps))
     yield from repeated("apps", "namespace", (a.namespace_name for a in cfg.apps))
     classes = {name for name, _ in storage_catalog(cfg)} if _catalog_ok(cfg) else set()
+    retired = {r.name for r in cfg.storage.retired_classes}
     for i, app in enumerate(cfg.apps):
         key = f"apps[{i}]"
         if app.namespace_name in reserved:
@@ -186,7 +259,13 @@ def apps(cfg: StackConfig) -> Iterator[Problem]:
         yield from _app_pod_security(app, key)
         yield from _app_secrets(app, key)
         for j, budget in enumerate(app.storage):
-            if classes and budget.storage_class not in classes:
+            if budget.storage_class in retired:
+                yield (
+                    f"{key}.storage[{j}].class",
+                    f"{budget.storage_class!r} is retired: it admits no new claims; budget the "
+                    "class that replaced it",
+                )
+            elif classes and budget.storage_class not in classes:
                 yield (
                     f"{key}.storage[{j}].class",
                     f"unknown StorageClass {budget.storage_class!r}; this stack has "
@@ -223,8 +302,11 @@ def _app_secrets(app: App, key: str) -> Iterator[Problem]:
 RULES: tuple[Rule, ...] = (
     one_network_mode,
     endpoint_exposure,
+    endpoint_reachable,
+    kubernetes_support,
     production_safety,
     someone_can_administer,
+    access_roles,
     node_group_sizes,
     storage_class_catalog,
     efs_settings,
@@ -236,3 +318,33 @@ RULES: tuple[Rule, ...] = (
 
 def problems(cfg: StackConfig) -> list[Problem]:
     return [problem for rule in RULES for problem in rule(cfg)]
+
+
+def deployer_problems(cfg: StackConfig, caller_arn: str) -> list[Problem]:
+    """The identity running the deployment must stay able to manage the cluster's objects.
+
+    The cluster authenticates through access entries only (``authentication_mode: API``,
+    awsdocs/amazon-eks-user-guide: latest/ug/manage-access/k8s-access/grant-k8s-access.adoc), so
+    an ``up`` by a role missing from ``adminRoleArns`` would remove its own entry and lock every
+    later deployment out of Kubernetes."""
+    if cfg.bootstrap_creator_admin:
+        return []
+    role = caller_role_name(caller_arn)
+    account = caller_arn.split(":")[4] if caller_arn.count(":") >= 5 else ""
+    admins = {(a.split(":")[4], arn_resource_name(a)) for a in cfg.admin_role_arns}
+    if role is not None and (account, role) in admins:
+        return []
+    return [
+        (
+            "adminRoleArns",
+            f"the deploying identity {caller_arn} is not among them: this deployment would lock "
+            "itself (and the pipeline) out of the cluster's Kubernetes API; add its role, or set "
+            "bootstrapCreatorAdmin",
+        )
+    ]
+
+
+def previewer(cfg: StackConfig, caller_arn: str) -> bool:
+    """Whether the caller is one of the stack's read-only preview roles."""
+    role = caller_role_name(caller_arn)
+    return role is not None and role in {arn_resource_name(a) for a in cfg.preview_role_arns}

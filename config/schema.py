@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from design.apps import looks_secret
+from design.images import image_pin_problem
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 IAM_ROLE_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$"
@@ -76,27 +77,61 @@ class Network(Model):
     existing: ExistingNetwork | None = None
 
 
+SHARED_SPACE = ipaddress.ip_network("100.64.0.0/10")  # RFC 6598, common as a secondary VPC range
+
+
+def _cidr_problems(value: list[str], *, private: bool) -> list[str]:
+    problems = []
+    for cidr in value:
+        try:
+            net = ipaddress.ip_network(cidr, strict=True)
+        except ValueError as exc:
+            problems.append(f"{cidr!r} is not a CIDR ({exc})")
+            continue
+        if net.prefixlen == 0:
+            problems.append(f"{cidr} opens the API server to the whole internet")
+        elif private and (net.version != 4 or not (net.is_private or net.subnet_of(SHARED_SPACE))):
+            # The private endpoint's interfaces live in the VPC: traffic reaches them from the
+            # VPC or a connected network, with private source addresses.
+            problems.append(f"{cidr} is not a private IPv4 range; list it under publicAccessCidrs")
+    return problems
+
+
+SecurityGroupId = Annotated[str, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]
+
+
 class Endpoint(Model):
-    """The Kubernetes API endpoint. The private endpoint is always on."""
+    """The Kubernetes API endpoint and who reaches it.
+
+    The private endpoint is always on, but EKS's cluster security group admits only itself
+    (awsdocs/amazon-eks-user-guide: latest/ug/networking/sec-group-reqs.adoc), so anything
+    outside the cluster (a deploy runner, a VPN) needs an HTTPS rule from its network:
+    ``privateAccessCidrs`` and ``privateAccessSecurityGroupIds`` become 443 ingress rules on that
+    group.
+    """
 
     public_access: bool = False
     public_access_cidrs: list[str] = Field(default_factory=list)
+    private_access_cidrs: list[str] = Field(default_factory=list)
+    private_access_security_group_ids: list[SecurityGroupId] = Field(default_factory=list)
 
     @field_validator("public_access_cidrs")
     @classmethod
-    def _cidrs(cls, value: list[str]) -> list[str]:
-        problems = []
-        for cidr in value:
-            try:
-                net = ipaddress.ip_network(cidr, strict=True)
-            except ValueError as exc:
-                problems.append(f"{cidr!r} is not a CIDR ({exc})")
-                continue
-            if net.prefixlen == 0:
-                problems.append(f"{cidr} opens the API server to the whole internet")
-        if problems:
+    def _public_cidrs(cls, value: list[str]) -> list[str]:
+        if problems := _cidr_problems(value, private=False):
             raise ValueError("; ".join(problems))
         return value
+
+    @field_validator("private_access_cidrs")
+    @classmethod
+    def _private_cidrs(cls, value: list[str]) -> list[str]:
+        if problems := _cidr_problems(value, private=True):
+            raise ValueError("; ".join(problems))
+        return value
+
+    @property
+    def private_sources(self) -> list[str]:
+        return [*self.private_access_cidrs, *self.private_access_security_group_ids]
 
 
 class Kms(Model):
@@ -116,6 +151,9 @@ class NodeGroup(Model):
     desired_size: int = Field(ge=0, le=1000)
     disk_size_gib: int = Field(default=50, ge=20, le=16384)
     labels: dict[str, str] = Field(default_factory=dict)
+    # An EKS AMI release such as 1.35.3-20261115; unset follows EKS's recommended release for
+    # the cluster's version, so a new AMI shows as a node group update in the preview.
+    release_version: Annotated[str, Field(pattern=r"^1\.\d+\.\d+-\d{8}$")] | None = None
 
 
 ReclaimPolicy = Literal["Retain", "Delete"]
@@ -152,6 +190,21 @@ class StorageClass(Model):
     base_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9_./-]*$")] = "/dynamic"
 
 
+class RetiredClass(StorageClass):
+    """A class the catalog no longer offers but PVCs may still name, kept as it was.
+
+    Renaming a class (its tier, the EFS throughput mode, the environment) or dropping it would
+    delete a StorageClass that bound PVCs still name: they could no longer be expanded ("the
+    storageclass that provisions the pvc must support resize", kubernetes/kubernetes
+    plugin/pkg/admission/storage/persistentvolume/resize/admission.go) and StatefulSets could not
+    replace their claims. A retired class keeps its old name and settings, is never the default
+    and admits no new claims, until its last PV is gone (README: retire a class).
+    """
+
+    name: Annotated[str, Field(pattern=DNS_LABEL, max_length=63)]
+    default: Literal[False] = False
+
+
 class Storage(Model):
     reclaim_policy: ReclaimPolicy = "Delete"
     demote_gp2: bool = True
@@ -159,6 +212,7 @@ class Storage(Model):
     classes: Annotated[list[StorageClass], Field(min_length=1)] = [
         StorageClass(backing="gp3", access="rwo", default=True)
     ]
+    retired_classes: list[RetiredClass] = Field(default_factory=list)
 
 
 CRON = (
@@ -191,9 +245,8 @@ class Snapshots(Model):
     @field_validator("job_image")
     @classmethod
     def _pinned(cls, value: str) -> str:
-        tail = value.rsplit("/", 1)[-1]
-        if "@sha256:" not in value and (":" not in tail or tail.endswith(":latest")):
-            raise ValueError("pin the image by a version tag or a digest, never :latest")
+        if problem := image_pin_problem(value, production=False):
+            raise ValueError(problem)
         return value
 
 
@@ -203,6 +256,9 @@ AddonVersion = Annotated[str, Field(pattern=r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")]
 class Addons(Model):
     """EKS add-on versions; unset means the newest version for the cluster's Kubernetes."""
 
+    vpc_cni: AddonVersion | None = None
+    kube_proxy: AddonVersion | None = None
+    coredns: AddonVersion | None = None
     ebs_csi_driver: AddonVersion | None = None
     efs_csi_driver: AddonVersion | None = None
     snapshot_controller: AddonVersion | None = None
@@ -304,6 +360,13 @@ class App(Model):
         return value
 
 
+class UpgradePolicy(Model):
+    """What EKS does when the cluster's version leaves standard support: STANDARD upgrades the
+    control plane automatically, EXTENDED keeps it (at extended-support pricing)."""
+
+    support_type: Literal["STANDARD", "EXTENDED"] = "STANDARD"
+
+
 class StackConfig(Model):
     """The whole stack configuration, as read from ``eks-config-storage:*`` keys."""
 
@@ -311,9 +374,11 @@ class StackConfig(Model):
     environment: Annotated[str, Field(pattern=DNS_LABEL, max_length=20)]
     production: bool = False
     cluster_name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$", max_length=32)]
-    kubernetes_version: Annotated[str, Field(pattern=r"^1\.(3[0-9]|[4-9][0-9])$")] = "1.34"
+    kubernetes_version: Annotated[str, Field(pattern=r"^1\.(3[0-9]|[4-9][0-9])$")]
+    upgrade_policy: UpgradePolicy = UpgradePolicy()
     protect: bool = False
     admin_role_arns: list[RoleArn] = Field(default_factory=list)
+    preview_role_arns: list[RoleArn] = Field(default_factory=list)
     bootstrap_creator_admin: bool = False
     log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731] = 90
     network: Network = Network(create=CreatedNetwork())

@@ -186,14 +186,31 @@ def eso_policy(*, aws: AwsContext, environment: str, key_arn: str) -> dict:
     )
 
 
-def quota_hard(budgets: dict[str, tuple[str, int]], all_classes: Sequence[str]) -> dict[str, str]:
+# Classes that exist in every EKS cluster without being part of the catalog. gp2 is EKS's own,
+# unencrypted, and never removed ("We don't plan to ever remove this StorageClass",
+# awsdocs/amazon-eks-user-guide: latest/ug/storage/ebs-csi-migration-faq.adoc): no app may
+# provision on it.
+FOREIGN_CLASSES = ("gp2",)
+
+
+def quota_hard(
+    budgets: dict[str, tuple[str, int]],
+    all_classes: Sequence[str],
+    *,
+    retired: Sequence[str] = (),
+    foreign: Sequence[str] = FOREIGN_CLASSES,
+) -> dict[str, str]:
     """ResourceQuota ``hard``: each listed class its storage and claim budget, every other class
-    of the catalog zero, so an app cannot quietly provision on a class it has no budget for."""
+    of the catalog and every foreign class zero, so an app cannot quietly provision on a class
+    it has no budget for. Retired classes admit no new claims, but their storage is not bounded
+    here, so claims that live on them can still be expanded."""
     hard: dict[str, str] = {}
-    for name in sorted(all_classes):
+    for name in sorted({*all_classes, *foreign}):
         requests, claims = budgets.get(name, ("0", 0))
         hard[f"{name}.storageclass.storage.k8s.io/requests.storage"] = requests
         hard[f"{name}.storageclass.storage.k8s.io/persistentvolumeclaims"] = str(claims)
+    for name in sorted(retired):
+        hard[f"{name}.storageclass.storage.k8s.io/persistentvolumeclaims"] = "0"
     return hard
 
 

@@ -12,6 +12,8 @@ class AwsContext:
     partition: str
     region: str
     account_id: str
+    # Who runs this deployment (sts:GetCallerIdentity), e.g. arn:aws:sts::1:assumed-role/R/s.
+    caller_arn: str = ""
 
     def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
         """``arn:<partition>:<service>:<region>:<account>:<resource>``."""
@@ -38,3 +40,11 @@ class AwsContext:
     def via_service(self, *services: str) -> list[str]:
         """``kms:ViaService`` values: the regional endpoints of ``services``."""
         return [f"{service}.{self.region}.amazonaws.com" for service in services]
+
+
+def caller_role_name(caller_arn: str) -> str | None:
+    """The IAM role behind an assumed-role session ARN, or None for users and root."""
+    parts = caller_arn.split(":", 5)
+    if len(parts) != 6 or not parts[5].startswith("assumed-role/"):
+        return None
+    return parts[5].split("/")[1]

@@ -19,8 +19,10 @@ KEY_DATA_ACTIONS = [
     "kms:DescribeKey",
 ]
 KEY_GRANT_ACTIONS = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
-# Spelled out rather than "kms:Create*"-style, so an administrator can manage the key but never
-# use it to decrypt data.
+# Spelled out rather than "kms:Create*"-style, so this policy gives administrators no data action.
+# The AccountRoot statement still lets IAM policies grant any KMS action (AWS's default key
+# policy), so an admin role whose own IAM policy allows kms:Decrypt (AdministratorAccess) can
+# decrypt: keep admin roles' IAM policies free of KMS data actions on this key.
 KEY_ADMIN_ACTIONS = [
     "kms:CancelKeyDeletion",
     "kms:CreateAlias",
@@ -113,7 +115,7 @@ def key_policy(
 
     - the account root keeps full control, so the key can never become unmanageable and IAM
       policies in the account can still be used to delegate (AWS's default key policy);
-    - administrators manage the key but cannot use it;
+    - administrators manage the key; this policy grants them no data action;
     - users (the cluster role) encrypt and decrypt;
     - service users (roles that make AWS services encrypt on their behalf: EBS volumes created by
       the CSI driver, instance root volumes launched by Auto Scaling) also manage grants, but only

@@ -26,3 +26,8 @@ def control_plane_log_group(cluster: str) -> str:
 def arn_resource_name(arn: str) -> str:
     """Last path segment of an ARN: ``arn:aws:iam::1:role/team/admin`` -> ``admin``."""
     return arn.rsplit("/", 1)[-1]
+
+
+def source_name(source: str) -> str:
+    """A network source as a logical-name fragment: ``10.60.96.0/24`` -> ``10-60-96-0-24``."""
+    return source.replace(".", "-").replace("/", "-")

@@ -22,6 +22,7 @@ DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 DEFAULT_SNAPSHOT_CLASS_ANNOTATION = "snapshot.storage.kubernetes.io/is-default-class"
 EFS_MOUNT_OPTIONS = ["tls", "iam"]
 EFS_CLUSTER_TAG = "efs.csi.aws.com/cluster"
+RETIRED_LABEL = "storage.eks-config-storage.io/retired"
 
 EBS_MEDIA = {"gp3": "ssd", "io2": "ssd", "st1": "hdd", "sc1": "hdd"}
 EFS_THROUGHPUT_LABELS = {"bursting": "burst", "elastic": "elastic", "provisioned": "prov"}

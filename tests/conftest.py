@@ -35,6 +35,7 @@ MINIMAL: dict[str, Any] = {
     ],
     "externalSecrets": {"chartVersion": "0.20.4"},
     "sealedSecrets": {"chartVersion": "2.17.3"},
+    "endpoint": {"publicAccess": True, "publicAccessCidrs": ["198.51.100.10/32"]},
 }
 
 
@@ -79,3 +80,13 @@ def statement(document: dict, sid: str) -> dict:
 
 def as_list(value: Any) -> list:
     return value if isinstance(value, list) else [value]
+
+
+def private_subnet_ids(plan: Plan) -> list[str]:
+    """The private subnets the stack runs in (created or adopted), one per zone; checked against
+    the created subnets when the stack makes its own VPC."""
+    exported = sorted(plan.exports["privateSubnetIds"].values())
+    created = [r for r in plan.of_type("aws:ec2/subnet:Subnet") if "-private-" in r.name]
+    if created:
+        assert exported == sorted(r.outputs["id"] for r in created)
+    return exported

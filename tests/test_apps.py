@@ -220,6 +220,9 @@ def test_storage_quota_budgets_listed_classes_and_zeroes_the_rest(plan):
             expected[f"{cls}.storageclass.storage.k8s.io/persistentvolumeclaims"] = str(
                 budget["claims"]
             )
+        # EKS's own gp2 class is unencrypted and outside the catalog: no app provisions on it.
+        expected["gp2.storageclass.storage.k8s.io/requests.storage"] = "0"
+        expected["gp2.storageclass.storage.k8s.io/persistentvolumeclaims"] = "0"
         assert quota["spec"]["hard"] == expected
 
 

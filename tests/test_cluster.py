@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 
-from tests.conftest import doc
+from tests.conftest import doc, private_subnet_ids
 from tools.offline import Plan, stack_config
 
 CLUSTER = "aws:eks/cluster:Cluster"
@@ -78,23 +78,39 @@ def test_kubernetes_version_comes_from_config(plan):
     )
 
 
-def test_access_is_api_mode_entries_for_configured_admins_only(plan):
-    admins = stack_config(plan.stack)["eks-config-storage:adminRoleArns"]
+ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/"
+
+
+def test_access_is_api_mode_entries_admins_get_admin_and_previewers_view(plan):
+    values = stack_config(plan.stack)
+    admins = values["eks-config-storage:adminRoleArns"]
+    previewers = values.get("eks-config-storage:previewRoleArns", [])
     assert cluster(plan).inputs["accessConfig"] == {
         "authenticationMode": "API",
         "bootstrapClusterCreatorAdminPermissions": False,
     }
     entries = plan.of_type("aws:eks/accessEntry:AccessEntry")
-    assert sorted(e.inputs["principalArn"] for e in entries) == sorted(admins)
+    assert sorted(e.inputs["principalArn"] for e in entries) == sorted(admins + previewers)
     assert all(e.inputs["type"] == "STANDARD" for e in entries)
+    granted = {
+        a.inputs["principalArn"]: (a.inputs["policyArn"], a.inputs["accessScope"])
+        for a in plan.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    }
+    assert granted == {
+        **{
+            arn: (ACCESS_POLICY + "AmazonEKSClusterAdminPolicy", {"type": "cluster"})
+            for arn in admins
+        },
+        **{arn: (ACCESS_POLICY + "AmazonEKSViewPolicy", {"type": "cluster"}) for arn in previewers},
+    }
+
+
+def test_kubernetes_provider_waits_for_admins_not_for_previewers(plans):
+    plan = plans["dev"]
+    provider = plan.one("pulumi:providers:kubernetes")
     for association in plan.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation"):
-        assert association.inputs["policyArn"] == (
-            "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-        )
-        assert association.inputs["accessScope"] == {"type": "cluster"}
-    assert len(plan.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")) == len(
-        admins
-    )
+        admin = association.inputs["policyArn"].endswith("ClusterAdminPolicy")
+        assert plan.depends_on(provider, association) is admin, association.name
 
 
 def test_prod_endpoint_is_private_only(plans):
@@ -114,9 +130,8 @@ def test_dev_public_endpoint_is_limited_to_configured_cidrs(plans):
 
 
 def test_cluster_runs_in_the_private_subnets(plan):
-    private = sorted(
-        r.outputs["id"] for r in plan.of_type("aws:ec2/subnet:Subnet") if "private" in r.name
-    )
+    private = private_subnet_ids(plan)
+    assert private
     assert sorted(cluster(plan).inputs["vpcConfig"]["subnetIds"]) == private
 
 
@@ -143,8 +158,6 @@ def test_kubernetes_provider_uses_exec_auth_and_waits_for_admin_access(plan):
     assert user["exec"]["args"][4:6] == ["--region", "eu-west-1"]
     eks = cluster(plan)
     assert kubeconfig["clusters"][0]["cluster"]["server"] == eks.outputs["endpoint"]
-    for association in plan.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation"):
-        assert plan.depends_on(provider, association)
 
 
 def test_prod_cluster_is_protected_and_deletion_protected(plans):

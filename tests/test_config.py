@@ -6,14 +6,25 @@ import copy
 import ipaddress
 import json
 
+import pulumi
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pulumi.runtime import settings
 
-from config import ConfigError, load_stack_config
+from config import (
+    PROJECT,
+    ConfigError,
+    StackConfig,
+    load_stack_config,
+    pulumi_source,
+    top_level_keys,
+    unknown_key_problems,
+)
 from tests.conftest import MINIMAL, rejected
 from tools.offline import ProgramError, run_config, stack_config
 from tools.offline.runner import typed_config
+from tools.offline.stackfiles import encode, merged_config
 
 NS = "eks-config-storage"
 
@@ -50,6 +61,18 @@ BAD_CONFIGS = [
     ("dev", "nodeGroups.0.instanceTypes", [], "nodeGroups[0].instanceTypes"),
     ("dev", "adminRoleArns", ["arn:aws:iam::123:user/x"], "adminRoleArns[0]"),
     ("dev", "adminRoleArns", [], "adminRoleArns"),
+    (
+        "dev",
+        "previewRoleArns",
+        ["arn:aws:iam::123456789012:role/platform-admin"],
+        "previewRoleArns",
+    ),
+    (
+        "dev",
+        "adminRoleArns",
+        ["arn:aws:iam::123456789012:role/a/deploy", "arn:aws:iam::123456789012:role/b/deploy"],
+        "adminRoleArns",
+    ),
     ("dev", "clusterName", "Eks_Dev", "clusterName"),
     ("dev", "environment", "Dev!", "environment"),
     ("dev", "logRetentionDays", 42, "logRetentionDays"),
@@ -78,6 +101,7 @@ BAD_CONFIGS = [
     ("dev", "production", True, "endpoint.publicAccess"),
     ("prod", "protect", False, "protect"),
     ("prod", "kms.deletionWindowDays", 7, "kms.deletionWindowDays"),
+    ("prod", "snapshots.jobImage", "docker.io/alpine/k8s:1.34.1", "snapshots.jobImage"),
     (
         "prod",
         "endpoint",
@@ -116,9 +140,50 @@ def test_every_problem_is_listed_in_one_error():
 
 def test_unknown_key_is_rejected_before_the_program_runs():
     values = {**stack_config("dev"), f"{NS}:kubernetesVersoin": "1.34"}
-    with pytest.raises(ProgramError, match=r"kubernetesVersoin: unknown key") as failure:
+    with pytest.raises(
+        ProgramError, match=r"kubernetesVersoin: unknown key .*did you mean 'kubernetesVersion'"
+    ) as failure:
         run_config("dev", values)
     assert failure.value.registered == 0
+
+
+def load_through_the_sdk(monkeypatch, values: dict) -> StackConfig:
+    """What a real run does: the CLI puts the whole config in PULUMI_CONFIG, the exec script
+    loads it into the SDK, and the program reads it (no offline runner involved)."""
+    encoded, _ = encode(merged_config(values))
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(encoded))
+    monkeypatch.delenv("PULUMI_CONFIG_SECRET_KEYS", raising=False)
+    settings.reset_options(project=PROJECT, stack="dev")
+    pulumi.runtime.set_all_config(pulumi.runtime.get_config_env(), [])
+    return pulumi_source.load()
+
+
+def test_a_typo_is_refused_under_the_real_cli_with_the_closest_key(monkeypatch):
+    policies = stack_config("dev")[f"{NS}:snapshots"]
+    values = {**stack_config("dev"), f"{NS}:snapshot": policies, f"{NS}:NodeGroup": []}
+    with pytest.raises(pulumi.RunError) as failure:
+        load_through_the_sdk(monkeypatch, values)
+    message = str(failure.value)
+    assert "2 problems" in message
+    assert (
+        f"{NS}:snapshot: unknown key (not part of the stack config schema); "
+        "did you mean 'snapshots'?" in message
+    )
+    assert f"{NS}:NodeGroup: unknown key" in message and "did you mean 'nodeGroups'" in message
+
+
+def test_other_namespaces_stay_allowed_under_the_real_cli(monkeypatch):
+    values = {**stack_config("dev"), "aws:profile": "platform", "kubernetes:context": "x"}
+    assert load_through_the_sdk(monkeypatch, values).environment == "dev"
+
+
+@given(key=st.from_regex(r"[a-zA-Z][a-zA-Z0-9]{0,20}", fullmatch=True))
+def test_any_key_outside_the_schema_is_refused_by_name(key):
+    problems = dict(unknown_key_problems([key]))
+    if key in top_level_keys():
+        assert problems == {}
+    else:
+        assert problems[key].startswith("unknown key")
 
 
 def test_environment_and_cluster_name_default_from_the_stack_name(dev_values):

@@ -44,11 +44,7 @@ def test_modes_lifecycle_and_backup_per_stack(plans, stack, mode, ia, backup):
 
 
 def test_one_mount_target_in_each_private_subnets_zone(plan):
-    private = {
-        s.inputs["availabilityZone"]: s.outputs["id"]
-        for s in plan.of_type("aws:ec2/subnet:Subnet")
-        if "-private-" in s.name
-    }
+    private = plan.exports["privateSubnetIds"]
     targets = plan.of_type("aws:efs/mountTarget:MountTarget")
     assert sorted(t.inputs["subnetId"] for t in targets) == sorted(private.values())
     assert len(targets) == len(private)

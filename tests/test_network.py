@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from design.network import subnet_plan
 from tests.test_config import broken
-from tools.offline import Plan, ProgramError, run_config
+from tools.offline import Plan, ProgramError, run_config, stack_config
 
 SUBNET = "aws:ec2/subnet:Subnet"
 
@@ -19,9 +19,20 @@ def subnets(plan: Plan, kind: str) -> list:
     return [s for s in plan.of_type(SUBNET) if f"-{kind}-" in s.name]
 
 
-@pytest.mark.parametrize(("stack", "zones", "nats"), [("dev", 2, 1), ("prod", 3, 3)])
-def test_zones_and_nat_gateways_per_stack(plans, stack, zones, nats):
-    plan = plans[stack]
+def created_per_az(dev_values) -> Plan:
+    """dev's stack with prod's old network: three zones, a NAT gateway each."""
+    network = {"create": {"vpcCidr": "10.50.0.0/16", "azCount": 3, "natGateways": "perAz"}}
+    return run_config("dev", broken(dev_values, "network", network))
+
+
+@pytest.fixture(scope="module")
+def per_az() -> Plan:
+    return created_per_az(stack_config("dev"))
+
+
+@pytest.mark.parametrize(("zones", "nats"), [(2, 1), (3, 3)])
+def test_zones_and_nat_gateways_per_setting(plans, per_az, zones, nats):
+    plan = plans["dev"] if zones == 2 else per_az
     assert len(subnets(plan, "private")) == zones
     assert len(subnets(plan, "public")) == zones
     assert len({s.inputs["availabilityZone"] for s in subnets(plan, "private")}) == zones
@@ -29,8 +40,8 @@ def test_zones_and_nat_gateways_per_stack(plans, stack, zones, nats):
     assert len(plan.of_type("aws:ec2/eip:Eip")) == nats
 
 
-def test_private_zones_route_through_their_own_nat_in_prod(plans):
-    plan = plans["prod"]
+def test_private_zones_route_through_their_own_nat_per_az(per_az):
+    plan = per_az
     nat_by_zone = {
         n.name.removeprefix("network-nat-"): n.outputs["id"]
         for n in plan.of_type("aws:ec2/natGateway:NatGateway")
@@ -43,7 +54,10 @@ def test_private_zones_route_through_their_own_nat_in_prod(plans):
             ]
 
 
-def test_load_balancer_subnet_tags(plan):
+@pytest.mark.parametrize("layout", ["dev", "per-az"])
+def test_load_balancer_subnet_tags(plans, per_az, layout):
+    plan = plans["dev"] if layout == "dev" else per_az
+    assert subnets(plan, "public") and subnets(plan, "private")
     cluster_tag = f"kubernetes.io/cluster/{plan.exports['clusterName']}"
     for subnet in subnets(plan, "public"):
         assert subnet.inputs["tags"]["kubernetes.io/role/elb"] == "1"
@@ -54,8 +68,8 @@ def test_load_balancer_subnet_tags(plan):
         assert subnet.inputs["tags"][cluster_tag] == "shared"
 
 
-def test_default_security_group_is_emptied(plan):
-    sg = plan.one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+def test_default_security_group_is_emptied(plans):
+    sg = plans["dev"].one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
     assert not sg.inputs.get("ingress") and not sg.inputs.get("egress")
 
 
@@ -98,3 +112,31 @@ def test_subnet_plan_fits_the_vpc_without_overlap(prefix, zones):
     for z in plan:
         private, public = (ipaddress.ip_network(c) for c in (z.private_cidr, z.public_cidr))
         assert private.num_addresses == 8 * public.num_addresses
+
+
+SUBNET_IDS = st.lists(
+    st.text("0123456789abcdef", min_size=17, max_size=17).map(lambda h: f"subnet-{h}"),
+    min_size=2,
+    max_size=6,
+    unique=True,
+)
+
+
+@given(ids=SUBNET_IDS)
+def test_adopted_subnets_plan_the_same_whatever_their_ids(ids):
+    """Offline, an adopted subnet's zone follows its position in the list (a, b, c, a, ...), so
+    any valid IDs give the same plan shape: never a CI failure or a missing mount target that
+    depends on what the IDs happen to be."""
+    values = broken(
+        stack_config("prod"),
+        "network.existing",
+        {"vpcId": "vpc-0a1b2c3d4e5f60718", "privateSubnetIds": ids},
+    )
+    plan = run_config("prod", values)
+    used = ids[: min(len(ids), 3)]
+    assert plan.exports["privateSubnetIds"] == dict(
+        zip(["eu-west-1a", "eu-west-1b", "eu-west-1c"], used, strict=False)
+    )
+    assert plan.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]["subnetIds"] == used
+    targets = plan.of_type("aws:efs/mountTarget:MountTarget")
+    assert sorted(t.inputs["subnetId"] for t in targets) == sorted(used)

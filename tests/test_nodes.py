@@ -3,8 +3,9 @@ node role, and instances launched only after Auto Scaling may use the key."""
 
 from __future__ import annotations
 
-from tests.conftest import doc
-from tools.offline import Plan, stack_config
+from components.nodes import recommended_release_parameter
+from tests.conftest import doc, private_subnet_ids
+from tools.offline import Plan, run_config, stack_config
 
 TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -47,10 +48,11 @@ def test_no_ssh_key_and_no_extra_security_groups(plan):
 
 
 def test_groups_follow_config_and_use_their_launch_template(plan):
-    groups = {g.inputs["nodeGroupName"]: g for g in plan.of_type(GROUP)}
-    assert sorted(groups) == sorted(g["name"] for g in configured_groups(plan))
+    groups = {g.inputs["nodeGroupNamePrefix"]: g for g in plan.of_type(GROUP)}
+    assert sorted(groups) == sorted(f"{g['name']}-" for g in configured_groups(plan))
     for wanted in configured_groups(plan):
-        group = groups[wanted["name"]]
+        group = groups[f"{wanted['name']}-"]
+        assert "nodeGroupName" not in group.inputs, "a fixed name forces delete-first replacement"
         assert group.inputs["scalingConfig"] == {
             "minSize": wanted["minSize"],
             "maxSize": wanted["maxSize"],
@@ -63,10 +65,37 @@ def test_groups_follow_config_and_use_their_launch_template(plan):
         assert group.options["ignoreChanges"] == ["scalingConfig.desiredSize"]
 
 
-def test_nodes_run_in_private_subnets(plan):
-    private = sorted(
-        r.outputs["id"] for r in plan.of_type("aws:ec2/subnet:Subnet") if "private" in r.name
+def test_nodes_follow_the_control_plane_and_join_after_the_pod_network(plan):
+    cluster = plan.one("aws:eks/cluster:Cluster")
+    vpc_cni = plan.one("aws:eks/addon:Addon", "pod-network-vpc-cni")
+    version = stack_config(plan.stack)["eks-config-storage:kubernetesVersion"]
+    for group in plan.of_type(GROUP):
+        assert group.inputs["version"] == cluster.outputs["version"] == version
+        assert plan.depends_on(group, cluster)
+        assert plan.depends_on(group, vpc_cni)
+        # Offline, EKS's recommended AL2023 release for the version (the SSM public parameter).
+        assert group.inputs["releaseVersion"] == f"{version}.0-20261115"
+
+
+def test_a_pinned_ami_release_is_used_as_given(dev_values):
+    dev_values["eks-config-storage:nodeGroups"][0]["releaseVersion"] = "1.35.3-20261001"
+    (group,) = run_config("dev", dev_values).of_type(GROUP)
+    assert group.inputs["releaseVersion"] == "1.35.3-20261001"
+
+
+def test_recommended_release_parameter_follows_version_and_architecture():
+    assert recommended_release_parameter("1.36", "AL2023_ARM_64_STANDARD") == (
+        "/aws/service/eks/optimized-ami/1.36/amazon-linux-2023/arm64/standard/recommended/"
+        "release_version"
     )
+    assert "/1.35/amazon-linux-2023/x86_64/standard/" in recommended_release_parameter(
+        "1.35", "AL2023_x86_64_STANDARD"
+    )
+
+
+def test_nodes_run_in_private_subnets(plan):
+    private = private_subnet_ids(plan)
+    assert private
     for group in plan.of_type(GROUP):
         assert sorted(group.inputs["subnetIds"]) == private
 

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from tools.offline import Plan, run_stack, stack_config, stack_names
 
-STATEFUL = {"aws:kms/key:Key", "aws:eks/cluster:Cluster", "aws:efs/fileSystem:FileSystem"}
+STATEFUL = {
+    "aws:kms/key:Key",
+    "aws:eks/cluster:Cluster",
+    "aws:efs/fileSystem:FileSystem",
+    "aws:cloudwatch/logGroup:LogGroup",
+    # the file system's data path: without them its data is unreachable or unprotected
+    "aws:efs/mountTarget:MountTarget",
+    "aws:efs/backupPolicy:BackupPolicy",
+}
+# Data that must outlive even a deliberate removal from the program: the key (every encrypted
+# byte), the file system (its files), the control-plane logs (audit evidence).
+RETAINED = {"aws:kms/key:Key", "aws:efs/fileSystem:FileSystem", "aws:cloudwatch/logGroup:LogGroup"}
 
 
 def test_every_stack_file_is_planned(plans):
@@ -38,6 +49,28 @@ def test_stateful_resources_are_protected_exactly_in_protected_stacks(plan: Plan
     for resource in plan:
         if resource.type not in STATEFUL:
             assert not resource.protect, f"{resource.urn} is protected but holds no state"
+
+
+def test_data_is_retained_on_delete_exactly_in_protected_stacks(plan):
+    protected = stack_config(plan.stack).get("eks-config-storage:protect", False)
+    retained = [r for r in plan if r.type in RETAINED]
+    assert {r.type for r in retained} == RETAINED
+    for resource in retained:
+        assert resource.options["retainOnDelete"] is protected, resource.urn
+
+
+def test_every_namespace_the_program_creates_gives_default_no_token(plan):
+    namespaces = {
+        r.inputs["metadata"]["name"] for r in plan.of_type("kubernetes:core/v1:Namespace")
+    }
+    quiet = {
+        r.inputs["metadata"]["namespace"]
+        for r in plan.of_type("kubernetes:core/v1:ServiceAccountPatch")
+        if r.inputs["metadata"]["name"] == "default"
+        and r.inputs["automountServiceAccountToken"] is False
+    }
+    assert len(namespaces) >= 3
+    assert namespaces == quiet
 
 
 def test_kubernetes_objects_use_the_cluster_provider(plan: Plan):

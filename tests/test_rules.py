@@ -474,6 +474,22 @@ def test_protected_stack_rule():
     assert list(rule.check([key, fs], DEV)) == []
 
 
+DIGEST = "sha256:" + "ab" * 32
+
+
+def test_production_images_are_pinned_by_digest_and_tags_pass_elsewhere():
+    rule = next(r for r in rules.RESOURCE_RULES if r.name == "versions-pinned")
+    tagged = deployment(image="registry.example/app:1.2.3")
+    pinned = deployment(image=f"registry.example/app:1.2.3@{DIGEST}")
+    assert list(rule.check(tagged, DEV)) == []
+    assert list(rule.check(pinned, DEV)) == list(rule.check(pinned, PROD)) == []
+    assert list(rule.check(tagged, PROD)) == [
+        "image 'registry.example/app:1.2.3' must be pinned by digest in production "
+        "(name:tag@sha256:...)"
+    ]
+    assert list(rule.check(deployment(image="app@sha256:short"), PROD))
+
+
 def test_production_rules_only_apply_in_production():
     assert list(rules.lifecycle.production_retains_data(storage_class(), DEV)) == []
     public = cluster(endpointPublicAccess=True, publicAccessCidrs=["203.0.113.0/24"])

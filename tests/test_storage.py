@@ -9,7 +9,7 @@ from config import rules
 from design import storage as sc
 from tests.conftest import as_list, doc, statement
 from tools.offline import Plan, run_config, runner, stack_config
-from tools.offline.mocks import ADDON_VERSIONS
+from tools.offline.mocks import addon_version
 
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 ADDON = "aws:eks/addon:Addon"
@@ -132,10 +132,10 @@ def test_ebs_csi_role_trusts_only_its_controller_and_may_use_only_the_key(plan):
     assert subs == ["system:serviceaccount:kube-system:ebs-csi-controller-sa"]
     attachment = plan.one(
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-        "controllers-ebs-csi-AmazonEBSCSIDriverPolicy",
+        "controllers-ebs-csi-AmazonEBSCSIDriverPolicyV2",
     )
     assert attachment.inputs["policyArn"] == (
-        "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+        "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicyV2"
     )
     policy = doc(plan.one("aws:iam/rolePolicy:RolePolicy", "controllers-ebs-csi-envelope-key"))
     assert policy["Statement"] == [
@@ -190,13 +190,14 @@ def test_addons_run_with_their_irsa_roles_after_the_nodes(plan):
 def test_ebs_addon_waits_until_its_role_has_its_policies(plan):
     ebs = addon(plan, "aws-ebs-csi-driver")
     assert plan.depends_on(ebs, plan.named("controllers-ebs-csi-envelope-key"))
-    assert plan.depends_on(ebs, plan.named("controllers-ebs-csi-AmazonEBSCSIDriverPolicy"))
+    assert plan.depends_on(ebs, plan.named("controllers-ebs-csi-AmazonEBSCSIDriverPolicyV2"))
 
 
 def test_unpinned_addon_versions_are_resolved_for_the_cluster_version(plan):
     # Neither stack pins a version: each add-on carries what getAddonVersion answered for it.
+    version = stack_config(plan.stack)["eks-config-storage:kubernetesVersion"]
     for name in ("aws-ebs-csi-driver", "aws-efs-csi-driver", "snapshot-controller"):
-        assert addon(plan, name).inputs["addonVersion"] == ADDON_VERSIONS[name]
+        assert addon(plan, name).inputs["addonVersion"] == addon_version(name, version)
 
 
 def test_pinned_addon_version_is_used(dev_values):

@@ -22,82 +22,19 @@ import sys
 from pathlib import Path
 
 from config import ConfigError
-from policies import rules
 from tools import review
-from tools.offline import Plan, ProgramError, run_config, stack_config
+from tools.offline import ProgramError, run_config, stack_config
 from tools.offline.stackfiles import read_stack_file
 from tools.policy_config import settings_for
-
-STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
-DEFAULT_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
-SUMMARY_PARAMETERS = ("type", "iops", "throughput", "blockExpress", "kmsKeyId", "fileSystemId")
-
-
-def tree_lines(plan: Plan) -> list[str]:
-    children: dict[str, list] = {}
-    for resource in plan:
-        children.setdefault(resource.parent, []).append(resource)
-    roots = [r for r in plan if r.parent not in plan.by_urn]
-    lines: list[str] = []
-
-    def walk(resource, depth: int) -> None:
-        flags = [
-            flag
-            for flag, on in (
-                ("protect", resource.protect),
-                ("retain", resource.options["retainOnDelete"]),
-            )
-            if on
-        ]
-        suffix = f"  [{', '.join(flags)}]" if flags else ""
-        lines.append(f"{'    ' * depth}+ {resource.type}  {resource.name}{suffix}")
-        for child in sorted(children.get(resource.urn, []), key=lambda r: (r.type, r.name)):
-            walk(child, depth + 1)
-
-    for root in sorted(roots, key=lambda r: (r.type, r.name)):
-        walk(root, 1)
-    return lines
-
-
-def count_lines(plan: Plan) -> list[str]:
-    counts = plan.type_counts()
-    width = max(len(t) for t in counts)
-    return [f"  {t:<{width}}  {n:>4}" for t, n in sorted(counts.items())]
-
-
-def storage_class_lines(plan: Plan) -> list[str]:
-    """One line per StorageClass with what decides its SLA and its safety."""
-    lines = []
-    for r in sorted(plan.of_type(STORAGE_CLASS), key=lambda r: r.inputs["metadata"]["name"]):
-        meta, inputs = r.inputs["metadata"], r.inputs
-        default = (meta.get("annotations") or {}).get(DEFAULT_ANNOTATION) == "true"
-        params = inputs.get("parameters") or {}
-        shown = " ".join(f"{k}={params[k]}" for k in SUMMARY_PARAMETERS if k in params)
-        lines.append(
-            f"  {meta['name']:<24}{' (default)' if default else '':<11}"
-            f"{inputs['provisioner']:<17} {inputs['volumeBindingMode']:<21} "
-            f"reclaim={inputs['reclaimPolicy']:<7} "
-            f"expand={str(inputs['allowVolumeExpansion']).lower()}"
-            f"  {shown}"
-        )
-    return lines
-
-
-def verdicts(plan: Plan, settings: rules.Settings) -> list[rules.Verdict]:
-    subjects = [rules.Subject(r.type, r.name, r.urn, r.inputs, r.protect) for r in plan]
-    return rules.evaluate(subjects, settings)
-
-
-def verdict_lines(plan: Plan, results: list[rules.Verdict]) -> list[str]:
-    lines = []
-    for v in sorted(results, key=lambda v: (v.principle, v.name)):
-        status = "PASS" if not v.failed else ("FAIL" if v.enforcement == "mandatory" else "WARN")
-        count = f"  {len(v.violations)} violation(s)" if v.failed else ""
-        lines.append(f"  {status}  {v.principle:<3} {v.name:<38} {v.enforcement:<9}{count}")
-        for urn, message in v.violations:
-            name = plan.by_urn[urn].name if urn in plan.by_urn else urn
-            lines.append(f"          - {name}: {message}")
-    return lines
+from tools.report import (
+    count_lines,
+    reach_lines,
+    storage_class_lines,
+    tree_lines,
+    verdict_lines,
+    verdicts,
+    version_lines,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Plan of stack '{plan.stack}': {len(plan)} resources (offline, mock engine)")
     print("\n".join(tree_lines(plan)))
+    print("\nAPI server reachable from:")
+    print("\n".join(reach_lines(plan)))
+    print("\nVersion:")
+    print("\n".join(version_lines(plan)))
     classes = storage_class_lines(plan)
     if classes:
         print("\nStorage classes:")

@@ -16,7 +16,14 @@ SNAPSHOT_CLASS = "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass"
 CLUSTER = "aws:eks/cluster:Cluster"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 STATEFUL_TYPES = frozenset(
-    {"aws:kms/key:Key", "aws:eks/cluster:Cluster", "aws:efs/fileSystem:FileSystem"}
+    {
+        "aws:kms/key:Key",
+        "aws:eks/cluster:Cluster",
+        "aws:efs/fileSystem:FileSystem",
+        "aws:cloudwatch/logGroup:LogGroup",
+        "aws:efs/mountTarget:MountTarget",
+        "aws:efs/backupPolicy:BackupPolicy",
+    }
 )
 IDENTITY_POLICY_TYPES = frozenset(
     {"aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/userPolicy:UserPolicy"}

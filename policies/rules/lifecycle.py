@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from design.images import image_pin_problem
 from design.snapshots import POLICY_LABEL
 
 from .base import (
@@ -57,8 +58,9 @@ def production_retains_data(s: Subject, settings: Settings) -> Iterator[str]:
         yield "production file systems must be backed up"
 
 
-def versions_pinned(s: Subject, _: Settings) -> Iterator[str]:
-    """R8: a version only changes through a reviewed diff, never by floating upstream."""
+def versions_pinned(s: Subject, settings: Settings) -> Iterator[str]:
+    """R8: a version only changes through a reviewed diff, never by floating upstream; in
+    production images are pinned by digest (``design.images``)."""
     if s.type == "kubernetes:helm.sh/v3:Release":
         version = str(s.props.get("version") or "")
         if not EXACT_VERSION.match(version):
@@ -68,9 +70,8 @@ def versions_pinned(s: Subject, _: Settings) -> Iterator[str]:
     pod = pod_spec(s)
     for container in containers(pod) if pod else []:
         image = str(container.get("image", ""))
-        tail = image.rsplit("/", 1)[-1]
-        if "@sha256:" not in image and (":" not in tail or tail.endswith(":latest")):
-            yield f"image {image!r} must be pinned by tag or digest, never latest"
+        if problem := image_pin_problem(image, production=settings.production):
+            yield problem
 
 
 def protected_stack_state(

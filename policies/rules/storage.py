@@ -40,12 +40,15 @@ def storage_class_binds_late_everywhere(s: Subject, _: Settings) -> Iterator[str
 
 
 def storage_class_sla_name(s: Subject, settings: Settings) -> Iterator[str]:
-    """R5: the name is what ``design.storage.storage_class_name`` derives."""
+    """R5: the name is what ``design.storage.storage_class_name`` derives. A retired class keeps
+    the name it was derived with (its tier, throughput mode or environment may have changed)."""
     if s.type != STORAGE_CLASS:
         return
     name = str(get(s.props, "metadata", "name"))
     if problem := sc.name_problem(name):
         yield problem
+        return
+    if (get(s.props, "metadata", "labels") or {}).get(sc.RETIRED_LABEL) == "true":
         return
     provisioner = s.props.get("provisioner")
     params = s.props.get("parameters") or {}

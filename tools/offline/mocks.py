@@ -21,11 +21,31 @@ RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 SECRET_MARK = "[secret]"
 
+# Zones an adopted VPC's subnets are spread over offline (most regions have at least three).
+ADOPTED_SUBNET_ZONES = 3
+# EKS's default add-on versions per Kubernetes version, as offline stand-ins. kube-proxy and
+# CoreDNS follow the EKS docs (latest/ug/networking/managing-kube-proxy.adoc and
+# managing-coredns.adoc); the others keep one version across these minors, as EKS mostly does.
+# Varying by version matters: a Kubernetes bump shows its add-on upgrades in the diff.
 ADDON_VERSIONS = {
-    "aws-ebs-csi-driver": "v1.48.0-eksbuild.1",
-    "aws-efs-csi-driver": "v2.1.11-eksbuild.1",
-    "snapshot-controller": "v8.3.0-eksbuild.1",
+    "vpc-cni": {"*": "v1.20.4-eksbuild.2"},
+    "kube-proxy": {
+        "1.33": "v1.33.10-eksbuild.13",
+        "1.34": "v1.34.6-eksbuild.13",
+        "1.35": "v1.35.3-eksbuild.13",
+        "1.36": "v1.36.0-eksbuild.14",
+    },
+    "coredns": {"*": "v1.13.2-eksbuild.4", "1.36": "v1.13.2-eksbuild.6"},
+    "aws-ebs-csi-driver": {"*": "v1.48.0-eksbuild.1"},
+    "aws-efs-csi-driver": {"*": "v2.1.11-eksbuild.1"},
+    "snapshot-controller": {"*": "v8.3.0-eksbuild.1"},
 }
+AMI_RELEASE_DATE = "20261115"
+
+
+def addon_version(addon: str, kubernetes_version: str) -> str:
+    by_version = ADDON_VERSIONS[addon]
+    return by_version.get(kubernetes_version, by_version.get("*", ""))
 
 
 def digest(*parts: str) -> str:
@@ -37,10 +57,14 @@ class UnknownInvokeError(Exception):
 
 
 class AwsMocks(pulumi.runtime.Mocks):
-    def __init__(self, region: str, subnet_zones: dict[str, str] | None = None):
+    def __init__(
+        self, region: str, subnet_zones: dict[str, str] | None = None, caller_role: str = "deployer"
+    ):
         self.region = region
+        self.caller_role = caller_role
         self.zones = [f"{region}{suffix}" for suffix in "abcdef"]
-        self.subnet_zones = subnet_zones or {}
+        self.subnet_zones = dict(subnet_zones or {})
+        self.mapped_subnets = frozenset(self.subnet_zones)
 
     # -- invokes -------------------------------------------------------------------------------
     def call(self, args: MockCallArgs):
@@ -52,7 +76,7 @@ class AwsMocks(pulumi.runtime.Mocks):
     def _call_getCallerIdentity(self, _):
         return {
             "accountId": ACCOUNT_ID,
-            "arn": f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/deployer/offline-plan",
+            "arn": f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{self.caller_role}/offline-plan",
             "userId": "AROAOFFLINEPLAN:offline-plan",
             "id": ACCOUNT_ID,
         }
@@ -79,18 +103,31 @@ class AwsMocks(pulumi.runtime.Mocks):
 
     def _call_getSubnet(self, args):
         subnet_id = args["id"]
-        zone = self.subnet_zones.get(subnet_id)
-        if zone is None:
-            zone = self.zones[int(digest(subnet_id), 16) % 3]
+        if subnet_id not in self.subnet_zones:
+            # Offline there is no VPC to ask: an adopted subnet's zone follows the order the stack
+            # lists it in (a, b, c, a, ...), the layout `network.existing` documents. The answer
+            # depends only on that order, never on the ID, so any valid IDs plan the same.
+            seen = len(self.subnet_zones.keys() - self.mapped_subnets)
+            self.subnet_zones[subnet_id] = self.zones[seen % ADOPTED_SUBNET_ZONES]
+        zone = self.subnet_zones[subnet_id]
         return {"id": subnet_id, "availabilityZone": zone, "vpcId": "vpc-0offline0000000001"}
 
     def _call_getAddonVersion(self, args):
         return {
             "addonName": args["addonName"],
             "kubernetesVersion": args["kubernetesVersion"],
-            "version": ADDON_VERSIONS.get(args["addonName"], "v1.0.0-eksbuild.1"),
+            "version": addon_version(args["addonName"], args["kubernetesVersion"]),
             "id": args["addonName"],
         }
+
+    def _call_getParameter(self, args):
+        """EKS's public AMI release parameters, answered as a release of that version."""
+        name = args["name"]
+        parts = name.split("/")
+        if parts[:4] != ["", "aws", "service", "eks"] or not name.endswith("/release_version"):
+            raise UnknownInvokeError(f"no offline answer for SSM parameter {name}")
+        value = f"{parts[5]}.0-{AMI_RELEASE_DATE}"
+        return {"name": name, "value": value, "type": "String", "id": name, "arn": name}
 
     # -- resources -----------------------------------------------------------------------------
     def new_resource(self, args: MockResourceArgs):
@@ -292,6 +329,7 @@ class RecordingMonitor(MockMonitor):
                     "protect": request.protect,
                     "retainOnDelete": request.retainOnDelete,
                     "deleteBeforeReplace": request.deleteBeforeReplace,
+                    "replaceOnChanges": list(request.replaceOnChanges),
                     "ignoreChanges": list(request.ignoreChanges),
                     "dependencies": sorted(set(request.dependencies)),
                     "aliases": [json_format.MessageToDict(alias) for alias in request.aliases],

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import gc
+import json
+import os
 import runpy
 import sys
 from collections.abc import Callable
@@ -17,12 +19,13 @@ from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from config import PROJECT, ConfigError, StackConfig, decode, load_stack_config, top_level_keys
+from config import PROJECT, StackConfig, decode, load_stack_config, top_level_keys
 from tools.offline import stackfiles
 from tools.offline.mocks import SECRET_MARK, AwsMocks, RecordingMonitor
 from tools.offline.plan import Plan, Resource
 
 PROGRAM = stackfiles.ROOT / "__main__.py"
+CONFIG_VARIABLES = ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS")
 
 
 class ProgramError(Exception):
@@ -59,17 +62,25 @@ def run_stack(stack: str, **kwargs: Any) -> Plan:
 
 
 def run_config(
-    stack: str, values: dict[str, Any], *, subnet_zones: dict[str, str] | None = None
+    stack: str,
+    values: dict[str, Any],
+    *,
+    subnet_zones: dict[str, str] | None = None,
+    caller_role: str | None = None,
 ) -> Plan:
     """Plan ``stack`` with stack-file style config ``values`` (namespaced keys, YAML values).
 
-    Pulumi.yaml defaults are merged in as the CLI would. Keys in the project's namespace that
-    the program does not know are rejected here, before the program runs: the real program can
-    only ask for the keys it knows, so this is where typos are caught.
+    Pulumi.yaml defaults are merged in as the CLI would; the program itself refuses keys it does
+    not know, as it does under the real CLI. The plan runs as ``caller_role``; by default as the
+    stack's first admin role, the role a deploy pipeline runs as.
     """
     merged = stackfiles.merged_config(values)
-    _reject_unknown_keys(stack, merged)
-    return run_function(stack, merged, _run_main, subnet_zones=subnet_zones)
+    if caller_role is None:
+        admins = merged.get(f"{PROJECT}:adminRoleArns") or []
+        caller_role = str(admins[0]).rsplit("/", 1)[-1] if admins else "deployer"
+    return run_function(
+        stack, merged, _run_main, subnet_zones=subnet_zones, caller_role=caller_role
+    )
 
 
 def run_function(
@@ -78,6 +89,7 @@ def run_function(
     program: Callable[[], None],
     *,
     subnet_zones: dict[str, str] | None = None,
+    caller_role: str = "deployer",
 ) -> Plan:
     """Run any ``program`` callable under the mocks with config ``values`` (used for unit
     tests of single components as well as for the whole program)."""
@@ -86,7 +98,8 @@ def run_function(
         raise ProgramError(f"stack '{stack}' sets no aws:region", 0)
     encoded, secret_keys = stackfiles.encode(values)
 
-    monitor = RecordingMonitor(AwsMocks(region, subnet_zones))
+    monitor = RecordingMonitor(AwsMocks(region, subnet_zones, caller_role))
+    saved_env = {name: os.environ.get(name) for name in CONFIG_VARIABLES}
     exports: dict[str, Any] = {}
     loop = asyncio.new_event_loop()
     loop.set_default_executor(InlineExecutor())
@@ -103,7 +116,7 @@ def run_function(
         sdk_resource._get_stack_trace = _no_stack_trace
     try:
         settings.reset_options(project=PROJECT, stack=stack)
-        pulumi.runtime.set_all_config(encoded, secret_keys)
+        _hand_over_config(encoded, secret_keys)
         pulumi.runtime.set_mocks(
             monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor
         )
@@ -113,6 +126,11 @@ def run_function(
     except Exception as exc:
         raise ProgramError(f"{type(exc).__name__}: {exc}", len(monitor.registrations)) from exc
     finally:
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         # A failed run leaves registrations in flight: cancel them rather than close the loop
         # under them (which would warn about destroyed pending tasks).
         pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
@@ -129,23 +147,20 @@ def run_function(
     return Plan(stack, [Resource(**r) for r in monitor.registrations], exports)
 
 
-def _no_stack_trace() -> source_pb2.StackTrace:
-    return source_pb2.StackTrace()
-
-
-def _unknown_keys(stack: str, merged: dict[str, Any]) -> ConfigError | None:
-    ours = {k.split(":", 1)[1] for k in merged if k.startswith(f"{PROJECT}:")}
-    unknown = sorted(ours - set(top_level_keys()))
-    if not unknown:
-        return None
-    return ConfigError(
-        stack, [(key, "unknown key (not part of the stack config schema)") for key in unknown]
+def _hand_over_config(encoded: dict[str, str], secret_keys: list[str]) -> None:
+    """Give the program its config exactly as a real run does: the language host puts the whole
+    stack config in ``PULUMI_CONFIG`` (pulumi/pulumi@v3.259.0:
+    sdk/python/cmd/pulumi-language-python/main.go) and its exec script loads that with
+    ``set_all_config`` (same tag, sdk/python/cmd/pulumi-language-python-exec)."""
+    os.environ["PULUMI_CONFIG"] = json.dumps(encoded)
+    os.environ["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(secret_keys)
+    pulumi.runtime.set_all_config(
+        pulumi.runtime.get_config_env(), pulumi.runtime.get_config_secret_keys_env()
     )
 
 
-def _reject_unknown_keys(stack: str, merged: dict[str, Any]) -> None:
-    if error := _unknown_keys(stack, merged):
-        raise ProgramError(str(error), 0)
+def _no_stack_trace() -> source_pb2.StackTrace:
+    return source_pb2.StackTrace()
 
 
 def _run_main() -> None:
@@ -169,8 +184,8 @@ def typed_config(stack: str, values: dict[str, Any]) -> StackConfig:
     """The validated config of stack-file style ``values``, without running the program (the
     same encoding and loader the program goes through). Raises ``ConfigError``."""
     merged = stackfiles.merged_config(values)
-    if error := _unknown_keys(stack, merged):
-        raise error
     encoded, _ = stackfiles.encode(merged)
-    raw = {k.split(":", 1)[1]: v for k, v in encoded.items() if k.startswith(f"{PROJECT}:")}
-    return load_stack_config(decode(raw), stack)
+    ours = {k.split(":", 1)[1]: v for k, v in encoded.items() if k.startswith(f"{PROJECT}:")}
+    known = top_level_keys()
+    raw = {k: v for k, v in ours.items() if k in known}
+    return load_stack_config(decode(raw), stack, unknown_keys=ours.keys() - known.keys())
