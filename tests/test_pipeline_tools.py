@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.pipeline import approval, plan_file, report
+from tools.pipeline import approval, plan_file, reach, report
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / ".github" / "scripts"
@@ -274,3 +274,66 @@ def test_preflight_names_every_missing_piece_with_the_instruction(tmp_path):
     assert "pulumi stack init dev --secrets-provider='awskms://" in out
     assert "has no 'encryptedkey:' line" in out
     assert "nothing was run against the cloud" in out
+
+
+# ------------------------------------------------------------------------- reach
+
+CLUSTER = {
+    "cluster": {
+        "endpoint": "https://ABC.gr7.eu-west-1.eks.amazonaws.com",
+        "certificateAuthority": {"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t"},
+    }
+}
+TOKEN = {"kind": "ExecCredential", "status": {"token": "k8s-aws-v1.abc"}}
+DESCRIBED = (0, json.dumps(CLUSTER), "")
+TOKEN_ISSUED = (0, json.dumps(TOKEN), "")
+
+
+def aws_answers(describe=DESCRIBED, token=TOKEN_ISSUED):
+    calls = []
+
+    def run(argv):
+        calls.append(argv)
+        code, out, err = describe if argv[2] == "describe-cluster" else token
+        return subprocess.CompletedProcess(argv, code, out, err)
+
+    return run, calls
+
+
+@pytest.mark.parametrize(
+    ("status", "problem"),
+    [
+        (200, None),
+        (401, "answered 401 to this role: it needs an EKS access entry"),
+        (0, "cannot reach the API server of eks-dev"),
+    ],
+)
+def test_reach_asks_the_api_server_with_the_roles_token(status, problem):
+    run, calls = aws_answers()
+    seen = []
+
+    def get(endpoint, ca_pem, token):
+        seen.append((endpoint, ca_pem, token))
+        return status
+
+    result = reach.check("eks-dev", "eu-west-1", run, get)
+    assert result is None if problem is None else problem in result
+    assert seen == [
+        (CLUSTER["cluster"]["endpoint"], "-----BEGIN CERTIFICATE-----", "k8s-aws-v1.abc")
+    ]
+    assert calls[1][:5] == ["aws", "eks", "get-token", "--cluster-name", "eks-dev"]
+
+
+def test_a_cluster_not_created_yet_passes_and_other_errors_fail():
+    missing = (254, "", "An error occurred (ResourceNotFoundException): No cluster found")
+    run, _ = aws_answers(describe=missing)
+    assert reach.check("eks-dev", "eu-west-1", run, lambda *a: 500) is None
+    run, _ = aws_answers(describe=(254, "", "AccessDeniedException"))
+    assert "cannot describe cluster eks-dev" in reach.check("eks-dev", "eu-west-1", run)
+
+
+def test_reach_command_uses_the_stacks_cluster_name_and_region(capsys):
+    run, calls = aws_answers()
+    assert reach.main(["prod"], run=run, get=lambda *a: 401) == 1
+    assert calls[0][4:7] == ["eks-prod", "--region", "eu-west-1"]
+    assert capsys.readouterr().out.startswith("::error::the API server of eks-prod answered 401")

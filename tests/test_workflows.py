@@ -193,7 +193,7 @@ def test_production_applies_only_an_approved_unchanged_plan():
     assert plan["outputs"]["digest"] == "${{ steps.digest.outputs.sha256 }}"
 
 
-def test_previews_and_updates_refresh_with_the_policy_pack():
+def test_deploy_previews_and_updates_refresh_with_the_policy_pack():
     script = (ROOT / ".github" / "scripts" / "preview-plan.sh").read_text()
     assert "--refresh --diff" in script and "--save-plan" in script
     for text in (
@@ -206,6 +206,19 @@ def test_previews_and_updates_refresh_with_the_policy_pack():
         for step in steps(job):
             if "pulumi up" in step.get("run", ""):
                 assert "--refresh" in step["run"] and "--policy-pack policies" in step["run"]
+
+
+def test_pull_request_previews_do_not_refresh_but_prove_the_cluster_answers_first():
+    # The View access policy of the preview roles cannot read what a refresh reads.
+    job = FILES[PR]["jobs"]["preview-dev"]
+    preview = index_of(job, lambda s: "pulumi preview" in s.get("run", ""))
+    assert "--refresh" not in steps(job)[preview]["run"]
+    reach = index_of(job, lambda s: "tools.pipeline.reach" in s.get("run", ""))
+    assert index_of(job, lambda s: uses(s) == CREDENTIALS) < reach < preview
+    for job_id, job in FILES[DEPLOY]["jobs"].items():
+        reach = index_of(job, lambda s: "tools.pipeline.reach" in s.get("run", ""))
+        preview = index_of(job, lambda s: "preview-plan.sh" in s.get("run", ""))
+        assert reach < preview, job_id
 
 
 # ------------------------------------------------------------------------- first run
@@ -270,9 +283,8 @@ def test_every_role_is_assumed_on_a_runner_group_for_its_purpose_that_reaches_it
             continue
         stack = job["env"]["STACK"]
         purpose = "preview" if name == PR else "deploy"
-        kinds = ("PREVIEW",) if name == PR else ("PREVIEW", "DEPLOY")
         role = job["env"]["ROLE_VARIABLE"]
-        assert role in {f"AWS_{kind}_ROLE_ARN_{stack.upper()}" for kind in kinds}, (job_id, role)
+        assert role == f"AWS_{purpose.upper()}_ROLE_ARN_{stack.upper()}", (job_id, role)
         assert job["env"]["ROLE_ARN"] == f"${{{{ vars.{role} }}}}"
         found = group_of(job)
         assert found, f"{job_id}: runs-on is no group of .github/runners.yml"

@@ -59,8 +59,8 @@ def report(stack: str, output: str | None, status: str, run_url: str, sha: str) 
         f"### Preview of `{stack}`: {verdict}",
         "",
         f"Commit `{sha[:12]}`, run {run_url}.",
-        "`pulumi preview --refresh --diff` against the stack's state, with the policy pack, as the",
-        "read-only preview role.",
+        "`pulumi preview --diff` against the stack's state, with the policy pack, as the read-only",
+        "preview role (no refresh: the deploy workflow's preview shows drift before it applies).",
     ]
     if detail:
         lines += ["", detail]
