@@ -1,5 +1,5 @@
-"""The helpers the workflows run: plan comparison, preview report, approval check, preflight and
-stack-lock scripts (against a stand-in `aws`)."""
+"""What the workflows run around the CLI: plan comparison, preview report, approval and reach
+checks, and the preflight and stack-lock scripts (against a stand-in `aws`)."""
 
 from __future__ import annotations
 
