@@ -50,7 +50,7 @@ fi
 # Hosts the job reaches. Any HTTP answer proves the route; only a failed connection is a problem.
 if [[ ${PREFLIGHT_SKIP_NETWORK:-} != 1 && -n ${AWS_REGION:-} ]]; then
     hosts=(
-        github.com api.github.com objects.githubusercontent.com release-assets.githubusercontent.com
+        github.com api.github.com objects.githubusercontent.com
         raw.githubusercontent.com get.pulumi.com pypi.org files.pythonhosted.org
         charts.external-secrets.io bitnami-labs.github.io
         "sts.$AWS_REGION.amazonaws.com" "s3.$AWS_REGION.amazonaws.com" "kms.$AWS_REGION.amazonaws.com"
