@@ -9,13 +9,15 @@ PY := $(VENV)/bin/python
 STACK ?= dev
 
 # uv installs the locked sets. A uv of the locked version on PATH is used as it is (CI puts one
-# there); otherwise make installs that version, hash-checked, into .uv/ from requirements-uv.txt.
+# there); otherwise make installs that version, hash-checked, from requirements-uv.txt into the
+# user's cache, one directory per version, so every clone after the first starts at once.
 UV_VERSION := $(shell sed -n 's/^uv==\([0-9.]*\).*/\1/p' requirements-uv.txt)
+UV_HOME ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/eks-config-storage/uv-$(UV_VERSION)
 ifeq ($(word 2,$(shell uv --version 2>/dev/null)),$(UV_VERSION))
 UV := uv
 UV_DEP :=
 else
-UV := .uv/bin/uv
+UV := $(UV_HOME)/bin/uv
 UV_DEP := $(UV)
 endif
 # Resolve for every platform and for the oldest supported Python, so one lock serves all.
@@ -25,16 +27,17 @@ COMPILE := $(UV) pip compile --quiet --generate-hashes --universal --python-vers
 
 setup: $(VENV)/.installed
 
-# The uv wheel is a self-contained binary: pip puts it in .uv/bin without a virtualenv when the
-# interpreter has pip (3 s instead of 6 s here); otherwise a small virtualenv holds it.
-.uv/bin/uv: requirements-uv.txt
-	rm -rf .uv
+# The uv wheel is a self-contained binary: pip puts it in bin/ without a virtualenv when the
+# interpreter has pip (3 s instead of 6 s here); otherwise a small virtualenv holds it. The
+# directory is named by the version, so the lock file's date (a clone's) does not matter.
+$(UV_HOME)/bin/uv: | requirements-uv.txt
+	rm -rf $(UV_HOME)
 	if $(PYTHON) -m pip --version >/dev/null 2>&1; then \
-	    $(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps --target .uv \
-	        --require-hashes -r requirements-uv.txt; \
+	    $(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps \
+	        --target $(UV_HOME) --require-hashes -r requirements-uv.txt; \
 	else \
-	    $(PYTHON) -m venv .uv && .uv/bin/python -m pip install --quiet --disable-pip-version-check \
-	        --require-hashes -r requirements-uv.txt; \
+	    $(PYTHON) -m venv $(UV_HOME) && $(UV_HOME)/bin/python -m pip install --quiet \
+	        --disable-pip-version-check --require-hashes -r requirements-uv.txt; \
 	fi
 	touch $@
 
