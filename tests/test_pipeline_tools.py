@@ -90,7 +90,8 @@ def test_the_same_proposal_passes_though_outputs_seeds_and_ciphertexts_differ():
 )
 def test_any_other_step_or_input_change_is_refused(suffix, changes, expected):
     found = plan_file.differences(PLAN, with_change(PLAN, suffix, **changes))
-    assert len(found) == 1 and suffix.strip(":") in found[0] and expected in found[0]
+    # The first difference named is the one made (a replacement also compares inputs by key).
+    assert found and suffix.strip(":") in found[0] and expected in found[0]
 
 
 def test_added_and_vanished_resources_are_refused():
@@ -337,3 +338,17 @@ def test_reach_command_uses_the_stacks_cluster_name_and_region(capsys):
     assert reach.main(["prod"], run=run, get=lambda *a: 401) == 1
     assert calls[0][4:7] == ["eks-prod", "--region", "eu-west-1"]
     assert capsys.readouterr().out.startswith("::error::the API server of eks-prod answered 401")
+
+
+def test_a_new_objects_generated_names_may_differ_but_not_which_inputs_it_sets():
+    urn = next(u for u in PLAN["resourcePlans"] if u.endswith("app-orders"))
+    renamed = copy.deepcopy(PLAN)
+    renamed["resourcePlans"][urn]["goal"]["inputDiff"]["adds"]["name"] = "app-orders-9f8e7d6"
+    assert plan_file.differences(PLAN, renamed) == []
+    extra = copy.deepcopy(PLAN)
+    extra["resourcePlans"][urn]["goal"]["inputDiff"]["adds"]["path"] = "/eks/"
+    (found,) = plan_file.differences(PLAN, extra)
+    assert 'adds approved ["name", "tags"], now ["name", "path", "tags"]' in found
+    # An existing object's values are compared in full: that is where drift shows.
+    gp3 = with_change(PLAN, "::gp3", updates={"parameters": {"iops": "6000", "x": "1"}})
+    assert plan_file.differences(PLAN, gp3)
