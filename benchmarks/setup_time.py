@@ -1,13 +1,13 @@
 """Set-up time from a fresh clone: the README's first command, and CI.
 
-Each run clones the committed HEAD into a new directory (no ./venv, no bytecode) and
-times, in a fresh process, `make plan` (the quick start's first command: it creates ./venv from
-the lock and plans dev) and `CI=true bash .ci/run` (what CI runs). The package caches, and the
-locked uv that make keeps in the user's cache, stay warm, as on any machine after its first
-install; nothing else carries over. Medians of --runs are reported with the load average, since other work on the machine
-slows both. For .ci/run, the time before its test phase (a fresh venv from the lock, lint,
-schema, zizmor, offline plans) is reported apart from the test suite, which grows with the
-project. Targets on a 2-core machine: make plan <= 10 s, .ci/run <= 45 s.
+Each run clones the committed HEAD into a new directory (no ./venv, no bytecode) and times, in
+a fresh process, `make plan` (the quick start's first command: it creates ./venv from the lock
+and plans dev) and `CI=true bash .ci/run` (what CI runs). The package caches, and the locked uv
+that make keeps in the user's cache, stay warm, as on any machine after its first install;
+nothing else carries over. Medians of --runs are reported with the load average, since other
+work on the machine slows both. For .ci/run, the time before its test phase (a fresh venv from
+the lock, lint, schema, zizmor, offline plans) is reported apart from the test suite, which
+grows with the project. Targets on a 2-core machine: make plan <= 10 s, .ci/run <= 45 s.
 
     python benchmarks/setup_time.py [--runs 3] [--ci-runs 1]
 """
