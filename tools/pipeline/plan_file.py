@@ -8,13 +8,15 @@ keyed by URN, each with the `steps` the preview proposed and a `goal` whose `inp
 input properties it adds, deletes and updates (pulumi/pulumi@v3.259.0:
 sdk/go/common/apitype/plan.go:26-100, pkg/cmd/pulumi/plan/plan.go:15-30).
 
-Why compare instead of `pulumi up --plan`: the CLI checks an update against a plan's *outputs*
-as well as its steps (pkg/resource/deploy/step_executor.go:270-279, plan.go:373-430), and a
-Kubernetes object's outputs are never the same twice (the server sets uid, timestamps and
-managed fields; with a read-only preview role the provider even falls back to the inputs:
-pulumi/pulumi-kubernetes@v4.32.0 provider/pkg/provider/provider.go:1798-1803). The check would
-fail after the first objects were written. The steps and the input changes, which are what the
-approver reviewed, are compared here before anything is written.
+Why compare instead of `pulumi up --plan` (an [EXPERIMENTAL] flag: pkg/cmd/pulumi/operations/
+up.go:943-951): the CLI checks an update against a plan's *outputs* as well as its steps
+(pkg/resource/deploy/step_executor.go:270-279, plan.go:373-430), and a Kubernetes object's
+outputs differ between the preview's dry run and the write ("these values will likely be
+different in dry-run mode from when the real request is made": uid, creationTimestamp,
+resourceVersion; kubernetes/website content/en/docs/reference/using-api/api-concepts.md,
+"Generated values"). That check would fail after the first objects were written. The steps and
+the input changes, which are what the approver reviewed, are compared here before anything is
+written.
 """
 
 from __future__ import annotations
