@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from tools.offline import stack_config, stack_names
+from tools.pipeline import report
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -129,6 +130,8 @@ def test_the_job_that_writes_to_the_pull_request_runs_no_repository_code():
     assert not any(uses(s) == "actions/checkout" for s in steps(comment))
     assert not re.search(r"\bmake\b|venv/|\.github/scripts|python|\.ci/", runs(comment))
     assert "--paginate" in runs(comment), "the old comment is found on any page"
+    # It finds a stack's comment by the marker the report starts with.
+    assert f'marker="{report.marker("$stack")}"' in runs(comment)
 
 
 def test_jobs_with_credentials_install_only_the_locked_runtime():
