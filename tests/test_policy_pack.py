@@ -4,6 +4,7 @@ policy config, and values unknown during preview left to the engine to skip."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -112,8 +113,17 @@ def test_pack_project_files():
     project = yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text())
     assert project["runtime"]["name"] == "python"
     assert project["runtime"]["options"]["virtualenv"] == "venv"
-    requirements = (ROOT / "policies" / "requirements.txt").read_text()
-    assert "pulumi-policy>=" in requirements and "<2" in requirements
+    # A bounded range where it is chosen, an exact hash-checked pin where it is installed.
+    assert re.search(
+        r"^pulumi-policy>=[\d.]+,<[\d.]+$",
+        (ROOT / "policies" / "requirements.in").read_text(),
+        re.M,
+    )
+    assert re.search(
+        r"^pulumi-policy==[\d.]+ \\\n\s+--hash=sha256:",
+        (ROOT / "policies" / "requirements.txt").read_text(),
+        re.M,
+    )
 
 
 def test_pack_entry_point_starts_serving_the_pack(tmp_path):

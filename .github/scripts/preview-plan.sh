@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Preview STACK with refresh, the policy pack and the stack's pack config, save the proposal as an
+# update plan, and put it in the run summary where approvers read it.
+#
+#   STACK=prod .github/scripts/preview-plan.sh PLAN_FILE TITLE
+#
+# `--save-plan` is a [PREVIEW] flag, visible without PULUMI_EXPERIMENTAL (pulumi/pulumi@v3.259.0:
+# pkg/cmd/pulumi/operations/preview.go:704-706); the plan file is what tools/pipeline/plan_file.py
+# summarises and compares. Refresh here and in `up` alike, so drift is part of what is shown.
+set -euo pipefail
+plan=${1:?plan file}
+title=${2:?title}
+output="preview-${STACK:?}.txt"
+
+set +e
+pulumi preview --stack "$STACK" --non-interactive --color never --refresh --diff \
+    --policy-pack policies --policy-pack-config "policy-config.$STACK.json" \
+    --save-plan "$plan" > "$output" 2>&1
+status=$?
+set -e
+cat "$output"
+
+{
+    echo "## $title: $([[ $status == 0 ]] && echo "exit 0" || echo "FAILED (exit $status)")"
+    echo
+    if [[ $status == 0 ]]; then
+        venv/bin/python -m tools.pipeline.plan_file summary "$plan"
+        echo
+    fi
+    echo "<details><summary>pulumi preview --refresh --diff (policy pack included)</summary>"
+    echo
+    echo '````text'
+    # The step summary holds at most 1 MiB (docs.github.com, "Adding a job summary").
+    head -c 900000 "$output"
+    echo
+    echo '````'
+    echo "</details>"
+} >> "${GITHUB_STEP_SUMMARY:-/dev/null}"
+exit "$status"

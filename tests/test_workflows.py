@@ -1,0 +1,319 @@
+"""The workflows hold the pipeline's promises: pinned actions, least permissions, one deploy per
+stack, gated production, the lock and the CLI pin everywhere, and credentials only where the
+runner inventory (.github/runners.yml) and the stack files allow them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tools.offline import stack_config, stack_names
+from tools.pipeline import report
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOWS = ROOT / ".github" / "workflows"
+PR = "pull-request.yml"
+DEPLOY = "deploy.yml"
+CREDENTIALS = "aws-actions/configure-aws-credentials"
+PIN = re.compile(r"^\s*(?:-\s*)?uses:\s*([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)\s*$")
+
+
+def load(name: str) -> dict:
+    # PyYAML reads the key `on` as True (YAML 1.1); the tests never need the triggers by that key.
+    return yaml.safe_load((WORKFLOWS / name).read_text())
+
+
+FILES = {name: load(name) for name in (PR, DEPLOY)}
+RUNNERS = yaml.safe_load((ROOT / ".github" / "runners.yml").read_text())["groups"]
+ALL_JOBS = [(name, job_id, job) for name, wf in FILES.items() for job_id, job in wf["jobs"].items()]
+
+
+def steps(job: dict) -> list[dict]:
+    return job.get("steps", [])
+
+
+def uses(step: dict) -> str:
+    return step.get("uses", "").split("@")[0]
+
+
+def runs(job: dict) -> str:
+    return "\n".join(step.get("run", "") for step in steps(job))
+
+
+def index_of(job: dict, predicate) -> int:
+    return next(i for i, step in enumerate(steps(job)) if predicate(step))
+
+
+def credentialed(job: dict) -> bool:
+    return any(uses(step) == CREDENTIALS for step in steps(job))
+
+
+def group_of(job: dict) -> tuple[str, dict] | None:
+    labels = job["runs-on"]
+    for name, group in RUNNERS.items():
+        if labels == group["labels"]:
+            return name, group
+    return None
+
+
+def readme_pins() -> dict[str, tuple[str, str]]:
+    """The README's table of verified pins: action -> (tag, commit)."""
+    text = (ROOT / "README.md").read_text()
+    rows = re.findall(r"^\| `([\w.-]+/[\w.-]+)` \| `(v[\d.]+)` \| `([0-9a-f]{40})` \|", text, re.M)
+    return {action: (tag, sha) for action, tag, sha in rows}
+
+
+# ------------------------------------------------------------------------- supply chain
+
+
+def test_every_action_is_pinned_to_a_verified_release_commit():
+    pins = readme_pins()
+    assert pins, "README lists the verified pins"
+    seen = set()
+    for name in FILES:
+        for line in (WORKFLOWS / name).read_text().splitlines():
+            if re.match(r"^\s*(-\s*)?uses:", line):
+                match = PIN.match(line)
+                assert match, f"{name}: not pinned to a full SHA with its version: {line.strip()}"
+                action, sha, tag = match.groups()
+                assert pins.get(action) == (tag, sha), f"{name}: {action}@{sha} # {tag}"
+                seen.add(action)
+    assert seen == set(pins), "every verified pin is used, and only those"
+
+
+def test_checkouts_do_not_persist_credentials_and_the_base_comes_from_its_own_checkout():
+    for name, job_id, job in ALL_JOBS:
+        for step in steps(job):
+            if uses(step) == "actions/checkout":
+                assert step["with"]["persist-credentials"] is False, (name, job_id)
+    plan = FILES[PR]["jobs"]["offline-plan"]
+    base = [s for s in steps(plan) if uses(s) == "actions/checkout" and "ref" in s.get("with", {})]
+    assert [s["with"] for s in base] == [
+        {"ref": "${{ github.base_ref }}", "path": "base", "persist-credentials": False}
+    ]
+    assert "git fetch" not in runs(plan)
+
+
+# ------------------------------------------------------------------------- permissions
+
+
+EXPECTED_PERMISSIONS = {
+    (PR, "checks"): {"contents": "read"},
+    (PR, "stacks"): {"contents": "read"},
+    (PR, "offline-plan"): {"contents": "read"},
+    (PR, "preview-dev"): {"contents": "read", "id-token": "write"},
+    (PR, "comment"): {"pull-requests": "write"},
+    (DEPLOY, "dev"): {"contents": "read", "id-token": "write"},
+    (DEPLOY, "prod-plan"): {"contents": "read", "id-token": "write"},
+    (DEPLOY, "production"): {"contents": "read", "id-token": "write", "actions": "read"},
+}
+
+
+def test_least_permissions_per_job():
+    for name, wf in FILES.items():
+        assert wf["permissions"] == {}, f"{name}: nothing granted at workflow level"
+    assert {(name, job_id): job["permissions"] for name, job_id, job in ALL_JOBS} == (
+        EXPECTED_PERMISSIONS
+    )
+
+
+def test_only_jobs_that_assume_a_role_get_an_oidc_token():
+    for name, job_id, job in ALL_JOBS:
+        assert (job["permissions"].get("id-token") == "write") == credentialed(job), (name, job_id)
+
+
+def test_the_job_that_writes_to_the_pull_request_runs_no_repository_code():
+    comment = FILES[PR]["jobs"]["comment"]
+    assert not any(uses(s) == "actions/checkout" for s in steps(comment))
+    assert not re.search(r"\bmake\b|venv/|\.github/scripts|python|\.ci/", runs(comment))
+    assert "--paginate" in runs(comment), "the old comment is found on any page"
+    # It finds a stack's comment by the marker the report starts with.
+    assert f'marker="{report.marker("$stack")}"' in runs(comment)
+
+
+def test_jobs_with_credentials_install_only_the_locked_runtime():
+    for name, job_id, job in ALL_JOBS:
+        if credentialed(job):
+            assert "make runtime policy-venv" in runs(job), (name, job_id)
+            assert not re.search(r"make setup|make test|\.ci/run|pip install", runs(job))
+
+
+# ------------------------------------------------------------------------- concurrency
+
+
+def test_pull_request_runs_replace_each_other():
+    assert FILES[PR]["concurrency"] == {
+        "group": "pull-request-${{ github.event.pull_request.number || github.ref }}",
+        "cancel-in-progress": True,
+    }
+
+
+def test_deploys_queue_one_at_a_time_per_stack_and_are_never_cancelled():
+    assert FILES[DEPLOY]["concurrency"] == {
+        "group": "deploy",
+        "cancel-in-progress": False,
+        "queue": "max",
+    }
+    for job_id, job in FILES[DEPLOY]["jobs"].items():
+        stack = job["env"]["STACK"]
+        assert job["concurrency"] == {
+            "group": f"deploy-{stack}",
+            "cancel-in-progress": False,
+            "queue": "max",
+        }, job_id
+
+
+# ------------------------------------------------------------------------- gating
+
+
+def test_deploy_jobs_run_on_main_under_their_environments():
+    jobs = FILES[DEPLOY]["jobs"]
+    assert {job_id: job["environment"] for job_id, job in jobs.items()} == {
+        "dev": "dev",
+        "prod-plan": "production-plan",
+        "production": "production",
+    }
+    assert all(job["if"] == "github.ref == 'refs/heads/main'" for job in jobs.values())
+    assert jobs["prod-plan"]["needs"] == "dev"
+    assert jobs["production"]["needs"] == "prod-plan"
+
+
+def test_production_applies_only_an_approved_unchanged_plan():
+    job = FILES[DEPLOY]["jobs"]["production"]
+    approval = index_of(job, lambda s: "tools.pipeline.approval production" in s.get("run", ""))
+    assert "GITHUB_TOKEN" in steps(job)[approval]["env"]
+    digest = index_of(job, lambda s: "sha256sum --check" in s.get("run", ""))
+    creds = index_of(job, lambda s: uses(s) == CREDENTIALS)
+    compare = index_of(job, lambda s: "tools.pipeline.plan_file compare" in s.get("run", ""))
+    apply = index_of(job, lambda s: "pulumi up" in s.get("run", ""))
+    assert approval < digest < creds < compare < apply
+    assert "approved/plan-$STACK.json" in steps(job)[compare]["run"]
+    plan = FILES[DEPLOY]["jobs"]["prod-plan"]
+    assert "pulumi up" not in runs(plan)
+    assert plan["outputs"]["digest"] == "${{ steps.digest.outputs.sha256 }}"
+
+
+def test_deploy_previews_and_updates_refresh_with_the_policy_pack():
+    script = (ROOT / ".github" / "scripts" / "preview-plan.sh").read_text()
+    assert "--refresh --diff" in script and "--save-plan" in script
+    for text in (
+        script,
+        runs(FILES[DEPLOY]["jobs"]["dev"]),
+        runs(FILES[PR]["jobs"]["preview-dev"]),
+    ):
+        assert '--policy-pack policies --policy-pack-config "policy-config.$STACK.json"' in text
+    for job in FILES[DEPLOY]["jobs"].values():
+        for step in steps(job):
+            if "pulumi up" in step.get("run", ""):
+                assert "--refresh" in step["run"] and "--policy-pack policies" in step["run"]
+
+
+def test_pull_request_previews_do_not_refresh_but_prove_the_cluster_answers_first():
+    # The View access policy of the preview roles cannot read what a refresh reads.
+    job = FILES[PR]["jobs"]["preview-dev"]
+    preview = index_of(job, lambda s: "pulumi preview" in s.get("run", ""))
+    assert "--refresh" not in steps(job)[preview]["run"]
+    reach = index_of(job, lambda s: "tools.pipeline.reach" in s.get("run", ""))
+    assert index_of(job, lambda s: uses(s) == CREDENTIALS) < reach < preview
+    for job_id, job in FILES[DEPLOY]["jobs"].items():
+        reach = index_of(job, lambda s: "tools.pipeline.reach" in s.get("run", ""))
+        preview = index_of(job, lambda s: "preview-plan.sh" in s.get("run", ""))
+        assert reach < preview, job_id
+
+
+# ------------------------------------------------------------------------- first run
+
+
+def test_every_job_that_loads_a_stack_runs_the_preflight_first():
+    for name, job_id, job in ALL_JOBS:
+        if credentialed(job):
+            preflight = index_of(job, lambda s: s.get("run") == ".github/scripts/preflight.sh")
+            assert preflight == 1, (name, job_id, "right after the checkout")
+            assert {"STACK", "ROLE_VARIABLE", "ROLE_ARN"} <= set(job["env"]), (name, job_id)
+            env = {**FILES[name].get("env", {}), **job["env"]}
+            assert env["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
+            login = index_of(job, lambda s: s.get("run") == 'pulumi login "$PULUMI_BACKEND_URL"')
+            assert login == index_of(job, lambda s: uses(s) == CREDENTIALS) + 1
+
+
+def test_the_pulumi_cli_version_comes_from_one_file_that_matches_the_sdk_lock():
+    version = (ROOT / ".pulumi-version").read_text().strip()
+    locked = re.search(r"^pulumi==([\d.]+) ", (ROOT / "requirements.txt").read_text(), re.M)
+    assert locked and locked.group(1) == version
+    count = 0
+    for name, job_id, job in ALL_JOBS:
+        for step in steps(job):
+            if uses(step) == "pulumi/actions":
+                assert step["with"] == {"pulumi-version-file": ".pulumi-version"}, (name, job_id)
+                count += 1
+        if "pulumi " in runs(job):
+            assert any(uses(s) == "pulumi/actions" for s in steps(job)), (name, job_id)
+    assert count == 4
+
+
+def test_uv_comes_from_the_lock_everywhere():
+    for name, job_id, job in ALL_JOBS:
+        for step in steps(job):
+            if uses(step) == "astral-sh/setup-uv":
+                assert step["with"]["version-file"] == "requirements-uv.txt", (name, job_id)
+                # The deploy workflow restores no cache another run could have written.
+                assert step["with"]["enable-cache"] is (name == PR and not credentialed(job))
+
+
+# ------------------------------------------------------------------------- trust and reach
+
+
+def test_pull_request_jobs_never_touch_deploy_roles_or_deploy_runners():
+    text = (WORKFLOWS / PR).read_text()
+    assert "AWS_DEPLOY_ROLE_ARN" not in text
+    for name, group in RUNNERS.items():
+        if group["purpose"] == "deploy":
+            assert name not in text
+
+
+def test_no_job_reaches_a_cluster_from_github_hosted_runners():
+    for name, job_id, job in ALL_JOBS:
+        hosted = isinstance(job["runs-on"], str) and job["runs-on"].startswith("ubuntu-")
+        assert hosted != credentialed(job), (name, job_id)
+
+
+def test_every_role_is_assumed_on_a_runner_group_for_its_purpose_that_reaches_its_stack():
+    for name, job_id, job in ALL_JOBS:
+        if not credentialed(job):
+            continue
+        stack = job["env"]["STACK"]
+        purpose = "preview" if name == PR else "deploy"
+        role = job["env"]["ROLE_VARIABLE"]
+        assert role == f"AWS_{purpose.upper()}_ROLE_ARN_{stack.upper()}", (job_id, role)
+        assert job["env"]["ROLE_ARN"] == f"${{{{ vars.{role} }}}}"
+        found = group_of(job)
+        assert found, f"{job_id}: runs-on is no group of .github/runners.yml"
+        group_name, group = found
+        assert group["purpose"] == purpose, (job_id, group_name)
+        assert stack in group["reaches"], (job_id, group_name)
+        assert any(w.split("@")[0] == f".github/workflows/{name}" for w in group["workflows"])
+
+
+def test_production_stacks_get_no_preview_from_pull_requests():
+    previewed = {job["env"]["STACK"] for job in FILES[PR]["jobs"].values() if credentialed(job)}
+    deployed = {job["env"]["STACK"] for job in FILES[DEPLOY]["jobs"].values()}
+    for stack in stack_names():
+        production = stack_config(stack).get("eks-config-storage:production", False)
+        assert (stack in previewed) == (not production), stack
+        assert stack in deployed, f"{stack} has no deploy job"
+    comment = FILES[PR]["jobs"]["comment"]
+    assert steps(comment)[-1]["env"]["STACKS"].split() == sorted(previewed)
+
+
+@pytest.mark.parametrize(
+    ("name", "job_id"), [(n, j) for n, j, job in ALL_JOBS if credentialed(job)]
+)
+def test_credentials_outlive_the_job(name, job_id):
+    job = FILES[name]["jobs"][job_id]
+    step = steps(job)[index_of(job, lambda s: uses(s) == CREDENTIALS)]
+    assert step["with"]["role-duration-seconds"] >= job["timeout-minutes"] * 60
+    # The README's MaxSessionDuration for the role covers it too (IAM's maximum is 12 h).
+    assert step["with"]["role-duration-seconds"] <= 43_200
