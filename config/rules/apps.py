@@ -1,0 +1,62 @@
+"""Application slices: namespaces, Pod Security, secrets and storage budgets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from config.rules.base import Problem, repeated
+from config.rules.storage import storage_catalog
+from config.schema import App, StackConfig
+from design.apps import secret_name
+
+RESERVED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+
+
+def apps(cfg: StackConfig) -> Iterator[Problem]:
+    reserved = RESERVED_NAMESPACES | {
+        cfg.external_secrets.namespace,
+        cfg.sealed_secrets.namespace,
+        cfg.snapshots.namespace,
+    }
+    yield from repeated("apps", "app name", (a.name for a in cfg.apps))
+    yield from repeated("apps", "namespace", (a.namespace_name for a in cfg.apps))
+    classes = {name for name, _ in storage_catalog(cfg)} if _catalog_ok(cfg) else set()
+    for i, app in enumerate(cfg.apps):
+        key = f"apps[{i}]"
+        if app.namespace_name in reserved:
+            yield f"{key}.namespace", f"{app.namespace_name!r} belongs to the platform"
+        yield from _app_pod_security(app, key)
+        yield from _app_secrets(app, key)
+        for j, budget in enumerate(app.storage):
+            if classes and budget.storage_class not in classes:
+                yield (
+                    f"{key}.storage[{j}].class",
+                    f"unknown StorageClass {budget.storage_class!r}; this stack has "
+                    f"{', '.join(sorted(classes))}",
+                )
+        yield from repeated(f"{key}.storage", "class", (b.storage_class for b in app.storage))
+
+
+def _catalog_ok(cfg: StackConfig) -> bool:
+    try:
+        storage_catalog(cfg)
+    except ValueError:
+        return False
+    return True
+
+
+def _app_pod_security(app: App, key: str) -> Iterator[Problem]:
+    relaxed = app.pod_security.level != "restricted"
+    if relaxed and not app.pod_security.reason:
+        yield f"{key}.podSecurity.reason", "say why this app cannot run as restricted"
+    if not relaxed and app.pod_security.reason:
+        yield f"{key}.podSecurity.reason", "a reason is only for a relaxed level"
+
+
+def _app_secrets(app: App, key: str) -> Iterator[Problem]:
+    for j, item in enumerate(app.secrets):
+        if (item.secrets_manager is None) == (item.parameter is None):
+            yield f"{key}.secrets[{j}]", "set exactly one of secretsManager or parameter"
+    yield from repeated(f"{key}.secrets", "secret key", (item.key for item in app.secrets))
+    if secret_name(app.name) in app.sealed_secrets:
+        yield f"{key}.sealedSecrets", f"{secret_name(app.name)} is the External Secrets target"

@@ -1,0 +1,105 @@
+"""Secrets operators and application slices."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from config.schema.base import DNS_LABEL, DnsLabel, Model
+from design.apps import looks_secret
+
+RemoteName = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*$", max_length=400)
+]
+Duration = Annotated[str, Field(pattern=r"^([0-9]+(s|m|h))+$")]
+Quantity = Annotated[str, Field(pattern=r"^[1-9][0-9]*(Mi|Gi|Ti)$")]
+ChartVersion = Annotated[str, Field(pattern=r"^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$")]
+
+
+class HelmChart(Model):
+    """An upstream chart, pinned: a release is only ever upgraded by a reviewed config change."""
+
+    chart_version: ChartVersion
+    repository: Annotated[str, Field(pattern=r"^https://[A-Za-z0-9./_-]+$")]
+    namespace: DnsLabel
+
+
+class ExternalSecrets(HelmChart):
+    repository: Annotated[str, Field(pattern=r"^https://[A-Za-z0-9./_-]+$")] = (
+        "https://charts.external-secrets.io"
+    )
+    namespace: DnsLabel = "external-secrets"
+
+
+class SealedSecrets(HelmChart):
+    repository: Annotated[str, Field(pattern=r"^https://[A-Za-z0-9./_-]+$")] = (
+        "https://bitnami-labs.github.io/sealed-secrets"
+    )
+    # kube-system and this controller name are kubeseal's defaults.
+    namespace: DnsLabel = "kube-system"
+
+
+class S3Access(Model):
+    bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    prefix: Annotated[str, Field(pattern=r"^([A-Za-z0-9!_.'()-]+/)*$")] = ""
+    access: Literal["read", "readwrite"] = "read"
+
+
+class AppAws(Model):
+    """AWS access of an app's own role, in a form that can only render least privilege."""
+
+    s3: list[S3Access] = Field(default_factory=list)
+    secrets_manager: list[RemoteName] = Field(default_factory=list)
+    parameters: list[RemoteName] = Field(default_factory=list)
+
+
+class AppSecret(Model):
+    """One key of the app's Secret, fetched by External Secrets from exactly one store."""
+
+    key: Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]+$", max_length=253)]
+    secrets_manager: RemoteName | None = None
+    parameter: RemoteName | None = None
+    property: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")] | None = None
+
+
+class PodSecurity(Model):
+    level: Literal["restricted", "baseline"] = "restricted"
+    reason: Annotated[str, Field(min_length=10, max_length=300)] | None = None
+
+
+class StorageBudget(Model):
+    storage_class: Annotated[str, Field(alias="class")]
+    requests: Quantity
+    claims: int = Field(ge=1, le=1000)
+
+
+class App(Model):
+    name: Annotated[str, Field(pattern=DNS_LABEL, max_length=20)]
+    namespace: DnsLabel | None = None
+    pod_security: PodSecurity = PodSecurity()
+    config: dict[Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]+$", max_length=253)], str] = Field(
+        default_factory=dict
+    )
+    secrets: list[AppSecret] = Field(default_factory=list)
+    secret_refresh_interval: Duration = "1h"
+    sealed_secrets: list[Annotated[str, Field(pattern=DNS_LABEL)]] = Field(default_factory=list)
+    aws: AppAws = AppAws()
+    storage: list[StorageBudget] = Field(default_factory=list)
+
+    @property
+    def namespace_name(self) -> str:
+        return self.namespace or self.name
+
+    @field_validator("config")
+    @classmethod
+    def _no_secrets_in_config(cls, value: dict[str, str]) -> dict[str, str]:
+        leaked = sorted(key for key, setting in value.items() if looks_secret(key, setting))
+        if leaked:
+            raise ValueError(
+                f"{', '.join(leaked)} look(s) like secrets: ConfigMaps are readable plain text; "
+                "put them under `secrets:` (fetched by External Secrets) instead"
+            )
+        if sum(len(k) + len(v) for k, v in value.items()) > 1024 * 1024:
+            raise ValueError("a ConfigMap holds at most 1 MiB")
+        return value
