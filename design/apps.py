@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from design import secret_values
 from design.aws import AwsContext
 from design.iam import document
 
@@ -36,11 +37,6 @@ SECRET_WORDS = frozenset(
         "dsn",
     }
 )
-SECRET_VALUE_PATTERNS = (
-    re.compile(r"(?:A3T[A-Z0-9]|AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{16}"),  # AWS access key IDs
-    re.compile(r"-----BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)-----"),
-    re.compile(r"://[^/\s:@]+:[^/\s@]+@"),  # credentials inside a URL
-)
 _WORD_BOUNDARY = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 
 APP_LABEL = "eks-config-storage.io/app"
@@ -51,14 +47,19 @@ def words(key: str) -> list[str]:
     return [w.lower() for w in _WORD_BOUNDARY.split(key) if w]
 
 
+def secret_reason(key: str, value: str = "") -> str | None:
+    """Why a setting belongs in ``secrets:`` (its key's words, or the kinds of secret its value
+    holds), or None for an ordinary setting. The one judge of config and policy alike."""
+    key_words = words(key)
+    if SECRET_WORDS & set(key_words) or "".join(key_words) in SECRET_WORDS:
+        return "named like a secret"
+    found = secret_values.findings(value, frozenset(key_words))
+    return ", ".join(found) if found else None
+
+
 def looks_secret(key: str, value: str = "") -> bool:
     """A setting that belongs in ``secrets:``, judged by its key's words or its value."""
-    joined = "".join(words(key))
-    return (
-        bool(SECRET_WORDS & set(words(key)))
-        or joined in SECRET_WORDS
-        or any(p.search(value) for p in SECRET_VALUE_PATTERNS)
-    )
+    return secret_reason(key, value) is not None
 
 
 def config_map_name(app: str) -> str:

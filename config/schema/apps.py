@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 
 from config.schema.base import DNS_LABEL, DnsLabel, Model
-from design.apps import looks_secret
+from design import secret_values
+from design.apps import secret_reason
 
 RemoteName = Annotated[
     str, Field(pattern=r"^[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*$", max_length=400)
@@ -67,6 +68,16 @@ class PodSecurity(Model):
     level: Literal["restricted", "baseline"] = "restricted"
     reason: Annotated[str, Field(min_length=10, max_length=300)] | None = None
 
+    @field_validator("reason")
+    @classmethod
+    def _no_secret_in_reason(cls, value: str | None) -> str | None:
+        if value and (found := secret_values.findings(value)):
+            raise ValueError(
+                f"holds what looks like a secret ({', '.join(found)}): the reason is recorded "
+                "as an annotation of the namespace, readable by anyone who can read it"
+            )
+        return value
+
 
 class StorageBudget(Model):
     storage_class: Annotated[str, Field(alias="class")]
@@ -94,11 +105,15 @@ class App(Model):
     @field_validator("config")
     @classmethod
     def _no_secrets_in_config(cls, value: dict[str, str]) -> dict[str, str]:
-        leaked = sorted(key for key, setting in value.items() if looks_secret(key, setting))
+        leaked = [
+            f"{key} ({reason})"
+            for key, setting in sorted(value.items())
+            if (reason := secret_reason(key, setting))
+        ]
         if leaked:
             raise ValueError(
-                f"{', '.join(leaked)} look(s) like secrets: ConfigMaps are readable plain text; "
-                "put them under `secrets:` (fetched by External Secrets) instead"
+                f"secret-looking settings {', '.join(leaked)}: ConfigMaps are readable plain "
+                "text; put them under `secrets:` (fetched by External Secrets) instead"
             )
         if sum(len(k) + len(v) for k, v in value.items()) > 1024 * 1024:
             raise ValueError("a ConfigMap holds at most 1 MiB")

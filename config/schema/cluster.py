@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 
 from config.schema.base import DNS_LABEL, Model, PrincipalArn
+from design import secret_values
 
 
 class CreatedNetwork(Model):
@@ -123,3 +124,18 @@ class NodeGroup(Model):
     desired_size: int = Field(ge=0, le=1000)
     disk_size_gib: int = Field(default=50, ge=20, le=16384)
     labels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("labels")
+    @classmethod
+    def _no_secret_in_labels(cls, value: dict[str, str]) -> dict[str, str]:
+        leaked = [
+            f"{key} ({', '.join(found)})"
+            for key, label in sorted(value.items())
+            if (found := secret_values.findings(label))
+        ]
+        if leaked:
+            raise ValueError(
+                f"secret-looking label values {', '.join(leaked)}: node labels are readable by "
+                "anyone who can list nodes"
+            )
+        return value
