@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
+from config.schedules import CronSchedule
 from config.schema.base import DNS_LABEL, DnsLabel, Model
 from design.images import image_pin_problem
 
@@ -52,18 +53,12 @@ class Storage(Model):
     )
 
 
-CRON = (
-    r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)"
-    r"|([0-9A-Za-z*/,-]+\s+){4}[0-9A-Za-z*/,-]+)$"
-)
-
-
 class SnapshotPolicy(Model):
     """A schedule and a generation limit: PVCs labelled with the policy name are snapshotted
     on the schedule and only the newest ``keep`` snapshots of each are kept."""
 
     name: Annotated[str, Field(pattern=DNS_LABEL, max_length=30)]
-    schedule: Annotated[str, Field(pattern=CRON)]
+    schedule: CronSchedule
     keep: int = Field(ge=1, le=1000)
     ready_timeout_seconds: int = Field(default=600, ge=30, le=3600)
 
