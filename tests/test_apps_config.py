@@ -71,7 +71,7 @@ BAD_APPS = [
     (
         [{"name": "orders", "secrets": [{"key": "A", "secretsManager": "/abs"}]}],
         "apps[0].secrets[0].secretsManager",
-        "pattern",
+        "the program adds '<environment>/' itself",
     ),
     (
         [
@@ -96,7 +96,7 @@ BAD_APPS = [
     (
         [{"name": "orders", "aws": {"secretsManager": ["*"]}}],
         "apps[0].aws.secretsManager[0]",
-        "pattern",
+        "'*' not allowed",
     ),
     (
         [{"name": "orders", "sealedSecrets": ["orders-secrets"]}],

@@ -7,7 +7,7 @@ Rules live by concern (``cluster``, ``nodes``, ``storage``, ``apps``); ``RULES``
 
 from __future__ import annotations
 
-from config.rules.apps import RESERVED_NAMESPACES, apps
+from config.rules.apps import RESERVED_NAMESPACES, apps, remote_names
 from config.rules.base import Problem, Rule, repeated
 from config.rules.cluster import (
     access_roles,
@@ -42,6 +42,7 @@ RULES: tuple[Rule, ...] = (
     snapshot_policies,
     production_storage,
     apps,
+    remote_names,
 )
 
 

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from config.remote_names import (
+    RESERVED_PARAMETER_PREFIXES,
+    environment_prefix_problem,
+    full_length_problem,
+)
 from config.rules.base import Problem, repeated
 from config.rules.storage import storage_catalog
 from config.schema import App, StackConfig
@@ -60,3 +65,36 @@ def _app_secrets(app: App, key: str) -> Iterator[Problem]:
     yield from repeated(f"{key}.secrets", "secret key", (item.key for item in app.secrets))
     if secret_name(app.name) in app.sealed_secrets:
         yield f"{key}.sealedSecrets", f"{secret_name(app.name)} is the External Secrets target"
+
+
+def remote_names(cfg: StackConfig) -> Iterator[Problem]:
+    """What the environment's prefix decides: its own name repeated, and lengths with it."""
+    env = cfg.environment
+    reserved = env.lower().startswith(RESERVED_PARAMETER_PREFIXES)
+    for i, app in enumerate(cfg.apps):
+        for key, name, store in _remote_names(app, f"apps[{i}]"):
+            if name.split("/", 1)[0] == env:
+                yield key, environment_prefix_problem(name, store)
+            elif problem := full_length_problem(name, store, env):
+                yield key, problem
+            elif store == "parameter" and reserved:
+                yield (
+                    key,
+                    (
+                        "Parameter Store refuses names beginning with aws or ssm, and every "
+                        f"parameter of this stack is under '/{env}/': rename the environment"
+                    ),
+                )
+
+
+def _remote_names(app: App, key: str) -> Iterator[tuple[str, str, str]]:
+    """``(key path, name, store)`` for every remote name the app's config holds."""
+    for j, item in enumerate(app.secrets):
+        if item.secrets_manager is not None:
+            yield f"{key}.secrets[{j}].secretsManager", item.secrets_manager, "secret"
+        if item.parameter is not None:
+            yield f"{key}.secrets[{j}].parameter", item.parameter, "parameter"
+    for j, name in enumerate(app.aws.secrets_manager):
+        yield f"{key}.aws.secretsManager[{j}]", name, "secret"
+    for j, name in enumerate(app.aws.parameters):
+        yield f"{key}.aws.parameters[{j}]", name, "parameter"

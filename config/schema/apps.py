@@ -6,13 +6,11 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
+from config.remote_names import ParameterName, SecretName
 from config.schema.base import DNS_LABEL, DnsLabel, Model
 from design import secret_values
 from design.apps import secret_reason
 
-RemoteName = Annotated[
-    str, Field(pattern=r"^[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*$", max_length=400)
-]
 Duration = Annotated[str, Field(pattern=r"^([0-9]+(s|m|h))+$")]
 Quantity = Annotated[str, Field(pattern=r"^[1-9][0-9]*(Mi|Gi|Ti)$")]
 ChartVersion = Annotated[str, Field(pattern=r"^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$")]
@@ -51,16 +49,16 @@ class AppAws(Model):
     """AWS access of an app's own role, in a form that can only render least privilege."""
 
     s3: list[S3Access] = Field(default_factory=list)
-    secrets_manager: list[RemoteName] = Field(default_factory=list)
-    parameters: list[RemoteName] = Field(default_factory=list)
+    secrets_manager: list[SecretName] = Field(default_factory=list)
+    parameters: list[ParameterName] = Field(default_factory=list)
 
 
 class AppSecret(Model):
     """One key of the app's Secret, fetched by External Secrets from exactly one store."""
 
     key: Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]+$", max_length=253)]
-    secrets_manager: RemoteName | None = None
-    parameter: RemoteName | None = None
+    secrets_manager: SecretName | None = None
+    parameter: ParameterName | None = None
     property: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")] | None = None
 
 
