@@ -18,7 +18,7 @@ from config.rules.cluster import (
     production_safety,
     someone_can_administer,
 )
-from config.rules.nodes import node_group_sizes
+from config.rules.nodes import node_group_instances, node_group_sizes
 from config.rules.storage import (
     class_name,
     efs_settings,
@@ -37,6 +37,7 @@ RULES: tuple[Rule, ...] = (
     someone_can_administer,
     access_roles,
     node_group_sizes,
+    node_group_instances,
     storage_class_catalog,
     efs_settings,
     snapshot_policies,
