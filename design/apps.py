@@ -3,12 +3,14 @@ least-privilege IAM and RBAC, its ExternalSecret, and its storage budget."""
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from design import secret_values
 from design.aws import AwsContext
 from design.iam import document
+from design.labels import MANAGED_BY
 
 SECRET_WORDS = frozenset(
     {
@@ -68,6 +70,44 @@ def config_map_name(app: str) -> str:
 
 def secret_name(app: str) -> str:
     return f"{app}-secrets"
+
+
+# Kubernetes refuses a ConfigMap whose data exceeds 1 MiB
+# (kubernetes/kubernetes@v1.34.0:pkg/apis/core/validation/validation.go, ValidateConfigMap:
+# core.MaxSecretSize).
+CONFIG_MAP_MAX_BYTES = 1024 * 1024
+
+
+def app_labels(app: str) -> dict[str, str]:
+    """Labels of every object of the app's slice."""
+    return {**MANAGED_BY, "app.kubernetes.io/name": app}
+
+
+def config_map_manifest(app: str, namespace: str, data: Mapping[str, str]) -> dict:
+    """The app's ConfigMap as the program creates it."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": config_map_name(app),
+            "namespace": namespace,
+            "labels": app_labels(app),
+        },
+        "data": dict(data),
+    }
+
+
+# client-go marshals with Go's encoding/json, which escapes these for HTML: six bytes each.
+GO_ESCAPES = str.maketrans({c: f"\\u{ord(c):04x}" for c in "<>&\u2028\u2029"})
+
+
+def serialized_size(manifest: Mapping) -> int:
+    """Bytes of ``manifest`` as the JSON the API server receives: compact UTF-8, Go's escapes."""
+    return len(
+        json.dumps(manifest, separators=(",", ":"), ensure_ascii=False)
+        .translate(GO_ESCAPES)
+        .encode()
+    )
 
 
 def app_rbac_rules(*, config_map: str, secret_names: Sequence[str]) -> list[dict]:

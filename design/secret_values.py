@@ -73,6 +73,9 @@ TOKEN_PLUGINS: tuple[BasePlugin, ...] = (
     TelegramBotTokenDetector(),
     TwilioKeyDetector(),
 )
+# NpmDetector's pattern (`//.+/:_authToken=`) backtracks over every `//` of a long one-line value
+# (seconds for a megabyte of minified JSON); it can only match where its literal occurs.
+NEEDED_LITERALS: dict[type, str] = {NpmDetector: "_authToken"}
 # Keys that detect-secrets' 1.5 plugins do not know, from gitleaks/gitleaks@v8.30.1:
 # config/gitleaks.toml (rules gcp-api-key, github-fine-grained-pat, azure-ad-client-secret).
 EXTRA_TOKENS = {
@@ -85,9 +88,10 @@ EXTRA_TOKENS = {
 KEYWORDS = KeywordDetector()
 
 # userinfo of any scheme://userinfo@host: a password after the colon, with or without a user.
-URL_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/?#\s@]*)@")
-# Go's MySQL driver form, user:password@tcp(host:3306)/db, has no scheme.
-GO_DSN = re.compile(r"(?<![\w.+-])[^\s:/@]*:[^\s/@]+@(?:tcp|tcp6|unix)\(")
+URL_USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://([^/?#\s@]{0,256})@")
+# Go's MySQL driver form, user:password@tcp(host:3306)/db, has no scheme. Bounded repeats keep
+# every pattern linear in the value's length (a ConfigMap value may be a whole file).
+GO_DSN = re.compile(r"(?<![\w.+-])[^\s:/@]{0,64}:[^\s/@]{1,256}@(?:tcp|tcp6|unix)\(")
 QUERY_PARAM = re.compile(r"[?&;]([A-Za-z0-9_.-]+)=[^&;#\s]")
 CREDENTIAL_PARAMS = frozenset(
     {"password", "passwd", "pwd", "pass", "secret", "token", "signature", "sig", "auth"}
@@ -109,7 +113,7 @@ BASE64_RUN = re.compile(r"[A-Za-z0-9+/=_-]+")
 HEX_RUN = re.compile(r"[0-9a-fA-F]+")
 # A URL's host and path are names joined by `/`: judged segment by segment (its credentials are
 # found above, by userinfo and query).
-URL_PATH = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s?#]*")
+URL_PATH = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^\s?#\"'<>]*")
 # A digest names content rather than granting access: sha256:<hex>, or a value whose key says so.
 DIGEST = re.compile(r"\b(?:sha(?:1|224|256|384|512)|md5):[0-9a-fA-F]+")
 DIGEST_KEY_WORDS = frozenset({"sha", "commit", "revision", "digest", "checksum", "etag"})
@@ -125,6 +129,8 @@ def findings(value: str, key_words: frozenset[str] = frozenset()) -> list[str]:
 
 def _tokens(value: str) -> Iterator[str]:
     for plugin in TOKEN_PLUGINS:
+        if (needs := NEEDED_LITERALS.get(type(plugin))) and needs not in value:
+            continue
         if any(True for _ in plugin.analyze_string(value)):
             yield plugin.secret_type
     for kind, pattern in EXTRA_TOKENS.items():

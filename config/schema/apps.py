@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from config.remote_names import ParameterName, SecretName
 from config.schema.base import DNS_LABEL, DnsLabel, Model
 from design import secret_values
-from design.apps import secret_reason
+from design.apps import (
+    CONFIG_MAP_MAX_BYTES,
+    config_map_manifest,
+    config_map_name,
+    secret_reason,
+    serialized_size,
+)
 
 Duration = Annotated[str, Field(pattern=r"^([0-9]+(s|m|h))+$")]
 Quantity = Annotated[str, Field(pattern=r"^[1-9][0-9]*(Mi|Gi|Ti)$")]
@@ -113,6 +119,22 @@ class App(Model):
                 f"secret-looking settings {', '.join(leaked)}: ConfigMaps are readable plain "
                 "text; put them under `secrets:` (fetched by External Secrets) instead"
             )
-        if sum(len(k) + len(v) for k, v in value.items()) > 1024 * 1024:
-            raise ValueError("a ConfigMap holds at most 1 MiB")
+        return value
+
+    @field_validator("config")
+    @classmethod
+    def _fits_in_a_config_map(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        """The whole object counts (name, namespace, labels, data as JSON), not only the values
+        Kubernetes sums: it is what the API server receives and etcd stores."""
+        name = info.data.get("name")
+        if name is None:  # already reported under apps[].name
+            return value
+        manifest = config_map_manifest(name, info.data.get("namespace") or name, value)
+        size = serialized_size(manifest)
+        if size > CONFIG_MAP_MAX_BYTES:
+            raise ValueError(
+                f"ConfigMap {config_map_name(name)} would be {size:,} bytes; Kubernetes holds at "
+                f"most {CONFIG_MAP_MAX_BYTES:,} bytes (1 MiB) in one: keep large content (files, "
+                "bundles) in the image, a volume or S3"
+            )
         return value
