@@ -116,7 +116,8 @@ HEX_RUN = re.compile(r"[0-9a-fA-F]+")
 URL_PATH = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^\s?#\"'<>]*")
 # A digest names content rather than granting access: sha256:<hex>, or a value whose key says so.
 DIGEST = re.compile(r"\b(?:sha(?:1|224|256|384|512)|md5):[0-9a-fA-F]+")
-DIGEST_KEY_WORDS = frozenset({"sha", "commit", "revision", "digest", "checksum", "etag"})
+DIGEST_KEY_WORDS = frozenset({"commit", "revision", "digest", "checksum", "etag", "hash"})
+DIGEST_WORD = re.compile(r"sha\d*|md5")
 
 
 def findings(value: str, key_words: frozenset[str] = frozenset()) -> list[str]:
@@ -151,7 +152,7 @@ def _url_credentials(value: str) -> Iterator[str]:
     for name in QUERY_PARAM.findall(value):
         parts = [w.lower() for w in WORD_BOUNDARY.split(name) if w]
         # By the last word: access_token and X-Amz-Signature are credentials, token_type is not.
-        if parts[-1] in CREDENTIAL_PARAMS or "".join(parts) in CREDENTIAL_PARAM_NAMES:
+        if parts and (parts[-1] in CREDENTIAL_PARAMS or "".join(parts) in CREDENTIAL_PARAM_NAMES):
             yield "credential in a URL's query"
             break
 
@@ -159,7 +160,7 @@ def _url_credentials(value: str) -> Iterator[str]:
 def _entropy(value: str, key_words: frozenset[str]) -> Iterator[str]:
     text = DIGEST.sub(" ", value)
     text = URL_PATH.sub(lambda url: url.group(0).replace("/", " "), text)
-    if not any(w.startswith(tuple(DIGEST_KEY_WORDS)) for w in key_words):
+    if not any(w in DIGEST_KEY_WORDS or DIGEST_WORD.fullmatch(w) for w in key_words):
         for run in HEX_RUN.findall(text):
             if (
                 len(run) >= HEX_MIN_LENGTH

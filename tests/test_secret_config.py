@@ -248,3 +248,26 @@ def test_any_password_in_a_url_is_refused(scheme, user, password, host, port):
     with pytest.raises(ConfigError) as failure:
         load_stack_config({**MINIMAL, "apps": [{"name": "a", "config": {"UPSTREAM": url}}]}, "dev")
     assert [key for key, _ in failure.value.problems] == ["apps[0].config"]
+
+
+@given(key=st.text(max_size=20), value=st.text(max_size=200))
+def test_any_text_is_judged_without_error(key, value):
+    reason = secret_reason(key, value)
+    assert reason is None or isinstance(reason, str)
+
+
+COMMIT = "3f786850e387550fdab836ed7e6dc881de23001b"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "secret"),
+    [
+        ("GIT_SHA", COMMIT, False),
+        ("BUILD_COMMIT", COMMIT, False),
+        ("IMAGE", f"registry.example.com/orders@sha256:{COMMIT}{COMMIT[:24]}", False),
+        ("SHARED_DRIVE", COMMIT, True),
+        ("UPSTREAM", COMMIT, True),
+    ],
+)
+def test_hex_digests_pass_where_their_key_or_prefix_says_digest(key, value, secret):
+    assert looks_secret(key, value) is secret
