@@ -16,7 +16,6 @@ from config.schema import App
 from design import apps as design
 from design import naming
 from design.aws import AwsContext
-from design.labels import MANAGED_BY
 
 POD_SECURITY_REASON = "eks-config-storage.io/pod-security-reason"
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
@@ -73,7 +72,7 @@ class AppNamespace(pulumi.ComponentResource):
                 parent=self, provider=args.provider, aliases=formerly(resource_name), **extra
             )
 
-        labels = {**MANAGED_BY, "app.kubernetes.io/name": app.name}
+        labels = design.app_labels(app.name)
 
         level = app.pod_security.level
         namespace = k8s.core.v1.Namespace(
@@ -100,10 +99,13 @@ class AppNamespace(pulumi.ComponentResource):
 
         no_default_token(f"{name}-default-sa", ns, child(f"{name}-default-sa"))
 
+        # The manifest whose size config validation measured; the namespace as an output, so the
+        # ConfigMap waits for it.
+        manifest = design.config_map_manifest(app.name, app.namespace_name, app.config)
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-config",
-            metadata={"name": design.config_map_name(app.name), "namespace": ns, "labels": labels},
-            data=dict(app.config),
+            metadata={**manifest["metadata"], "namespace": ns},
+            data=manifest["data"],
             opts=child(f"{name}-config"),
         )
 

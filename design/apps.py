@@ -3,11 +3,14 @@ least-privilege IAM and RBAC, its ExternalSecret, and its storage budget."""
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from design import secret_values
 from design.aws import AwsContext
 from design.iam import document
+from design.labels import MANAGED_BY
 
 SECRET_WORDS = frozenset(
     {
@@ -36,11 +39,6 @@ SECRET_WORDS = frozenset(
         "dsn",
     }
 )
-SECRET_VALUE_PATTERNS = (
-    re.compile(r"(?:A3T[A-Z0-9]|AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{16}"),  # AWS access key IDs
-    re.compile(r"-----BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)-----"),
-    re.compile(r"://[^/\s:@]+:[^/\s@]+@"),  # credentials inside a URL
-)
 _WORD_BOUNDARY = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 
 APP_LABEL = "eks-config-storage.io/app"
@@ -51,14 +49,19 @@ def words(key: str) -> list[str]:
     return [w.lower() for w in _WORD_BOUNDARY.split(key) if w]
 
 
+def secret_reason(key: str, value: str = "") -> str | None:
+    """Why a setting belongs in ``secrets:`` (its key's words, or the kinds of secret its value
+    holds), or None for an ordinary setting. The one judge of config and policy alike."""
+    key_words = words(key)
+    if SECRET_WORDS & set(key_words) or "".join(key_words) in SECRET_WORDS:
+        return "named like a secret"
+    found = secret_values.findings(value, frozenset(key_words))
+    return ", ".join(found) if found else None
+
+
 def looks_secret(key: str, value: str = "") -> bool:
     """A setting that belongs in ``secrets:``, judged by its key's words or its value."""
-    joined = "".join(words(key))
-    return (
-        bool(SECRET_WORDS & set(words(key)))
-        or joined in SECRET_WORDS
-        or any(p.search(value) for p in SECRET_VALUE_PATTERNS)
-    )
+    return secret_reason(key, value) is not None
 
 
 def config_map_name(app: str) -> str:
@@ -67,6 +70,44 @@ def config_map_name(app: str) -> str:
 
 def secret_name(app: str) -> str:
     return f"{app}-secrets"
+
+
+# Kubernetes refuses a ConfigMap whose data exceeds 1 MiB
+# (kubernetes/kubernetes@v1.34.0:pkg/apis/core/validation/validation.go, ValidateConfigMap:
+# core.MaxSecretSize).
+CONFIG_MAP_MAX_BYTES = 1024 * 1024
+
+
+def app_labels(app: str) -> dict[str, str]:
+    """Labels of every object of the app's slice."""
+    return {**MANAGED_BY, "app.kubernetes.io/name": app}
+
+
+def config_map_manifest(app: str, namespace: str, data: Mapping[str, str]) -> dict:
+    """The app's ConfigMap as the program creates it."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": config_map_name(app),
+            "namespace": namespace,
+            "labels": app_labels(app),
+        },
+        "data": dict(data),
+    }
+
+
+# client-go marshals with Go's encoding/json, which escapes these for HTML: six bytes each.
+GO_ESCAPES = str.maketrans({c: f"\\u{ord(c):04x}" for c in "<>&\u2028\u2029"})
+
+
+def serialized_size(manifest: Mapping) -> int:
+    """Bytes of ``manifest`` as the JSON the API server receives: compact UTF-8, Go's escapes."""
+    return len(
+        json.dumps(manifest, separators=(",", ":"), ensure_ascii=False)
+        .translate(GO_ESCAPES)
+        .encode()
+    )
 
 
 def app_rbac_rules(*, config_map: str, secret_names: Sequence[str]) -> list[dict]:

@@ -4,10 +4,15 @@ secret in a ConfigMap, reach outside the catalog, or blur one app into another."
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from tests.conftest import rejected
+from config import ConfigError, load_stack_config
+from design.apps import config_map_manifest, serialized_size
+from tests.conftest import MINIMAL, rejected
 from tests.test_config import NS
 from tools.offline import ProgramError, run_config, stack_config
 
@@ -71,7 +76,7 @@ BAD_APPS = [
     (
         [{"name": "orders", "secrets": [{"key": "A", "secretsManager": "/abs"}]}],
         "apps[0].secrets[0].secretsManager",
-        "pattern",
+        "the program adds '<environment>/' itself",
     ),
     (
         [
@@ -96,7 +101,7 @@ BAD_APPS = [
     (
         [{"name": "orders", "aws": {"secretsManager": ["*"]}}],
         "apps[0].aws.secretsManager[0]",
-        "pattern",
+        "'*' not allowed",
     ),
     (
         [{"name": "orders", "sealedSecrets": ["orders-secrets"]}],
@@ -131,3 +136,91 @@ def test_a_pulumi_secret_in_stack_config_is_refused(dev_values):
     """`pulumi config set --secret --path apps[0].config.X` would land in a ConfigMap."""
     dev_values[f"{NS}:apps"][0]["config"]["PAYMENTS_URL"] = {"secure": "v1:abc"}
     assert "holds a Pulumi secret" in rejected("dev", dev_values, "apps")
+
+
+MIB = 1024 * 1024
+
+
+def sent_size(app: str, namespace: str, data: dict[str, str]) -> int:
+    """The ConfigMap the program creates, as compact JSON: written out here rather than taken
+    from design.apps, so the check is measured against the object itself."""
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": f"{app}-config",
+            "namespace": namespace,
+            "labels": {
+                "app.kubernetes.io/managed-by": "pulumi",
+                "app.kubernetes.io/part-of": "eks-config-storage",
+                "app.kubernetes.io/name": app,
+            },
+        },
+        "data": data,
+    }
+    return len(json.dumps(manifest, separators=(",", ":")).encode())
+
+
+def with_config(data: dict[str, str], namespace: str | None = None) -> dict:
+    app = {"name": "orders", "config": data, **({"namespace": namespace} if namespace else {})}
+    return {**MINIMAL, "apps": [app]}
+
+
+@pytest.mark.parametrize("namespace", [None, "orders-with-a-much-longer-namespace"])
+def test_a_config_map_of_exactly_one_mib_is_accepted_and_one_byte_more_refused(namespace):
+    data = {"LOG_LEVEL": "info", "BLOB": ""}
+    overhead = sent_size("orders", namespace or "orders", data)
+    data["BLOB"] = "x" * (MIB - overhead)
+    assert sent_size("orders", namespace or "orders", data) == MIB
+    load_stack_config(with_config(data, namespace), "dev")
+    data["BLOB"] += "x"
+    with pytest.raises(ConfigError) as failure:
+        load_stack_config(with_config(data, namespace), "dev")
+    ((key, message),) = failure.value.problems
+    assert key == "apps[0].config"
+    assert "ConfigMap orders-config would be 1,048,577 bytes" in message
+    assert "at most 1,048,576 bytes (1 MiB)" in message
+
+
+def test_the_name_namespace_and_labels_count_not_only_the_values():
+    """Values that Kubernetes' own sum would accept are refused when the object is too big."""
+    data = {f"K{i:05d}": "v" * 100 for i in range(10_000)}
+    assert sum(len(v) for v in data.values()) < MIB < sent_size("orders", "orders", data)
+    with pytest.raises(ConfigError, match=r"apps\[0\]\.config: ConfigMap orders-config would be"):
+        load_stack_config(with_config(data), "dev")
+
+
+@given(
+    data=st.dictionaries(
+        st.from_regex(r"[A-Za-z][A-Za-z0-9_.-]{0,20}", fullmatch=True),
+        st.text(max_size=40),
+        max_size=5,
+    )
+)
+def test_size_counts_utf8_bytes_and_gos_html_escapes(data):
+    manifest = config_map_manifest("orders", "orders", data)
+    text = json.dumps(manifest, separators=(",", ":"), ensure_ascii=False)
+    escaped = sum(text.count(c) for c in "<>&\u2028\u2029")
+    extra = sum(6 - len(c.encode()) for c in text if c in "<>&\u2028\u2029")
+    assert serialized_size(manifest) == len(text.encode()) + extra
+    assert serialized_size(manifest) >= len(text.encode()) + 3 * escaped
+
+
+def test_the_size_is_measured_on_the_config_map_the_program_creates(plans):
+    for plan in plans.values():
+        for app in stack_config(plan.stack)[f"{NS}:apps"]:
+            (made,) = [
+                r
+                for r in plan.of_type("kubernetes:core/v1:ConfigMap")
+                if r.inputs["metadata"]["name"] == f"{app['name']}-config"
+            ]
+            namespace = app.get("namespace", app["name"])
+            expected = config_map_manifest(app["name"], namespace, app.get("config", {}))
+            assert made.inputs["metadata"] == expected["metadata"]
+            assert made.inputs["data"] == expected["data"]
+
+
+def test_an_oversized_config_map_registers_nothing():
+    data = {"BLOB": "x" * MIB}
+    line = rejected("dev", with_apps("dev", [{"name": "orders", "config": data}]), "apps[0].config")
+    assert "bytes" in line

@@ -76,6 +76,12 @@ def node_group(field: str, value) -> Change:
     return change
 
 
+def to_graviton(values: Values) -> None:
+    values[f"{NS}:nodeGroups"][0].update(
+        amiType="AL2023_ARM_64_STANDARD", instanceTypes=["m7g.large"]
+    )
+
+
 def rename_policy(values: Values) -> None:
     values[f"{NS}:snapshots"]["policies"][0]["name"] = "hourly-24"
 
@@ -127,7 +133,7 @@ CASES = [
     ("7 reclaim policy", "dev", edit("storage.reclaimPolicy", "Retain"), []),
     ("8 Kubernetes one minor up", "prod", edit("kubernetesVersion", "1.36"), []),
     ("9 node instance types", "prod", node_group("instanceTypes", ["m7i.xlarge"]), []),
-    ("9 node AMI type", "dev", node_group("amiType", "AL2023_ARM_64_STANDARD"), []),
+    ("9 node AMI type", "dev", to_graviton, []),
     ("10 node disk size", "prod", node_group("diskSizeGib", 200), []),
     ("11 node group name", "prod", node_group("name", "general-v2"), []),
     (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from design.apps import looks_secret
+from design.apps import looks_secret, secret_reason
 
 from .base import (
     ResourceRule,
@@ -22,8 +22,11 @@ def configmap_no_secrets(s: Subject, _: Settings) -> Iterator[str]:
     if s.type != "kubernetes:core/v1:ConfigMap":
         return
     for key, value in (s.props.get("data") or {}).items():
-        if looks_secret(key, str(value)):
-            yield f"ConfigMap key {key!r} looks like a secret: use a Secret (External Secrets)"
+        if reason := secret_reason(key, str(value)):
+            yield (
+                f"ConfigMap key {key!r} looks like a secret ({reason}): use a Secret "
+                "(External Secrets)"
+            )
 
 
 def env_no_literal_secrets(s: Subject, _: Settings) -> Iterator[str]:

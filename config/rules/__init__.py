@@ -1,0 +1,72 @@
+"""Rules that span several fields or depend on the environment.
+
+Each rule returns ``(key path, message)`` pairs; the loader reports all of them at once. They run
+after the structure has been validated, so they can rely on every field having its declared type.
+Rules live by concern (``cluster``, ``nodes``, ``storage``, ``apps``); ``RULES`` is the catalogue.
+"""
+
+from __future__ import annotations
+
+from config.rules.apps import RESERVED_NAMESPACES, apps, remote_names
+from config.rules.base import Problem, Rule, repeated
+from config.rules.cluster import (
+    access_roles,
+    deployer_problems,
+    endpoint_exposure,
+    endpoint_reachable,
+    images,
+    kubernetes_support,
+    one_network_mode,
+    previewer,
+    production_safety,
+    someone_can_administer,
+)
+from config.rules.nodes import node_group_instances, node_group_sizes
+from config.rules.storage import (
+    class_name,
+    efs_settings,
+    production_storage,
+    snapshot_policies,
+    storage_catalog,
+    storage_class_catalog,
+    warnings,
+)
+from config.schema import StackConfig
+
+RULES: tuple[Rule, ...] = (
+    one_network_mode,
+    endpoint_exposure,
+    endpoint_reachable,
+    kubernetes_support,
+    production_safety,
+    someone_can_administer,
+    access_roles,
+    node_group_sizes,
+    node_group_instances,
+    storage_class_catalog,
+    efs_settings,
+    snapshot_policies,
+    production_storage,
+    apps,
+    remote_names,
+)
+
+
+def problems(cfg: StackConfig) -> list[Problem]:
+    return [problem for rule in RULES for problem in rule(cfg)]
+
+
+__all__ = [
+    "RESERVED_NAMESPACES",
+    "RULES",
+    "Problem",
+    "Rule",
+    "class_name",
+    "deployer_problems",
+    "images",
+    "previewer",
+    "problems",
+    "repeated",
+    "storage_catalog",
+    "warnings",
+]

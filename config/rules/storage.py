@@ -1,0 +1,133 @@
+"""The StorageClass catalog, EFS, snapshot policies, and what production storage keeps."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+from config.rules.base import Problem, camel, repeated
+from config.schema import StackConfig, StorageClass
+from design import storage as sc
+
+
+def class_name(cfg: StackConfig, cls: StorageClass) -> str:
+    """The SLA name a catalog entry gets (raises ValueError for impossible combinations)."""
+    return sc.storage_class_name(
+        sc.ClassSpec(
+            backing=cls.backing,
+            access=cls.access,
+            environment=cfg.environment,
+            efs_throughput_mode=cfg.storage.efs.throughput_mode,
+            tier=cls.tier,
+        )
+    )
+
+
+def storage_catalog(cfg: StackConfig) -> list[tuple[str, StorageClass]]:
+    """Every catalog entry with its SLA name (for a config that passed validation)."""
+    return [(class_name(cfg, cls), cls) for cls in cfg.storage.classes]
+
+
+def storage_class_catalog(cfg: StackConfig) -> Iterator[Problem]:
+    names: Counter[str] = Counter()
+    for i, cls in enumerate(cfg.storage.classes):
+        key = f"storage.classes[{i}]"
+        try:
+            name = class_name(cfg, cls)
+        except ValueError as exc:
+            yield f"{key}.access", str(exc)
+            continue
+        names[name] += 1
+        if problem := sc.name_problem(name):
+            yield key, problem
+        yield from _class_settings(cfg, cls, key)
+    for name, count in names.items():
+        if count > 1:
+            yield "storage.classes", f"{count} classes are named {name!r}: give them a tier"
+    defaults = sum(cls.default for cls in cfg.storage.classes)
+    if defaults != 1:
+        yield "storage.classes", f"exactly one class must be the default, found {defaults}"
+    yield from _retired_classes(cfg, set(names))
+
+
+def _retired_classes(cfg: StackConfig, current: set[str]) -> Iterator[Problem]:
+    retired = cfg.storage.retired_classes
+    yield from repeated("storage.retiredClasses", "class", (r.name for r in retired))
+    for i, cls in enumerate(retired):
+        key = f"storage.retiredClasses[{i}]"
+        if cls.name in current:
+            yield f"{key}.name", f"{cls.name!r} is still in the catalog (storage.classes)"
+        if cls.backing in sc.EBS_MEDIA and cls.access != "rwo":
+            yield f"{key}.access", "EBS classes are ReadWriteOnce (rwo)"
+        if cls.backing == "efs" and cls.access != "rwx":
+            yield f"{key}.access", "EFS classes are ReadWriteMany (rwx)"
+        yield from _class_settings(cfg, cls, key)
+
+
+def _class_settings(cfg: StackConfig, cls: StorageClass, key: str) -> Iterator[Problem]:
+    explicit = cls.model_fields_set
+    if cls.backing == "efs":
+        if not cfg.storage.efs.enabled:
+            yield f"{key}.backing", "an EFS class needs storage.efs.enabled"
+        for field in ("iops", "throughput_mibps", "block_express", "fs_type"):
+            if field in explicit:
+                yield f"{key}.{camel(field)}", "only EBS classes take this setting"
+        if cls.gid_range_start >= cls.gid_range_end:
+            yield f"{key}.gidRangeStart", "must be below gidRangeEnd"
+        return
+    for field in ("directory_perms", "gid_range_start", "gid_range_end", "base_path"):
+        if field in explicit:
+            yield f"{key}.{camel(field)}", "only EFS classes take this setting"
+    if cls.block_express and cls.backing != "io2":
+        yield f"{key}.blockExpress", "only io2 volumes have Block Express"
+    if problem := sc.ebs_iops_problem(cls.backing, cls.iops, cls.throughput_mibps):
+        yield f"{key}.iops", problem
+
+
+def efs_settings(cfg: StackConfig) -> Iterator[Problem]:
+    efs = cfg.storage.efs
+    provisioned = efs.throughput_mode == "provisioned"
+    if provisioned and efs.provisioned_throughput_mibps is None:
+        yield "storage.efs.provisionedThroughputMibps", "required in provisioned throughput mode"
+    if not provisioned and efs.provisioned_throughput_mibps is not None:
+        yield "storage.efs.provisionedThroughputMibps", "only used in provisioned throughput mode"
+
+
+def snapshot_policies(cfg: StackConfig) -> Iterator[Problem]:
+    policies = cfg.snapshots.policies
+    yield from repeated("snapshots.policies", "policy name", (p.name for p in policies))
+    if policies and not any(cls.backing in sc.EBS_MEDIA for cls in cfg.storage.classes):
+        yield "snapshots.policies", "snapshots are taken of EBS volumes: add an EBS class"
+
+
+def production_storage(cfg: StackConfig) -> Iterator[Problem]:
+    if not cfg.production:
+        return
+    if cfg.storage.reclaim_policy != "Retain":
+        yield "storage.reclaimPolicy", "production volumes outlive their claims: use Retain"
+    for i, cls in enumerate(cfg.storage.classes):
+        if cls.reclaim_policy == "Delete":
+            yield f"storage.classes[{i}].reclaimPolicy", "production classes must Retain"
+    if cfg.snapshots.deletion_policy != "Retain":
+        yield "snapshots.deletionPolicy", "production snapshots must outlive their objects"
+    if cfg.storage.efs.enabled and not cfg.storage.efs.backup:
+        yield "storage.efs.backup", "production file systems are backed up"
+
+
+def warnings(cfg: StackConfig) -> list[Problem]:
+    """Settings that still work but should change: reported, never refused."""
+    found = []
+    for key, classes in (
+        ("storage.classes", cfg.storage.classes),
+        ("storage.retiredClasses", cfg.storage.retired_classes),
+    ):
+        for i, cls in enumerate(classes):
+            if "block_express" in cls.model_fields_set:
+                found.append(
+                    (
+                        f"{key}[{i}].blockExpress",
+                        "deprecated and ignored: every io2 volume is Block Express (up to "
+                        "256,000 IOPS); remove the setting",
+                    )
+                )
+    return found
