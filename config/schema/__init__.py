@@ -27,10 +27,10 @@ from config.schema.storage import (
     Addons,
     Efs,
     ReclaimPolicy,
+    RetiredClass,
     SnapshotPolicy,
     Snapshots,
     Storage,
-    RetiredClass,
     StorageClass,
 )
 
