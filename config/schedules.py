@@ -25,7 +25,7 @@ than Kubernetes, on purpose:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, NamedTuple
 
 from cronsim import CronSim, CronSimError
@@ -163,6 +163,32 @@ def _is_star(text: str) -> bool:
     """robfig/cron's star bit: ``*`` or ``?`` with no step above 1 (parser.go, getRange)."""
     base, _, step = text.partition("/")
     return base in ("*", "?") and step in ("", "1")
+
+
+MACRO_EXPRESSIONS = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+
+
+def longest_gap(schedule: str, runs: int = 800) -> timedelta:
+    """The longest wait between two runs of a (valid) schedule over its next ``runs`` runs: the
+    recovery point a schedule promises, and how stale its last success may get before it is late.
+    """
+    expression = MACRO_EXPRESSIONS.get(schedule, schedule).replace("?", "*")
+    times = CronSim(expression, START)
+    previous = next(times)
+    longest = timedelta(0)
+    for _ in range(runs):
+        current = next(times)
+        longest = max(longest, current - previous)
+        previous = current
+    return longest
 
 
 def _checked(schedule: str) -> str:

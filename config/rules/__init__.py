@@ -8,6 +8,7 @@ Rules live by concern (``cluster``, ``nodes``, ``storage``, ``apps``); ``RULES``
 from __future__ import annotations
 
 from config.rules.apps import RESERVED_NAMESPACES, apps, remote_names
+from config.rules.backups import backups, protection, restore_drills
 from config.rules.base import Problem, Rule, repeated
 from config.rules.cluster import (
     access_roles,
@@ -49,6 +50,9 @@ RULES: tuple[Rule, ...] = (
     production_storage,
     apps,
     remote_names,
+    protection,
+    backups,
+    restore_drills,
 )
 
 

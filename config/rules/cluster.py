@@ -75,7 +75,10 @@ def production_safety(cfg: StackConfig) -> Iterator[Problem]:
 
 def images(cfg: StackConfig) -> list[tuple[str, str]]:
     """Every container image the config makes the program deploy, by key."""
-    return [("snapshots.jobImage", cfg.snapshots.job_image)]
+    found = [("snapshots.jobImage", cfg.snapshots.job_image)]
+    if cfg.backups.enabled:
+        found.append(("backups.pluginImage", cfg.backups.plugin_image))
+    return found
 
 
 def someone_can_administer(cfg: StackConfig) -> Iterator[Problem]:

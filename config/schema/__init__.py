@@ -20,12 +20,14 @@ from config.schema.apps import (
     SealedSecrets,
     StorageBudget,
 )
+from config.schema.backups import Backups, BackupSchedule, Monitoring, RestoreDrill
 from config.schema.base import DNS_LABEL, DnsLabel, Model, PrincipalArn, RoleArn
 from config.schema.cluster import CreatedNetwork, Endpoint, ExistingNetwork, Kms, Network, NodeGroup
 from config.schema.stack import Acknowledge, StackConfig, UpgradePolicy, config_key
 from config.schema.storage import (
     Addons,
     Efs,
+    Protection,
     ReclaimPolicy,
     RetiredClass,
     SnapshotPolicy,
@@ -41,6 +43,8 @@ __all__ = [
     "App",
     "AppAws",
     "AppSecret",
+    "BackupSchedule",
+    "Backups",
     "CreatedNetwork",
     "DnsLabel",
     "Efs",
@@ -50,11 +54,14 @@ __all__ = [
     "HelmChart",
     "Kms",
     "Model",
+    "Monitoring",
     "Network",
     "NodeGroup",
     "PodSecurity",
     "PrincipalArn",
+    "Protection",
     "ReclaimPolicy",
+    "RestoreDrill",
     "RetiredClass",
     "RoleArn",
     "S3Access",

@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic.alias_generators import to_camel
 
 from config.schema.apps import App, ExternalSecrets, SealedSecrets
+from config.schema.backups import Backups, Monitoring, RestoreDrill
 from config.schema.base import DNS_LABEL, Model, RoleArn
 from config.schema.cluster import CreatedNetwork, Endpoint, Kms, Network, NodeGroup
 from config.schema.storage import Addons, Snapshots, Storage
@@ -66,6 +67,9 @@ class StackConfig(Model):
     external_secrets: ExternalSecrets
     sealed_secrets: SealedSecrets
     apps: list[App] = Field(default_factory=list)
+    backups: Backups = Backups()
+    restore_drills: list[RestoreDrill] = Field(default_factory=list)
+    monitoring: Monitoring = Monitoring()
     acknowledge: Acknowledge | None = None
 
 

@@ -24,6 +24,16 @@ class Efs(Model):
     backup: bool = False
 
 
+class Protection(Model):
+    """What protects every PVC on a class, by construction (selected by storage class): snapshot
+    policies (in-cluster generations) and a Velero schedule (off-cluster). In production a class
+    with neither records why."""
+
+    snapshot_policies: list[DnsLabel] = Field(default_factory=list)
+    backup_schedule: DnsLabel | None = None
+    reason: Annotated[str, Field(min_length=10, max_length=300)] | None = None
+
+
 class StorageClass(Model):
     """One entry of the StorageClass catalog; its name is derived (design.storage)."""
 
@@ -42,6 +52,7 @@ class StorageClass(Model):
     gid_range_start: int = Field(default=50000, ge=1, le=2147483647)
     gid_range_end: int = Field(default=7000000, ge=1, le=2147483647)
     base_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9_./-]*$")] = "/dynamic"
+    protection: Protection = Protection()
 
 
 class RetiredClass(StorageClass):

@@ -1,0 +1,176 @@
+"""Backups off the cluster with Velero, as plain data: the bucket's and the role's policies, the
+chart values, the schedules and the volume policies that select volumes by storage class.
+
+Volumes are backed up as CSI snapshots (Velero's built-in CSI support, no data mover): the EBS
+CSI driver takes them with the stack's key, they live in the account and region, not the
+cluster, and a restore provisions through the class, so with ``WaitForFirstConsumer`` the new
+volume lands in whatever zone the pod is scheduled in, a lost zone included. The objects and the
+snapshot references go to the bucket. So the Velero role needs the bucket and the key through S3,
+and no EC2 rights: the AWS plugin only serves the object store here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import yaml
+
+from design.aws import AwsContext
+from design.iam import document
+
+PLUGIN_MOUNT = "/target"  # where the chart's plugins volume is mounted in init containers
+# velero-io/velero@v1.18.1:pkg/apis/velero/v1/labels_annotations.go
+CSI_CLASS_LABEL = "velero.io/csi-volumesnapshot-class"
+SCHEDULE_LABEL = "backups.eks-config-storage.io/schedule"
+POLICY_KEY = "policies.yaml"
+# internal/resourcepolicies/volume_resources_validator.go: currentSupportDataVersion
+POLICY_VERSION = "v1"
+SERVICE_ACCOUNT = "velero-server"
+
+
+def bucket_name(cluster: str, account_id: str) -> str:
+    """Deterministic, so a team rebuilding a lost cluster knows where its backups are."""
+    return f"{cluster}-velero-{account_id}"
+
+
+def bucket_policy(*, bucket_arn: str, key_arn: str) -> dict:
+    """TLS only, and nothing written under another key than the stack's."""
+    return document(
+        [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {
+                "Sid": "DenyOtherKeys",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/*",
+                "Condition": {
+                    "StringNotEqualsIfExists": {
+                        "s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn
+                    }
+                },
+            },
+        ]
+    )
+
+
+def velero_policy(*, bucket: str, key_arn: str, aws: AwsContext) -> dict:
+    """The bucket's objects and listing (velero-io/velero-plugin-for-aws@v1.14.2:README.md,
+    minus the EC2 snapshot actions CSI snapshots make unnecessary), and the key only as S3 uses
+    it for SSE-KMS objects."""
+    bucket_arn = f"arn:{aws.partition}:s3:::{bucket}"
+    return document(
+        [
+            {
+                "Sid": "BackupObjects",
+                "Effect": "Allow",
+                "Action": [
+                    "s3:GetObject",
+                    "s3:DeleteObject",
+                    "s3:PutObject",
+                    "s3:AbortMultipartUpload",
+                    "s3:ListMultipartUploadParts",
+                ],
+                "Resource": f"{bucket_arn}/*",
+            },
+            {
+                "Sid": "BackupListing",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": bucket_arn,
+            },
+            {
+                "Sid": "KeyThroughS3Only",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                "Resource": key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": aws.via_service("s3")}},
+            },
+        ]
+    )
+
+
+def velero_values(
+    *, bucket: str, key_arn: str, region: str, role_arn: str, plugin_image: str
+) -> dict:
+    """Chart values (vmware-tanzu/helm-charts@velero-12.1.0:charts/velero/values.yaml)."""
+    return {
+        "initContainers": [
+            {
+                "name": "velero-plugin-for-aws",
+                "image": plugin_image,
+                "imagePullPolicy": "IfNotPresent",
+                "volumeMounts": [{"mountPath": PLUGIN_MOUNT, "name": "plugins"}],
+            }
+        ],
+        "configuration": {
+            "backupStorageLocation": [
+                {
+                    "name": "default",
+                    "provider": "aws",
+                    "bucket": bucket,
+                    "default": True,
+                    # velero-io/velero-plugin-for-aws@v1.14.2:backupstoragelocation.md: with
+                    # kmsKeyId, serverSideEncryption is aws:kms.
+                    "config": {"region": region, "kmsKeyId": key_arn},
+                }
+            ],
+            "features": "",
+        },
+        # CSI snapshots need no VolumeSnapshotLocation (that is for the plugin's EBS snapshots).
+        "snapshotsEnabled": False,
+        "deployNodeAgent": False,
+        "credentials": {"useSecret": False},
+        "serviceAccount": {
+            "server": {
+                "create": True,
+                "name": SERVICE_ACCOUNT,
+                "annotations": {"eks.amazonaws.com/role-arn": role_arn},
+            }
+        },
+        "metrics": {"enabled": True},
+    }
+
+
+def volume_policies(*, snapshot: Sequence[str], skip: Sequence[str], schedule: str) -> str:
+    """Velero resource policies (velero-io/velero@v1.18.1:internal/resourcepolicies): snapshot
+    the volumes of the classes this schedule protects and of PVCs that opt in by label, skip the
+    volumes of every other class the platform knows. The first matching policy wins."""
+    policies = []
+    if snapshot:
+        policies.append(
+            {"conditions": {"storageClass": sorted(snapshot)}, "action": {"type": "snapshot"}}
+        )
+    policies.append(
+        {"conditions": {"pvcLabels": {SCHEDULE_LABEL: schedule}}, "action": {"type": "snapshot"}}
+    )
+    if skip:
+        policies.append({"conditions": {"storageClass": sorted(skip)}, "action": {"type": "skip"}})
+    return yaml.safe_dump({"version": POLICY_VERSION, "volumePolicies": policies}, sort_keys=False)
+
+
+def schedule_spec(
+    *, schedule: str, ttl: str, namespaces: Sequence[str], resource_policy: str
+) -> dict:
+    """A Velero Schedule: every app namespace, CSI snapshots by the volume policies, no data
+    mover, and a TTL after which Velero deletes the backup and its snapshots."""
+    return {
+        "schedule": schedule,
+        "useOwnerReferencesInBackup": False,
+        "template": {
+            "includedNamespaces": sorted(namespaces),
+            "snapshotVolumes": True,
+            "snapshotMoveData": False,
+            "defaultVolumesToFsBackup": False,
+            "storageLocation": "default",
+            "ttl": ttl,
+            "resourcePolicy": {"kind": "configmap", "name": resource_policy},
+        },
+    }
