@@ -4,6 +4,7 @@ CronJob per policy that snapshots the PVCs labelled for it and prunes beyond ``k
 from __future__ import annotations
 
 POLICY_LABEL = "snapshots.eks-config-storage.io/policy"
+SNAPSHOT_API_GROUP = "snapshot.storage.k8s.io"
 SCRIPT_KEY = "snapshot_rotate.sh"
 SCRIPT_DIR = "/scripts"
 JOB_USER = 65532
@@ -16,7 +17,9 @@ ACTIVE_DEADLINE_SECONDS = 3 * 3600
 
 
 def rotator_rules() -> list[dict]:
-    """Exactly what the rotation script calls: list PVCs, create/watch/list/delete snapshots."""
+    """Exactly what the rotation script calls: list PVCs, create/watch/list/get/delete
+    snapshots, and read and release (patch deletionPolicy to Delete) the content of each
+    generation it prunes. Contents are cluster-scoped, so only a ClusterRole can grant them."""
     return [
         {
             "apiGroups": [""],
@@ -24,9 +27,14 @@ def rotator_rules() -> list[dict]:
             "verbs": ["get", "list"],
         },
         {
-            "apiGroups": ["snapshot.storage.k8s.io"],
+            "apiGroups": [SNAPSHOT_API_GROUP],
             "resources": ["volumesnapshots"],
             "verbs": ["create", "delete", "get", "list", "watch"],
+        },
+        {
+            "apiGroups": [SNAPSHOT_API_GROUP],
+            "resources": ["volumesnapshotcontents"],
+            "verbs": ["get", "patch"],
         },
     ]
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.snapshot_harness import SHELLS, Harness
 from tools.offline import (
     Plan,
     ProgramError,
@@ -79,3 +80,9 @@ def statement(document: dict, sid: str) -> dict:
 
 def as_list(value: Any) -> list:
     return value if isinstance(value, list) else [value]
+
+
+@pytest.fixture(params=SHELLS)
+def kube(request, tmp_path) -> Harness:
+    """The snapshot rotation script under one of the installed shells, against a fake kubectl."""
+    return Harness(tmp_path, request.param)

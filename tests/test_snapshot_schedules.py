@@ -106,6 +106,11 @@ def test_rotator_rbac_is_exactly_what_the_script_uses(plan):
             "resources": ["volumesnapshots"],
             "verbs": ["create", "delete", "get", "list", "watch"],
         },
+        {
+            "apiGroups": ["snapshot.storage.k8s.io"],
+            "resources": ["volumesnapshotcontents"],
+            "verbs": ["get", "patch"],
+        },
     ]
     binding = plan.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
     assert binding.inputs["roleRef"]["name"] == role.inputs["metadata"]["name"]

@@ -14,11 +14,17 @@
 #                             (default snapshots.eks-config-storage.io/policy)
 #
 # For each PVC matching SELECTOR (all namespaces): create a VolumeSnapshot
-# labelled POLICY_LABEL=POLICY, wait until it is readyToUse, then delete this
+# labelled POLICY_LABEL=POLICY, wait until it is readyToUse, then prune this
 # policy's snapshots of that PVC beyond the newest KEEP, ordered by
 # (creationTimestamp, name). A PVC whose new snapshot was not created or did
 # not become ready is not pruned. Snapshots without POLICY_LABEL=POLICY are
 # never touched.
+#
+# Pruning a generation releases its physical snapshot whatever the class's
+# deletionPolicy: the bound VolumeSnapshotContent is switched to Delete, then
+# the VolumeSnapshot is deleted (see prune_generation). A Retain class still
+# protects against deleting a VolumeSnapshot or a namespace by hand; rotation
+# is a deliberate deletion.
 #
 # Exit status: 0 every PVC snapshotted and pruned; 1 at least one PVC failed
 # (the Job fails so alerting sees it); 2 invalid configuration.
@@ -146,6 +152,74 @@ fi
 # every step checks its own status and returns 1 on failure so one PVC cannot
 # abort the others. Variables are prefixed per function (POSIX sh has no local).
 
+# prune_generation NS NAME: delete snapshot NS/NAME and its physical snapshot.
+#
+# Upstream (kubernetes-csi/external-snapshotter@v8.3.0):
+# - client/config/crd/snapshot.storage.k8s.io_volumesnapshots.yaml:
+#   status.boundVolumeSnapshotContentName names the VolumeSnapshotContent the
+#   snapshot is bound to, and consumers "must verify binding ... (by validating
+#   that both VolumeSnapshot and VolumeSnapshotContent point at each other)".
+# - client/config/crd/snapshot.storage.k8s.io_volumesnapshotcontents.yaml: the
+#   content is cluster-scoped; spec.deletionPolicy decides whether the content
+#   "and its physical snapshot on the underlying storage system" are deleted
+#   "when its bound VolumeSnapshot is deleted" ("Retain" keeps both). Unlike
+#   spec.source.* (x-kubernetes-validations "self == oldSelf"), deletionPolicy
+#   carries no immutability rule, so it may be patched after creation.
+# - pkg/common-controller/snapshot_controller.go
+#   (processSnapshotWithDeletionTimestamp): the deletion policy is read from
+#   the content when the VolumeSnapshot is deleted, and only a content whose
+#   volumeSnapshotRef points back at that VolumeSnapshot is deleted.
+# vmware-tanzu/velero@v1.18.1:pkg/util/csi/volume_snapshot.go
+# (CleanupVolumeSnapshot) releases expired backups the same way: merge-patch
+# the bound content to Delete, then delete the VolumeSnapshot. Unlike Velero,
+# a failed step here keeps the VolumeSnapshot: deleting it while its content is
+# still Retain would orphan the content and the EBS snapshot for good.
+prune_generation() {
+    pg_ns=$1
+    pg_name=$2
+    if ! pg_content=$(kubectl get volumesnapshot --namespace "$pg_ns" "$pg_name" \
+        -o jsonpath='{.status.boundVolumeSnapshotContentName}' </dev/null); then
+        err "cannot read snapshot $pg_ns/$pg_name; not deleting it"
+        return 1
+    fi
+    # An unbound snapshot may still have a content the controller has not
+    # recorded yet; deleting it now could orphan that content.
+    if [ -z "$pg_content" ]; then
+        err "snapshot $pg_ns/$pg_name is not bound to a VolumeSnapshotContent; not deleting it"
+        return 1
+    fi
+    if ! is_dns_subdomain "$pg_content"; then
+        err "snapshot $pg_ns/$pg_name is bound to an unexpected content name '$pg_content'"
+        return 1
+    fi
+    if ! pg_facts=$(kubectl get volumesnapshotcontent "$pg_content" \
+        -o jsonpath='{.spec.volumeSnapshotRef.namespace}{" "}{.spec.volumeSnapshotRef.name}{" "}{.spec.deletionPolicy}' \
+        </dev/null); then
+        err "cannot read content $pg_content of $pg_ns/$pg_name; not deleting it"
+        return 1
+    fi
+    read -r pg_ref_ns pg_ref_name pg_policy pg_extra <<EOF
+$pg_facts
+EOF
+    if [ "$pg_ref_ns" != "$pg_ns" ] || [ "$pg_ref_name" != "$pg_name" ] || [ -n "$pg_extra" ]; then
+        err "content $pg_content does not point back at $pg_ns/$pg_name; not deleting it"
+        return 1
+    fi
+    if [ "$pg_policy" != Delete ]; then
+        if ! kubectl patch volumesnapshotcontent "$pg_content" --type=merge \
+            -p '{"spec":{"deletionPolicy":"Delete"}}' >/dev/null </dev/null; then
+            err "cannot set deletionPolicy Delete on $pg_content; not deleting $pg_ns/$pg_name"
+            return 1
+        fi
+    fi
+    if ! kubectl delete volumesnapshot --namespace "$pg_ns" "$pg_name" --wait=false \
+        >/dev/null </dev/null; then
+        err "cannot delete snapshot $pg_ns/$pg_name"
+        return 1
+    fi
+    log "pruned $pg_ns/$pg_name (content $pg_content, was $pg_policy)"
+}
+
 # prune_pvc NS PVC NEW_NAME: delete this policy's snapshots of NS/PVC beyond
 # the newest KEEP. NEW_NAME (the snapshot just created) must be listed, or
 # nothing is deleted.
@@ -179,12 +253,9 @@ prune_pvc() {
     pp_status=0
     if [ "$pp_excess" -gt 0 ]; then
         while read -r _ pp_old <&4; do
-            if kubectl delete volumesnapshot --namespace "$pp_ns" "$pp_old" --wait=false \
-                >/dev/null </dev/null; then
-                log "pruned $pp_ns/$pp_old"
+            if prune_generation "$pp_ns" "$pp_old"; then
                 pp_deleted=$((pp_deleted + 1))
             else
-                err "cannot delete snapshot $pp_ns/$pp_old"
                 pp_status=1
             fi
         done 4<<EOF
