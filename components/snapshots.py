@@ -82,6 +82,7 @@ class SnapshotSchedules(pulumi.ComponentResource):
                     policy=policy.name,
                     schedule=policy.schedule,
                     keep=policy.keep,
+                    max_age_seconds=policy.max_age_seconds,
                     ready_timeout_seconds=policy.ready_timeout_seconds,
                     image=args.image,
                     service_account=refs[0],

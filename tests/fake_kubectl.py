@@ -55,8 +55,8 @@ from dataclasses import dataclass, field
 
 PVC_TEMPLATE = '{range .items[*]}{.metadata.namespace}{" "}{.metadata.name}{"\\n"}{end}'
 SNAPSHOT_TEMPLATE = (
-    '{range .items[*]}{.metadata.creationTimestamp}{" "}{.metadata.name}{" "}'
-    '{.spec.source.persistentVolumeClaimName}{"\\n"}{end}'
+    '{range .items[*]}{.metadata.creationTimestamp}{"\\t"}{.metadata.name}{"\\t"}'
+    '{.spec.source.persistentVolumeClaimName}{"\\t"}{.status.readyToUse}{"\\n"}{end}'
 )
 BOUND_TEMPLATE = "{.status.boundVolumeSnapshotContentName}"
 CONTENT_TEMPLATE = (
@@ -218,13 +218,17 @@ class Fake:
         cmd.done()
         rows = sorted(
             (
-                (s["name"], s["creationTimestamp"], s.get("pvc", ""))
+                (s["name"], s["creationTimestamp"], s.get("pvc", ""), s.get("readyToUse"))
                 for s in self.state["snapshots"]
                 if s["namespace"] == ns and selected(s.get("labels", {}))
             ),
             reverse=bool(self.state.get("list_reversed")),
         )
-        return "".join(f"{ts} {name} {pvc}\n" for name, ts, pvc in rows)
+        # jsonpath prints a missing field as nothing and a boolean as true/false.
+        return "".join(
+            f"{ts}\t{name}\t{pvc}\t{'' if ready is None else str(ready).lower()}\n"
+            for name, ts, pvc, ready in rows
+        )
 
     @staticmethod
     def require_output(cmd: Command, template: str) -> None:

@@ -43,8 +43,18 @@ CONTENT_JSONPATH = (
     "{.spec.deletionPolicy}"
 )
 RELEASE_PATCH = '{"spec":{"deletionPolicy":"Delete"}}'
-# Applets a busybox image provides in place of coreutils.
-BUSYBOX_TOOLS = ("awk", "cat", "cut", "date", "head", "sed", "sort", "tail", "tr", "wc")
+NOW_EPOCH = 1795748400  # NOW as seconds since the epoch: the script's clock in every run
+# Applets a busybox image provides in place of coreutils (date is wrapped, see Harness).
+BUSYBOX_TOOLS = ("awk", "cat", "cut", "head", "sed", "sort", "tail", "tr", "wc")
+# The script's clock: "date -u +%s" answers FAKE_EPOCH; every other call, such as the
+# cutoff's "date -u -d @N", goes to the real date of the shell under test.
+DATE_WRAPPER = """#!/bin/sh
+if [ "$#" -eq 2 ] && [ "$1" = -u ] && [ "$2" = +%s ]; then
+    printf '%s\\n' "$FAKE_EPOCH"
+    exit 0
+fi
+exec {date} "$@"
+"""
 
 
 def available_shells() -> list:
@@ -233,8 +243,13 @@ class Harness:
             f'#!/bin/sh\nexec {shlex.quote(sys.executable)} {shlex.quote(str(FAKE))} "$@"\n'
         )
         wrapper.chmod(0o755)
-        if Path(shell[0]).name == "busybox":
+        busybox = Path(shell[0]).name == "busybox"
+        if busybox:
             self.use_busybox_tools(shell[0])
+        real_date = [shell[0], "date"] if busybox else [shutil.which("date") or "date"]
+        clock = self.bin / "date"
+        clock.write_text(DATE_WRAPPER.format(date=shlex.join(real_date)))
+        clock.chmod(0o755)
 
     def use_busybox_tools(self, busybox: str) -> None:
         applets = subprocess.run(
@@ -257,6 +272,7 @@ class Harness:
             "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
             "FAKE_KUBECTL_STATE": str(self.state_file),
             "FAKE_KUBECTL_LOG": str(self.log_file),
+            "FAKE_EPOCH": str(NOW_EPOCH),
         }
         for key, value in {**BASE_ENV, **overrides}.items():
             if value is not None:

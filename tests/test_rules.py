@@ -127,7 +127,10 @@ def deployment(**kw) -> Subject:
     return k8s("Deployment", "apps/v1", {"spec": {"template": {"spec": pod(**kw)}}})
 
 
-def snapshot_job(keep: str = "7", **spec) -> Subject:
+def snapshot_job(keep: str = "7", max_age: str | None = None, **spec) -> Subject:
+    env = [{"name": "KEEP", "value": keep}]
+    if max_age is not None:
+        env.append({"name": "MAX_AGE_SECONDS", "value": max_age})
     body = {
         "spec": {
             "schedule": "@daily",
@@ -135,9 +138,7 @@ def snapshot_job(keep: str = "7", **spec) -> Subject:
             "successfulJobsHistoryLimit": 3,
             "failedJobsHistoryLimit": 5,
             "startingDeadlineSeconds": 3600,
-            "jobTemplate": {
-                "spec": {"template": {"spec": pod(env=[{"name": "KEEP", "value": keep}])}}
-            },
+            "jobTemplate": {"spec": {"template": {"spec": pod(env=env)}}},
             **spec,
         }
     }
@@ -384,10 +385,12 @@ CASES = {
     ),
     "snapshot-generation-limit": (
         DEV,
-        [snapshot_job()],
+        [snapshot_job(), snapshot_job(max_age="129600")],
         [
             snapshot_job(keep=""),
             snapshot_job(keep="0"),
+            snapshot_job(max_age="60"),
+            snapshot_job(max_age="36h"),
             snapshot_job(concurrencyPolicy="Allow"),
             snapshot_job(successfulJobsHistoryLimit=100),
             snapshot_job(startingDeadlineSeconds=None),

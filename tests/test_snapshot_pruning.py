@@ -53,7 +53,7 @@ def test_retain_class_prunes_by_releasing_the_content_then_deleting(kube):
     assert len(result.physical("app", "data")) == 2
     for name in ("data-2", new):
         assert content_of(result.state, "app", name)["deletionPolicy"] == "Retain"
-    assert f"pruned app/data-1 (content {content}, was Retain)" in result.lines()
+    assert f"pruned app/data-1 (beyond keep; content {content} was Retain)" in result.lines()
 
 
 def test_delete_class_needs_no_patch(kube):

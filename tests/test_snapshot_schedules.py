@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from design.snapshots import POLICY_LABEL
-from tools.offline import Plan, stack_config
+from tools.offline import Plan, run_config, stack_config
 
 CRONJOB = "kubernetes:batch/v1:CronJob"
 SNAPSHOT_CLASS = "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass"
@@ -65,6 +65,18 @@ def test_one_cron_job_per_policy_with_its_generation_limit(plan):
             "HOME": "/tmp",
         }
         assert int(env_of(job)["KEEP"]) >= 1
+
+
+def test_max_age_reaches_the_job_in_seconds(dev_values):
+    dev_values["eks-config-storage:snapshots"]["policies"] = [
+        {"name": "daily", "schedule": "0 3 * * *", "keep": 7, "maxAge": "36h"},
+        {"name": "weekly", "schedule": "0 4 * * 0", "keep": 4, "maxAge": "8w"},
+        {"name": "hourly", "schedule": "15 * * * *", "keep": 24},
+    ]
+    jobs = cron_jobs(run_config("dev", dev_values))
+    assert env_of(jobs["snapshot-daily"])["MAX_AGE_SECONDS"] == "129600"
+    assert env_of(jobs["snapshot-weekly"])["MAX_AGE_SECONDS"] == str(8 * 7 * 86400)
+    assert "MAX_AGE_SECONDS" not in env_of(jobs["snapshot-hourly"])
 
 
 def test_jobs_never_overlap_and_history_is_bounded(plan):

@@ -8,6 +8,8 @@
 #   POLICY          required  policy name, a DNS label (e.g. daily)
 #   SELECTOR        required  kubectl label selector for the PVCs this policy covers
 #   KEEP            required  generations to keep per PVC, integer >= 1
+#   MAX_AGE_SECONDS optional  also prune generations older than this, except
+#                             each PVC's newest ready one
 #   SNAPSHOT_CLASS  required  VolumeSnapshotClass name
 #   READY_TIMEOUT   optional  kubectl duration to wait for readyToUse (default 600s)
 #   POLICY_LABEL    optional  label key marking this job's snapshots
@@ -16,8 +18,9 @@
 # For each PVC matching SELECTOR (all namespaces): create a VolumeSnapshot
 # labelled POLICY_LABEL=POLICY, wait until it is readyToUse, then prune this
 # policy's snapshots of that PVC beyond the newest KEEP, ordered by
-# (creationTimestamp, name). A PVC whose new snapshot was not created or did
-# not become ready is not pruned. Snapshots without POLICY_LABEL=POLICY are
+# (creationTimestamp, name), and with MAX_AGE_SECONDS those created before the
+# run's start minus MAX_AGE_SECONDS; the newest ready one is never pruned. A
+# PVC whose new snapshot was not created or did not become ready is not pruned. Snapshots without POLICY_LABEL=POLICY are
 # never touched.
 #
 # Pruning a generation releases its physical snapshot whatever the class's
@@ -36,6 +39,7 @@ export LC_ALL
 
 PVC_ANNOTATION=snapshots.eks-config-storage.io/pvc
 MAX_NAME=253
+TAB=$(printf '\t')
 
 log() {
     printf '%s\n' "$*"
@@ -87,6 +91,7 @@ config_error() {
 POLICY=${POLICY:-}
 SELECTOR=${SELECTOR:-}
 KEEP=${KEEP:-}
+MAX_AGE_SECONDS=${MAX_AGE_SECONDS:-}
 SNAPSHOT_CLASS=${SNAPSHOT_CLASS:-}
 READY_TIMEOUT=${READY_TIMEOUT:-600s}
 POLICY_LABEL=${POLICY_LABEL:-snapshots.eks-config-storage.io/policy}
@@ -113,6 +118,19 @@ case $KEEP in
     *)
         if [ "${#KEEP}" -gt 9 ]; then
             config_error "KEEP '$KEEP' is too large"
+        fi
+        ;;
+esac
+
+# Same form as KEEP; at most 10 digits (over 300 years), far from overflow.
+case $MAX_AGE_SECONDS in
+    '') ;;
+    *[!0-9]* | 0*)
+        config_error "MAX_AGE_SECONDS '$MAX_AGE_SECONDS' must be an integer >= 1 without leading zeros"
+        ;;
+    *)
+        if [ "${#MAX_AGE_SECONDS}" -gt 10 ]; then
+            config_error "MAX_AGE_SECONDS '$MAX_AGE_SECONDS' is too large"
         fi
         ;;
 esac
@@ -152,7 +170,8 @@ fi
 # every step checks its own status and returns 1 on failure so one PVC cannot
 # abort the others. Variables are prefixed per function (POSIX sh has no local).
 
-# prune_generation NS NAME: delete snapshot NS/NAME and its physical snapshot.
+# prune_generation NS NAME REASON: delete snapshot NS/NAME and its physical
+# snapshot.
 #
 # Upstream (kubernetes-csi/external-snapshotter@v8.3.0):
 # - client/config/crd/snapshot.storage.k8s.io_volumesnapshots.yaml:
@@ -177,6 +196,7 @@ fi
 prune_generation() {
     pg_ns=$1
     pg_name=$2
+    pg_reason=$3
     if ! pg_content=$(kubectl get volumesnapshot --namespace "$pg_ns" "$pg_name" \
         -o jsonpath='{.status.boundVolumeSnapshotContentName}' </dev/null); then
         err "cannot read snapshot $pg_ns/$pg_name; not deleting it"
@@ -217,51 +237,69 @@ EOF
         err "cannot delete snapshot $pg_ns/$pg_name"
         return 1
     fi
-    log "pruned $pg_ns/$pg_name (content $pg_content, was $pg_policy)"
+    log "pruned $pg_ns/$pg_name ($pg_reason; content $pg_content was $pg_policy)"
 }
 
-# prune_pvc NS PVC NEW_NAME: delete this policy's snapshots of NS/PVC beyond
-# the newest KEEP. NEW_NAME (the snapshot just created) must be listed, or
-# nothing is deleted.
+# prune_pvc NS PVC NEW_NAME: prune this policy's snapshots of NS/PVC: those
+# beyond the newest KEEP and, with MAX_AGE_SECONDS, those created before
+# CUTOFF, but never the newest ready one. NEW_NAME (the snapshot just created)
+# must be listed, or nothing is pruned.
 prune_pvc() {
     pp_ns=$1
     pp_pvc=$2
     pp_new=$3
+    # Tab-separated: readyToUse is empty until the controller sets it, and a
+    # blank-separated empty field would shift the others.
     if ! pp_listing=$(kubectl get volumesnapshots --namespace "$pp_ns" -l "$POLICY_LABEL=$POLICY" \
-        -o jsonpath='{range .items[*]}{.metadata.creationTimestamp}{" "}{.metadata.name}{" "}{.spec.source.persistentVolumeClaimName}{"\n"}{end}' \
+        -o jsonpath='{range .items[*]}{.metadata.creationTimestamp}{"\t"}{.metadata.name}{"\t"}{.spec.source.persistentVolumeClaimName}{"\t"}{.status.readyToUse}{"\n"}{end}' \
         </dev/null); then
         err "cannot list snapshots in namespace $pp_ns; not pruning $pp_ns/$pp_pvc"
         return 1
     fi
 
-    # "timestamp name" of this PVC's snapshots, oldest first; ties on the
-    # timestamp broken by name. Concatenating "" forces a string comparison
-    # (awk would compare PVC names such as 100 and 1e2 as numbers).
+    # "timestamp<TAB>name<TAB>ready" of this PVC's snapshots, oldest first; ties
+    # on the timestamp broken by name. Concatenating "" forces a string
+    # comparison (awk would compare PVC names such as 100 and 1e2 as numbers).
     pp_ordered=$(printf '%s\n' "$pp_listing" |
-        awk -v pvc="$pp_pvc" 'NF == 3 && ($3 "") == (pvc "") { print $1, $2 }' |
-        sort -k1,1 -k2,2)
+        awk -F "$TAB" -v pvc="$pp_pvc" \
+            'NF == 4 && ($3 "") == (pvc "") { print $1 "\t" $2 "\t" $4 }' |
+        sort -t "$TAB" -k1,1 -k2,2)
 
     if ! printf '%s\n' "$pp_ordered" |
-        awk -v name="$pp_new" '($2 "") == (name "") { found = 1 } END { exit !found }'; then
+        awk -F "$TAB" -v name="$pp_new" '($2 "") == (name "") { found = 1 } END { exit !found }'; then
         err "new snapshot $pp_ns/$pp_new missing from the listing; not pruning $pp_ns/$pp_pvc"
         return 1
     fi
 
+    # "name<TAB>reason" of each generation to prune, oldest first. The API
+    # server writes creationTimestamp as RFC 3339 in UTC with whole seconds
+    # (2006-01-02T15:04:05Z), so comparing it with CUTOFF as strings compares
+    # the times.
+    pp_doomed=$(printf '%s\n' "$pp_ordered" | awk -F "$TAB" -v keep="$KEEP" -v cutoff="$CUTOFF" '
+        NF { n++; ts[n] = $1; name[n] = $2; if ($3 == "true") newest_ready = n }
+        END {
+            for (i = 1; i <= n; i++) {
+                if (i == newest_ready) continue
+                if (i <= n - keep) print name[i] "\tbeyond keep"
+                else if (cutoff != "" && (ts[i] "") < (cutoff "")) print name[i] "\tolder than maxAge"
+            }
+        }')
+
     pp_total=$(printf '%s\n' "$pp_ordered" | awk 'NF { n++ } END { print n + 0 }')
-    pp_excess=$((pp_total - KEEP))
     pp_deleted=0
     pp_status=0
-    if [ "$pp_excess" -gt 0 ]; then
-        while read -r _ pp_old <&4; do
-            if prune_generation "$pp_ns" "$pp_old"; then
-                pp_deleted=$((pp_deleted + 1))
-            else
-                pp_status=1
-            fi
-        done 4<<EOF
-$(printf '%s\n' "$pp_ordered" | head -n "$pp_excess")
+    while IFS=$TAB read -r pp_old pp_reason <&4; do
+        if [ -z "$pp_old" ]; then
+            continue
+        fi
+        if prune_generation "$pp_ns" "$pp_old" "$pp_reason"; then
+            pp_deleted=$((pp_deleted + 1))
+        else
+            pp_status=1
+        fi
+    done 4<<EOF
+$pp_doomed
 EOF
-    fi
     log "kept $((pp_total - pp_deleted)) of $pp_total for $pp_ns/$pp_pvc"
     return "$pp_status"
 }
@@ -329,6 +367,35 @@ EOF
 }
 
 # ---------------------------------------------------------------------- main
+
+# The maxAge cutoff, once per run, as RFC 3339 UTC like creationTimestamp.
+# "date +%s" and "date -d @SECONDS" are not POSIX, but GNU coreutils and
+# busybox (the image's date) both provide them.
+CUTOFF=
+if [ -n "$MAX_AGE_SECONDS" ]; then
+    if ! now=$(date -u +%s); then
+        err "date failed; cannot compute the maxAge cutoff"
+        exit 1
+    fi
+    case $now in
+        '' | *[!0-9]*)
+            err "unexpected epoch time '$now'; cannot compute the maxAge cutoff"
+            exit 1
+            ;;
+    esac
+    if ! CUTOFF=$(date -u -d "@$((now - MAX_AGE_SECONDS))" +%Y-%m-%dT%H:%M:%SZ); then
+        err "date -d failed; cannot compute the maxAge cutoff"
+        exit 1
+    fi
+    case $CUTOFF in
+        [0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]Z) ;;
+        *)
+            err "unexpected cutoff '$CUTOFF'; cannot apply maxAge"
+            exit 1
+            ;;
+    esac
+    log "policy $POLICY: pruning generations created before $CUTOFF (maxAge ${MAX_AGE_SECONDS}s)"
+fi
 
 if ! pvc_list=$(kubectl get persistentvolumeclaims --all-namespaces -l "$SELECTOR" \
     -o jsonpath='{range .items[*]}{.metadata.namespace}{" "}{.metadata.name}{"\n"}{end}' \

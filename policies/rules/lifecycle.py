@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from design.snapshots import POLICY_LABEL
+from design.snapshots import MAX_AGE_LIMIT_SECONDS, POLICY_LABEL
 
 from .base import (
     EXACT_VERSION,
@@ -33,6 +33,10 @@ def snapshot_generation_limit(s: Subject, _: Settings) -> Iterator[str]:
     keep = str(envs.get("KEEP", ""))
     if not keep.isdigit() or not 1 <= int(keep) <= 1000:
         yield f"KEEP must be a generation limit between 1 and 1000, got {keep!r}"
+    if "MAX_AGE_SECONDS" in envs:
+        age = str(envs["MAX_AGE_SECONDS"])
+        if not age.isdigit() or not 3600 <= int(age) <= MAX_AGE_LIMIT_SECONDS:
+            yield f"MAX_AGE_SECONDS must be between an hour and ten years, got {age!r}"
     if spec.get("concurrencyPolicy") != "Forbid":
         yield "snapshot runs must not overlap (concurrencyPolicy: Forbid)"
     for limit in ("successfulJobsHistoryLimit", "failedJobsHistoryLimit"):
