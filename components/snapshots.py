@@ -80,6 +80,7 @@ class SnapshotSchedules(pulumi.ComponentResource):
             ).apply(
                 lambda refs, policy=policy, labels=labels: design.cronjob_spec(
                     policy=policy.name,
+                    known_policies=[p.name for p in args.policies],
                     schedule=policy.schedule,
                     keep=policy.keep,
                     max_age_seconds=policy.max_age_seconds,

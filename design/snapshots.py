@@ -4,6 +4,7 @@ CronJob per policy that snapshots the PVCs labelled for it and prunes beyond ``k
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 POLICY_LABEL = "snapshots.eks-config-storage.io/policy"
 SNAPSHOT_API_GROUP = "snapshot.storage.k8s.io"
@@ -62,6 +63,7 @@ def rotator_rules() -> list[dict]:
 def cronjob_spec(
     *,
     policy: str,
+    known_policies: Sequence[str],
     schedule: str,
     keep: int,
     ready_timeout_seconds: int,
@@ -76,6 +78,9 @@ def cronjob_spec(
     env = {
         "POLICY": policy,
         "SELECTOR": f"{POLICY_LABEL}={policy}",
+        # Every job also fails on PVCs labelled with a policy not in this list, so a renamed
+        # or removed policy cannot leave PVCs without backups silently.
+        "KNOWN_POLICIES": ",".join(known_policies),
         "KEEP": str(keep),
         **({"MAX_AGE_SECONDS": str(max_age_seconds)} if max_age_seconds else {}),
         "SNAPSHOT_CLASS": snapshot_class,

@@ -35,6 +35,8 @@ Environment:
 Supported forms (flags in any order, "--flag value" or "--flag=value"):
   get persistentvolumeclaims --all-namespaces -l SEL -o jsonpath=PVC_TEMPLATE
   get volumesnapshots --namespace NS -l SEL -o jsonpath=SNAPSHOT_TEMPLATE
+  get persistentvolumeclaims --all-namespaces -l SEL -o jsonpath=LABELLED_TEMPLATE
+  get volumesnapshots --all-namespaces -l SEL -o jsonpath=LABELLED_TEMPLATE
   get volumesnapshot --namespace NS NAME -o jsonpath=BOUND_TEMPLATE
   get volumesnapshotcontent NAME -o jsonpath=CONTENT_TEMPLATE
   create -f -                                    (VolumeSnapshot manifest on stdin)
@@ -57,6 +59,12 @@ PVC_TEMPLATE = '{range .items[*]}{.metadata.namespace}{" "}{.metadata.name}{"\\n
 SNAPSHOT_TEMPLATE = (
     '{range .items[*]}{.metadata.creationTimestamp}{"\\t"}{.metadata.name}{"\\t"}'
     '{.spec.source.persistentVolumeClaimName}{"\\t"}{.status.readyToUse}{"\\n"}{end}'
+)
+# Listing across namespaces with the policy label's value; every "." of the key escaped.
+LABELLED_TEMPLATE = re.compile(
+    r'jsonpath=\{range \.items\[\*\]\}\{\.metadata\.namespace\}\{"\\t"\}'
+    r'\{\.metadata\.name\}\{"\\t"\}\{\.metadata\.labels\.((?:[^.{}\\]|\\\.)+)\}'
+    r'\{"\\n"\}\{end\}'
 )
 BOUND_TEMPLATE = "{.status.boundVolumeSnapshotContentName}"
 CONTENT_TEMPLATE = (
@@ -202,16 +210,23 @@ class Fake:
         if args or cmd.require("--all-namespaces") != "true":
             raise UnsupportedError("get persistentvolumeclaims form")
         selected = parse_selector(cmd.require("--selector"))
-        self.require_output(cmd, PVC_TEMPLATE)
+        output = cmd.require("--output")
         cmd.done()
-        rows = sorted(
-            (p["namespace"], p["name"]) for p in self.state["pvcs"] if selected(p.get("labels", {}))
-        )
+        pvcs = [p for p in self.state["pvcs"] if selected(p.get("labels", {}))]
+        if output != f"jsonpath={PVC_TEMPLATE}":
+            return labelled_rows(pvcs, output)
+        rows = sorted((p["namespace"], p["name"]) for p in pvcs)
         return "".join(f"{ns} {name}\n" for ns, name in rows)
 
     def get_snapshots(self, cmd: Command, args: list[str]) -> str:
         if args:
             raise UnsupportedError("get volumesnapshots form")
+        if cmd.take("--all-namespaces") == "true":
+            selected = parse_selector(cmd.require("--selector"))
+            output = cmd.require("--output")
+            cmd.done()
+            snaps = [s for s in self.state["snapshots"] if selected(s.get("labels", {}))]
+            return labelled_rows(snaps, output)
         ns = cmd.require("--namespace")
         selected = parse_selector(cmd.require("--selector"))
         self.require_output(cmd, SNAPSHOT_TEMPLATE)
@@ -374,6 +389,17 @@ class Fake:
             if snap["namespace"] == ns and snap["name"] == name:
                 return snap
         return None
+
+
+def labelled_rows(objects: list[dict], output: str) -> str:
+    """Rows of namespace, name and label value, tab-separated and sorted as the API server
+    lists them, for LABELLED_TEMPLATE with any label key whose dots are escaped."""
+    match = LABELLED_TEMPLATE.fullmatch(output)
+    if match is None:
+        raise UnsupportedError("output template")
+    key = match.group(1).replace("\\.", ".")
+    rows = sorted((o["namespace"], o["name"], o.get("labels", {}).get(key, "")) for o in objects)
+    return "".join(f"{ns}\t{name}\t{value}\n" for ns, name, value in rows)
 
 
 def parse_manifest(text: str) -> dict:

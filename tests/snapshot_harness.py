@@ -33,6 +33,7 @@ CLASS = "ebs-csi"
 BASE_ENV = {
     "POLICY": "daily",
     "SELECTOR": f"{LABEL}=daily",
+    "KNOWN_POLICIES": "daily,weekly",
     "KEEP": "3",
     "SNAPSHOT_CLASS": CLASS,
 }
@@ -43,6 +44,24 @@ CONTENT_JSONPATH = (
     "{.spec.deletionPolicy}"
 )
 RELEASE_PATCH = '{"spec":{"deletionPolicy":"Delete"}}'
+# What every run lists last: PVCs, then snapshots, labelled with a policy not configured.
+UNKNOWN_SELECTOR = f"{LABEL},{LABEL}!=daily,{LABEL}!=weekly"
+LABELLED_JSONPATH = (
+    'jsonpath={range .items[*]}{.metadata.namespace}{"\\t"}{.metadata.name}{"\\t"}'
+    '{.metadata.labels.snapshots\\.eks-config-storage\\.io/policy}{"\\n"}{end}'
+)
+UNKNOWN_CHECK = [
+    [
+        "get",
+        "persistentvolumeclaims",
+        "--all-namespaces",
+        "-l",
+        UNKNOWN_SELECTOR,
+        "-o",
+        LABELLED_JSONPATH,
+    ],
+    ["get", "volumesnapshots", "--all-namespaces", "-l", UNKNOWN_SELECTOR, "-o", LABELLED_JSONPATH],
+]
 NOW_EPOCH = 1795748400  # NOW as seconds since the epoch: the script's clock in every run
 # Applets a busybox image provides in place of coreutils (date is wrapped, see Harness).
 BUSYBOX_TOOLS = ("awk", "cat", "cut", "head", "sed", "sort", "tail", "tr", "wc")

@@ -127,8 +127,10 @@ def deployment(**kw) -> Subject:
     return k8s("Deployment", "apps/v1", {"spec": {"template": {"spec": pod(**kw)}}})
 
 
-def snapshot_job(keep: str = "7", max_age: str | None = None, **spec) -> Subject:
-    env = [{"name": "KEEP", "value": keep}]
+def snapshot_job(
+    keep: str = "7", max_age: str | None = None, known: str = "daily,weekly", **spec
+) -> Subject:
+    env = [{"name": "KEEP", "value": keep}, {"name": "KNOWN_POLICIES", "value": known}]
     if max_age is not None:
         env.append({"name": "MAX_AGE_SECONDS", "value": max_age})
     body = {
@@ -391,6 +393,7 @@ CASES = {
             snapshot_job(keep="0"),
             snapshot_job(max_age="60"),
             snapshot_job(max_age="36h"),
+            snapshot_job(known="weekly"),
             snapshot_job(concurrencyPolicy="Allow"),
             snapshot_job(successfulJobsHistoryLimit=100),
             snapshot_job(startingDeadlineSeconds=None),

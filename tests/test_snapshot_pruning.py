@@ -15,6 +15,7 @@ from tests.snapshot_harness import (
     DAILY,
     NOW,
     RELEASE_PATCH,
+    UNKNOWN_CHECK,
     WEEKLY,
     day,
     pvc,
@@ -38,8 +39,8 @@ def test_retain_class_prunes_by_releasing_the_content_then_deleting(kube):
 
     assert result.returncode == 0, result.stderr
     content = content_of(result.before, "app", "data-1")["name"]
-    prune_calls = result.calls[4:]
-    assert prune_calls == [
+    assert result.calls[8:] == UNKNOWN_CHECK
+    assert result.calls[4:8] == [
         ["get", "volumesnapshot", "--namespace", "app", "data-1", "-o", BOUND_JSONPATH],
         ["get", "volumesnapshotcontent", content, "-o", CONTENT_JSONPATH],
         ["patch", "volumesnapshotcontent", content, "--type=merge", "-p", RELEASE_PATCH],

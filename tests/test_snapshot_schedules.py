@@ -58,6 +58,7 @@ def test_one_cron_job_per_policy_with_its_generation_limit(plan):
         assert env_of(job) == {
             "POLICY": policy["name"],
             "SELECTOR": f"{POLICY_LABEL}={policy['name']}",
+            "KNOWN_POLICIES": ",".join(p["name"] for p in policies(plan)),
             "KEEP": str(policy["keep"]),
             "SNAPSHOT_CLASS": snapshot_class,
             "READY_TIMEOUT": "600s",

@@ -26,6 +26,7 @@ from tests.snapshot_harness import (
     PVC_JSONPATH,
     SCRIPT,
     SHELLS,
+    UNKNOWN_CHECK,
     WEEKLY,
     day,
     new_name_pattern,
@@ -36,6 +37,8 @@ from tests.snapshot_harness import (
 
 # The calls that prune one generation in a Delete class (a Retain class adds a patch).
 PRUNE = ["get volumesnapshot", "get volumesnapshotcontent", "delete volumesnapshot"]
+# Every run ends looking for PVCs and snapshots of policies that are not configured.
+UNKNOWN_STEPS = ["get persistentvolumeclaims", "get volumesnapshots"]
 
 # ------------------------------------------------------------------ behaviour
 
@@ -54,7 +57,8 @@ def test_no_matching_pvcs_exits_zero_without_changes(kube):
             f"{LABEL}=daily",
             "-o",
             f"jsonpath={PVC_JSONPATH}",
-        ]
+        ],
+        *UNKNOWN_CHECK,
     ]
 
 
@@ -68,6 +72,7 @@ def test_first_snapshot_of_a_pvc_creates_one_and_prunes_nothing(kube):
         "create",
         "wait",
         "get volumesnapshots",
+        *UNKNOWN_STEPS,
     ]
     assert result.calls[2] == [
         "wait",
@@ -230,6 +235,7 @@ def test_custom_policy_label_and_timeout(kube):
     result = kube.run(
         {"pvcs": [pvc("app", "data", labels={"tier": "hot"})], "snapshots": old},
         POLICY="hourly",
+        KNOWN_POLICIES="hourly",
         SELECTOR="tier=hot",
         POLICY_LABEL=label,
         READY_TIMEOUT="5m",
@@ -260,6 +266,7 @@ def test_create_failure_skips_that_pvc_and_fails_the_run(kube):
         *rotate_and_prune_two,
         "create",
         *rotate_and_prune_two,
+        *UNKNOWN_STEPS,
     ]
     assert result.deleted() == ["app/a-1", "app/a-2", "app/c-1", "app/c-2"]
     assert result.surviving("app", "b") == {"b-1", "b-2"}
@@ -273,7 +280,7 @@ def test_snapshot_that_never_becomes_ready_is_not_followed_by_pruning(kube):
     result = kube.run(state, KEEP="1")
 
     assert result.returncode == 1
-    assert result.steps() == ["get persistentvolumeclaims", "create", "wait"]
+    assert result.steps() == ["get persistentvolumeclaims", "create", "wait", *UNKNOWN_STEPS]
     assert result.deleted() == []
     assert result.surviving("app", "data") == {
         "data-1",
@@ -310,6 +317,11 @@ def test_failed_delete_still_prunes_the_rest_and_fails_the_run(kube):
         ({"MAX_AGE_SECONDS": "0600"}, "MAX_AGE_SECONDS"),
         ({"MAX_AGE_SECONDS": "12345678901"}, "MAX_AGE_SECONDS"),
         ({"POLICY": None}, "POLICY is required"),
+        ({"KNOWN_POLICIES": None}, "KNOWN_POLICIES is required"),
+        ({"KNOWN_POLICIES": "weekly"}, "does not name POLICY 'daily'"),
+        ({"KNOWN_POLICIES": "daily,,weekly"}, "KNOWN_POLICIES entry ''"),
+        ({"KNOWN_POLICIES": "daily,Weekly"}, "KNOWN_POLICIES entry 'Weekly'"),
+        ({"KNOWN_POLICIES": "daily weekly"}, "KNOWN_POLICIES entry 'daily weekly'"),
         ({"POLICY": "Daily"}, "POLICY"),
         ({"POLICY": "daily-"}, "POLICY"),
         ({"SELECTOR": None}, "SELECTOR is required"),

@@ -7,6 +7,8 @@
 # Environment:
 #   POLICY          required  policy name, a DNS label (e.g. daily)
 #   SELECTOR        required  kubectl label selector for the PVCs this policy covers
+#   KNOWN_POLICIES  required  every configured policy name, comma-separated,
+#                             this one included
 #   KEEP            required  generations to keep per PVC, integer >= 1
 #   MAX_AGE_SECONDS optional  also prune generations older than this, except
 #                             each PVC's newest ready one
@@ -29,8 +31,13 @@
 # protects against deleting a VolumeSnapshot or a namespace by hand; rotation
 # is a deliberate deletion.
 #
+# Then, whatever happened above, PVCs and snapshots labelled POLICY_LABEL with
+# a value not in KNOWN_POLICIES (a renamed or removed policy) are reported.
+#
 # Exit status: 0 every PVC snapshotted and pruned; 1 at least one PVC failed
-# (the Job fails so alerting sees it); 2 invalid configuration.
+# (the Job fails so alerting sees it); 2 invalid configuration; 3 this
+# policy's PVCs are done, but some PVC is labelled with a policy that is not
+# configured, so nothing backs it up.
 set -eu
 
 # Byte-wise sorting and bracket ranges, whatever the image's locale.
@@ -90,6 +97,7 @@ config_error() {
 
 POLICY=${POLICY:-}
 SELECTOR=${SELECTOR:-}
+KNOWN_POLICIES=${KNOWN_POLICIES:-}
 KEEP=${KEEP:-}
 MAX_AGE_SECONDS=${MAX_AGE_SECONDS:-}
 SNAPSHOT_CLASS=${SNAPSHOT_CLASS:-}
@@ -104,6 +112,25 @@ fi
 
 if [ -z "$SELECTOR" ]; then
     config_error "SELECTOR is required (a kubectl label selector for the PVCs of this policy)"
+fi
+
+if [ -z "$KNOWN_POLICIES" ]; then
+    config_error "KNOWN_POLICIES is required (every configured policy name, comma-separated)"
+else
+    kp_rest=$KNOWN_POLICIES,
+    kp_self=0
+    while [ -n "$kp_rest" ]; do
+        kp=${kp_rest%%,*}
+        kp_rest=${kp_rest#*,}
+        if ! is_dns_label "$kp"; then
+            config_error "KNOWN_POLICIES entry '$kp' is not a DNS label"
+        elif [ "$kp" = "$POLICY" ]; then
+            kp_self=1
+        fi
+    done
+    if [ "$kp_self" -ne 1 ]; then
+        config_error "KNOWN_POLICIES '$KNOWN_POLICIES' does not name POLICY '$POLICY'"
+    fi
 fi
 
 # Digits only, no leading zero (so 0 is rejected and nothing reads as octal),
@@ -249,7 +276,9 @@ prune_pvc() {
     pp_pvc=$2
     pp_new=$3
     # Tab-separated: readyToUse is empty until the controller sets it, and a
-    # blank-separated empty field would shift the others.
+    # blank-separated empty field would shift the others. kubectl's jsonpath
+    # unquotes "\t" like a Go string literal (kubernetes/client-go@57e697707f0b:
+    # util/jsonpath/parser.go, parseQuote).
     if ! pp_listing=$(kubectl get volumesnapshots --namespace "$pp_ns" -l "$POLICY_LABEL=$POLICY" \
         -o jsonpath='{range .items[*]}{.metadata.creationTimestamp}{"\t"}{.metadata.name}{"\t"}{.spec.source.persistentVolumeClaimName}{"\t"}{.status.readyToUse}{"\n"}{end}' \
         </dev/null); then
@@ -366,6 +395,54 @@ EOF
     prune_pvc "$rp_ns" "$rp_pvc" "$rp_name"
 }
 
+# report_unknown_policies: find what carries POLICY_LABEL with a value that no
+# configured policy has. A renamed or removed policy leaves such PVCs without
+# any job: they are counted in $unknown, so the run fails and says why. Such
+# snapshots are only reported: no job prunes them, and deleting a backup is
+# not this job's call.
+report_unknown_policies() {
+    ru_selector=$POLICY_LABEL
+    ru_rest=$KNOWN_POLICIES,
+    while [ -n "$ru_rest" ]; do
+        ru_selector="$ru_selector,$POLICY_LABEL!=${ru_rest%%,*}"
+        ru_rest=${ru_rest#*,}
+    done
+    # kubectl's jsonpath ends a field name at an unescaped "." and drops the
+    # backslash of an escaped one (kubernetes/client-go@57e697707f0b:
+    # util/jsonpath/parser.go, parseField and advance).
+    ru_key=$(printf '%s\n' "$POLICY_LABEL" | sed 's/\./\\./g')
+    ru_template="{range .items[*]}{.metadata.namespace}{\"\t\"}{.metadata.name}{\"\t\"}{.metadata.labels.$ru_key}{\"\n\"}{end}"
+
+    if ! ru_pvcs=$(kubectl get persistentvolumeclaims --all-namespaces -l "$ru_selector" \
+        -o "jsonpath=$ru_template" </dev/null); then
+        err "cannot list PVCs labelled with a policy that is not configured"
+        return 1
+    fi
+    while IFS=$TAB read -r ru_ns ru_name ru_policy <&5; do
+        if [ -z "$ru_ns$ru_name" ]; then
+            continue
+        fi
+        unknown=$((unknown + 1))
+        err "PVC $ru_ns/$ru_name is labelled $POLICY_LABEL=$ru_policy, a policy that is not configured: no job snapshots it"
+    done 5<<EOF
+$ru_pvcs
+EOF
+
+    if ! ru_snapshots=$(kubectl get volumesnapshots --all-namespaces -l "$ru_selector" \
+        -o "jsonpath=$ru_template" </dev/null); then
+        err "cannot list snapshots labelled with a policy that is not configured"
+        return 1
+    fi
+    # One line per namespace and policy: a removed hourly policy leaves
+    # hundreds of generations.
+    printf '%s\n' "$ru_snapshots" |
+        awk -F "$TAB" 'NF == 3 { n[$1 "\t" $3]++ } END { for (k in n) print k "\t" n[k] }' |
+        sort |
+        while IFS=$TAB read -r ru_ns ru_policy ru_count; do
+            log "warning: $ru_count snapshots in namespace $ru_ns are labelled $POLICY_LABEL=$ru_policy, a policy that is not configured: no job prunes them"
+        done
+}
+
 # ---------------------------------------------------------------------- main
 
 # The maxAge cutoff, once per run, as RFC 3339 UTC like creationTimestamp.
@@ -404,13 +481,11 @@ if ! pvc_list=$(kubectl get persistentvolumeclaims --all-namespaces -l "$SELECTO
     exit 1
 fi
 
-if [ -z "$pvc_list" ]; then
-    log "no PVCs match '$SELECTOR' (policy $POLICY)"
-    exit 0
-fi
-
 pvc_count=0
 failed=0
+if [ -z "$pvc_list" ]; then
+    log "no PVCs match '$SELECTOR' (policy $POLICY)"
+fi
 while read -r ns pvc extra <&3; do
     if [ -z "$ns$pvc$extra" ]; then
         continue
@@ -429,8 +504,25 @@ done 3<<EOF
 $pvc_list
 EOF
 
+unknown=0
+unknown_checked=1
+if ! report_unknown_policies; then
+    unknown_checked=0
+fi
+
 if [ "$failed" -gt 0 ]; then
     err "policy $POLICY: $failed of $pvc_count PVCs failed"
+fi
+if [ "$unknown_checked" -ne 1 ]; then
+    err "policy $POLICY: could not check for PVCs labelled with a policy that is not configured"
+fi
+if [ "$failed" -gt 0 ] || [ "$unknown_checked" -ne 1 ]; then
     exit 1
 fi
-log "policy $POLICY: $pvc_count PVCs snapshotted"
+if [ "$unknown" -gt 0 ]; then
+    err "policy $POLICY: $pvc_count PVCs snapshotted, but $unknown PVCs are labelled with a policy that is not configured (configured: $KNOWN_POLICIES)"
+    exit 3
+fi
+if [ "$pvc_count" -gt 0 ]; then
+    log "policy $POLICY: $pvc_count PVCs snapshotted"
+fi

@@ -33,6 +33,9 @@ def snapshot_generation_limit(s: Subject, _: Settings) -> Iterator[str]:
     keep = str(envs.get("KEEP", ""))
     if not keep.isdigit() or not 1 <= int(keep) <= 1000:
         yield f"KEEP must be a generation limit between 1 and 1000, got {keep!r}"
+    policy = (get(s.props, "metadata", "labels") or {})[POLICY_LABEL]
+    if policy not in str(envs.get("KNOWN_POLICIES", "")).split(","):
+        yield f"KNOWN_POLICIES must list every configured policy, this job's {policy!r} included"
     if "MAX_AGE_SECONDS" in envs:
         age = str(envs["MAX_AGE_SECONDS"])
         if not age.isdigit() or not 3600 <= int(age) <= MAX_AGE_LIMIT_SECONDS:
