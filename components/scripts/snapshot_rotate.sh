@@ -22,8 +22,8 @@
 # policy's snapshots of that PVC beyond the newest KEEP, ordered by
 # (creationTimestamp, name), and with MAX_AGE_SECONDS those created before the
 # run's start minus MAX_AGE_SECONDS; the newest ready one is never pruned. A
-# PVC whose new snapshot was not created or did not become ready is not pruned. Snapshots without POLICY_LABEL=POLICY are
-# never touched.
+# PVC whose new snapshot was not created or did not become ready is not
+# pruned. Snapshots without POLICY_LABEL=POLICY are never touched.
 #
 # Pruning a generation releases its physical snapshot whatever the class's
 # deletionPolicy: the bound VolumeSnapshotContent is switched to Delete, then
@@ -220,6 +220,9 @@ fi
 # the bound content to Delete, then delete the VolumeSnapshot. Unlike Velero,
 # a failed step here keeps the VolumeSnapshot: deleting it while its content is
 # still Retain would orphan the content and the EBS snapshot for good.
+# The controller reads the content from its informer cache; if that cache has
+# not seen the patch when the deletion is processed, the content (now Delete)
+# stays behind, bound to nothing, and syncContent never deletes such a content.
 prune_generation() {
     pg_ns=$1
     pg_name=$2
