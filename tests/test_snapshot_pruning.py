@@ -176,20 +176,32 @@ def bystanders() -> list[dict]:
     ]
 
 
+def expected_doomed(generations: list[dict], new: str, keep: int) -> list[str]:
+    ordered = sorted([*[(s["creationTimestamp"], s["name"]) for s in generations], (NOW, new)])
+    return [name for _, name in ordered[: max(0, len(ordered) - keep)]]
+
+
 @settings(max_examples=40)
 @given(
-    existing=generations,
+    drawn=st.tuples(generations, generations),
     keep=st.integers(1, 5),
     deletion_policy=st.sampled_from(POLICIES),
     outcome=st.sampled_from(["ready", "create fails", "never ready"]),
 )
 def test_pruning_bounds_physical_snapshots_and_touches_nothing_else(
-    kube, existing, keep, deletion_policy, outcome
+    kube, drawn, keep, deletion_policy, outcome
 ):
-    old = [snap("app", f"data-{s}", ts, "data", ready=ready) for ts, s, ready in existing]
+    """Two PVCs of the policy, app/data (whose new snapshot may fail) and app/db, among
+    snapshots the policy did not make."""
+    generations_of = {
+        pvc_name: [
+            snap("app", f"{pvc_name}-{s}", ts, pvc_name, ready=ready) for ts, s, ready in draw
+        ]
+        for pvc_name, draw in zip(("data", "db"), drawn, strict=True)
+    }
     state = {
-        "pvcs": [pvc("app", "data"), pvc("app", "logs", labels={})],
-        "snapshots": old + bystanders(),
+        "pvcs": [pvc("app", "data"), pvc("app", "db"), pvc("app", "logs", labels={})],
+        "snapshots": [*generations_of["data"], *generations_of["db"], *bystanders()],
         "fail_create_for": ["app/data"] if outcome == "create fails" else [],
         "never_ready": ["app/data"] if outcome == "never ready" else [],
     }
@@ -206,27 +218,28 @@ def test_pruning_bounds_physical_snapshots_and_touches_nothing_else(
             assert contents_after[bound] == content_of(result.before, *key)
             assert contents_after[bound]["snapshotHandle"] in result.state["physical"]
 
-    if outcome != "ready":
-        assert result.returncode == 1
-        assert result.deleted() == []
-        assert result.patched() == []
-        assert set(before) <= set(after)
-        assert set(result.before["physical"]) <= set(result.state["physical"])
-        return
+    pruned = {"data": [], "db": []}
+    for pvc_name, old in generations_of.items():
+        if pvc_name == "data" and outcome != "ready":
+            # Nothing of app/data is released or deleted; its physical snapshots all remain.
+            assert {(s["namespace"], s["name"]) for s in old} <= set(after)
+            assert len(result.physical("app", "data")) == len(old) + (outcome == "never ready")
+            continue
+        new = result.created_name("app", pvc_name)
+        pruned[pvc_name] = expected_doomed(old, new, keep)
+        kept = {s["name"] for s in old} | {new}
+        kept -= set(pruned[pvc_name])
+        assert result.surviving("app", pvc_name) == kept
+        assert result.physical("app", pvc_name) == {
+            content_of(result.state, "app", name)["snapshotHandle"] for name in kept
+        }
+        assert len(result.physical("app", pvc_name, DAILY)) <= keep
 
-    assert result.returncode == 0, result.stderr
-    new = result.created_name("app", "data")
-    ordered = sorted([*[(s["creationTimestamp"], s["name"]) for s in old], (NOW, new)])
-    doomed = [name for _, name in ordered[: max(0, len(ordered) - keep)]]
+    doomed = [*pruned["data"], *pruned["db"]]
     assert result.deleted() == [f"app/{name}" for name in doomed]
     released = [content_of(result.before, "app", name)["name"] for name in doomed]
     assert result.patched() == (released if deletion_policy == "Retain" else [])
-    kept = {name for _, name in ordered} - set(doomed)
-    assert result.surviving("app", "data") == kept
-    assert result.physical("app", "data") == {
-        content_of(result.state, "app", name)["snapshotHandle"] for name in kept
-    }
-    assert len(result.physical("app", "data", DAILY)) <= keep
+    assert result.returncode == (0 if outcome == "ready" else 1), result.stderr
 
 
 def test_content_verbs_are_exactly_those_the_rotator_is_granted(kube):

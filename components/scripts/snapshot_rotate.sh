@@ -210,7 +210,10 @@ fi
 #   "and its physical snapshot on the underlying storage system" are deleted
 #   "when its bound VolumeSnapshot is deleted" ("Retain" keeps both). Unlike
 #   spec.source.* (x-kubernetes-validations "self == oldSelf"), deletionPolicy
-#   carries no immutability rule, so it may be patched after creation.
+#   carries no immutability rule, so it may be patched after creation; the
+#   project's README says nothing either way, and CHANGELOG/CHANGELOG-3.0.md
+#   (#292, #294) fixed deletion after a content's DeletionPolicy "has been
+#   updated", a case the controller handles on purpose.
 # - pkg/common-controller/snapshot_controller.go
 #   (processSnapshotWithDeletionTimestamp): the deletion policy is read from
 #   the content when the VolumeSnapshot is deleted, and only a content whose
