@@ -119,7 +119,7 @@ def expected_pruning(
     return out
 
 
-@settings(max_examples=40)
+@settings(max_examples=25)
 @given(
     existing=ages,
     keep=st.integers(1, 5),

@@ -181,7 +181,7 @@ def expected_doomed(generations: list[dict], new: str, keep: int) -> list[str]:
     return [name for _, name in ordered[: max(0, len(ordered) - keep)]]
 
 
-@settings(max_examples=40)
+@settings(max_examples=20)
 @given(
     drawn=st.tuples(generations, generations),
     keep=st.integers(1, 5),

@@ -81,7 +81,7 @@ def test_every_configured_policy_counts_as_known(kube):
     assert result.calls[-2][4] == f"{LABEL},{LABEL}!=weekly,{LABEL}!=daily"
 
 
-@settings(max_examples=30)
+@settings(max_examples=15)
 @given(
     labels=st.lists(
         st.sampled_from(["daily", "weekly", "nightly", "old", None]), min_size=1, max_size=5
