@@ -82,8 +82,10 @@ class SnapshotSchedules(pulumi.ComponentResource):
             ).apply(
                 lambda refs, policy=policy, labels=labels: design.cronjob_spec(
                     policy=policy.name,
+                    known_policies=[p.name for p in args.policies],
                     schedule=policy.schedule,
                     keep=policy.keep,
+                    max_age_seconds=policy.max_age_seconds,
                     ready_timeout_seconds=policy.ready_timeout_seconds,
                     image=args.image,
                     service_account=refs[0],

@@ -3,7 +3,11 @@ CronJob per policy that snapshots the PVCs labelled for it and prunes beyond ``k
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 POLICY_LABEL = "snapshots.eks-config-storage.io/policy"
+SNAPSHOT_API_GROUP = "snapshot.storage.k8s.io"
 SCRIPT_KEY = "snapshot_rotate.sh"
 SCRIPT_DIR = "/scripts"
 JOB_USER = 65532
@@ -13,10 +17,30 @@ HISTORY_FAILED = 5
 # makes it skip missed runs instead, so backups cannot stop silently after an outage.
 STARTING_DEADLINE_SECONDS = 3600
 ACTIVE_DEADLINE_SECONDS = 3 * 3600
+# maxAge: a whole number of hours, days or weeks, at most ten years.
+MAX_AGE = re.compile(r"^([1-9][0-9]{0,5})([hdw])$")
+MAX_AGE_UNITS = {"h": 3600, "d": 86400, "w": 7 * 86400}
+MAX_AGE_LIMIT_SECONDS = 3650 * 86400
+
+
+def max_age_seconds(text: str) -> int:
+    """Seconds in a maxAge such as 36h, 14d or 8w; ValueError with the rule otherwise."""
+    match = MAX_AGE.fullmatch(text)
+    if match is None:
+        raise ValueError(
+            f"{text!r} is not an age: a whole number of hours, days or weeks, "
+            "such as 36h, 14d or 8w"
+        )
+    seconds = int(match.group(1)) * MAX_AGE_UNITS[match.group(2)]
+    if seconds > MAX_AGE_LIMIT_SECONDS:
+        raise ValueError(f"{text!r} is longer than ten years (3650d)")
+    return seconds
 
 
 def rotator_rules() -> list[dict]:
-    """Exactly what the rotation script calls: list PVCs, create/watch/list/delete snapshots."""
+    """Exactly what the rotation script calls: list PVCs, create/watch/list/get/delete
+    snapshots, and read and release (patch deletionPolicy to Delete) the content of each
+    generation it prunes. Contents are cluster-scoped, so only a ClusterRole can grant them."""
     return [
         {
             "apiGroups": [""],
@@ -24,9 +48,14 @@ def rotator_rules() -> list[dict]:
             "verbs": ["get", "list"],
         },
         {
-            "apiGroups": ["snapshot.storage.k8s.io"],
+            "apiGroups": [SNAPSHOT_API_GROUP],
             "resources": ["volumesnapshots"],
             "verbs": ["create", "delete", "get", "list", "watch"],
+        },
+        {
+            "apiGroups": [SNAPSHOT_API_GROUP],
+            "resources": ["volumesnapshotcontents"],
+            "verbs": ["get", "patch"],
         },
     ]
 
@@ -34,6 +63,7 @@ def rotator_rules() -> list[dict]:
 def cronjob_spec(
     *,
     policy: str,
+    known_policies: Sequence[str],
     schedule: str,
     keep: int,
     ready_timeout_seconds: int,
@@ -42,12 +72,17 @@ def cronjob_spec(
     script_config_map: str,
     snapshot_class: str,
     labels: dict[str, str],
+    max_age_seconds: int | None = None,
 ) -> dict:
     """The CronJob spec of one snapshot policy."""
     env = {
         "POLICY": policy,
         "SELECTOR": f"{POLICY_LABEL}={policy}",
+        # Every job also fails on PVCs labelled with a policy not in this list, so a renamed
+        # or removed policy cannot leave PVCs without backups silently.
+        "KNOWN_POLICIES": ",".join(known_policies),
         "KEEP": str(keep),
+        **({"MAX_AGE_SECONDS": str(max_age_seconds)} if max_age_seconds else {}),
         "SNAPSHOT_CLASS": snapshot_class,
         "READY_TIMEOUT": f"{ready_timeout_seconds}s",
         "POLICY_LABEL": POLICY_LABEL,

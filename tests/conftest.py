@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.snapshot_harness import SHELLS, Harness
 from tools.offline import (
     Plan,
     ProgramError,
@@ -90,3 +91,9 @@ def private_subnet_ids(plan: Plan) -> list[str]:
     if created:
         assert exported == sorted(r.outputs["id"] for r in created)
     return exported
+
+
+@pytest.fixture(params=SHELLS)
+def kube(request, tmp_path) -> Harness:
+    """The snapshot rotation script under one of the installed shells, against a fake kubectl."""
+    return Harness(tmp_path, request.param)

@@ -127,7 +127,12 @@ def deployment(**kw) -> Subject:
     return k8s("Deployment", "apps/v1", {"spec": {"template": {"spec": pod(**kw)}}})
 
 
-def snapshot_job(keep: str = "7", **spec) -> Subject:
+def snapshot_job(
+    keep: str = "7", max_age: str | None = None, known: str = "daily,weekly", **spec
+) -> Subject:
+    env = [{"name": "KEEP", "value": keep}, {"name": "KNOWN_POLICIES", "value": known}]
+    if max_age is not None:
+        env.append({"name": "MAX_AGE_SECONDS", "value": max_age})
     body = {
         "spec": {
             "schedule": "@daily",
@@ -135,15 +140,53 @@ def snapshot_job(keep: str = "7", **spec) -> Subject:
             "successfulJobsHistoryLimit": 3,
             "failedJobsHistoryLimit": 5,
             "startingDeadlineSeconds": 3600,
-            "jobTemplate": {
-                "spec": {"template": {"spec": pod(env=[{"name": "KEEP", "value": keep}])}}
-            },
+            "jobTemplate": {"spec": {"template": {"spec": pod(env=env)}}},
             **spec,
         }
     }
     job = k8s("CronJob", "batch/v1", body)
     job.props["metadata"]["labels"] = {snapshot_design.POLICY_LABEL: "daily"}
     return job
+
+
+ROTATOR_NS, ROTATOR = "storage-snapshots", "snapshot-rotator"
+ROTATOR_RULES = snapshot_design.rotator_rules  # kept, for tests that replace the design's
+
+
+def rotator_job(account: str = ROTATOR) -> Subject:
+    job = snapshot_job()
+    job.props["metadata"]["namespace"] = ROTATOR_NS
+    job.props["spec"]["jobTemplate"]["spec"]["template"]["spec"]["serviceAccountName"] = account
+    return job
+
+
+def cluster_role(rules_: list, name: str = "rotator") -> Subject:
+    body = {"rules": rules_}
+    return k8s("ClusterRole", "rbac.authorization.k8s.io/v1", body, name=name, namespace=None)
+
+
+def binding_to(
+    subject_: dict | None = None, kind_: str = "ClusterRoleBinding", role_name: str = "rotator"
+) -> Subject:
+    subject_ = subject_ or {"kind": "ServiceAccount", "name": ROTATOR, "namespace": ROTATOR_NS}
+    body = {
+        "roleRef": {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": role_name,
+        },
+        "subjects": [subject_],
+    }
+    return k8s(kind_, "rbac.authorization.k8s.io/v1", body, name="rotator", namespace=None)
+
+
+def rotator_rules_without(resource: str, verb: str) -> list[dict]:
+    """The rotator's real rules with one verb on one resource taken away."""
+    out = copy.deepcopy(ROTATOR_RULES())
+    for rule in out:
+        if resource in rule["resources"]:
+            rule["verbs"].remove(verb)
+    return out
 
 
 def namespace(level: str | None) -> Subject:
@@ -384,10 +427,13 @@ CASES = {
     ),
     "snapshot-generation-limit": (
         DEV,
-        [snapshot_job()],
+        [snapshot_job(), snapshot_job(max_age="129600")],
         [
             snapshot_job(keep=""),
             snapshot_job(keep="0"),
+            snapshot_job(max_age="60"),
+            snapshot_job(max_age="36h"),
+            snapshot_job(known="weekly"),
             snapshot_job(concurrencyPolicy="Allow"),
             snapshot_job(successfulJobsHistoryLimit=100),
             snapshot_job(startingDeadlineSeconds=None),
@@ -442,6 +488,64 @@ CASES = {
 
 # The advisory namespace rule needs a relaxed namespace as its violating case.
 
+CONTENTS_ONLY_NAMED = [
+    *rotator_rules_without("volumesnapshotcontents", "patch"),
+    {
+        "apiGroups": ["snapshot.storage.k8s.io"],
+        "resources": ["volumesnapshotcontents"],
+        "resourceNames": ["snapcontent-1"],
+        "verbs": ["patch"],
+    },
+]
+
+# stack rule name -> (settings, compliant stacks, violating stacks, expected text in a violation)
+STACK_CASES = {
+    "snapshot-rotator-can-prune": (
+        DEV,
+        [
+            [rotator_job(), cluster_role(snapshot_design.rotator_rules()), binding_to()],
+            [
+                rotator_job(),
+                cluster_role(snapshot_design.rotator_rules()),
+                binding_to({"kind": "Group", "name": f"system:serviceaccounts:{ROTATOR_NS}"}),
+            ],
+            [binding_to()],  # no snapshot job: nothing to prune
+        ],
+        [
+            [
+                rotator_job(),
+                cluster_role(rotator_rules_without("volumesnapshotcontents", "patch")),
+                binding_to(),
+            ],
+            [
+                rotator_job(),
+                cluster_role(rotator_rules_without("volumesnapshots", "delete")),
+                binding_to(),
+            ],
+            [rotator_job(), cluster_role(CONTENTS_ONLY_NAMED), binding_to()],
+            [rotator_job("default"), cluster_role(snapshot_design.rotator_rules()), binding_to()],
+            [rotator_job(), cluster_role(snapshot_design.rotator_rules())],
+            [
+                rotator_job(),
+                cluster_role(snapshot_design.rotator_rules()),
+                binding_to(kind_="RoleBinding"),
+            ],
+            [
+                rotator_job(),
+                cluster_role(snapshot_design.rotator_rules()),
+                binding_to(role_name="other"),
+            ],
+        ],
+        "runs as storage-snapshots/",
+    ),
+    "protected-stack-state": (
+        PROD,
+        [[subject("aws:kms/key:Key", {}, "k", protect=True)]],
+        [[subject("aws:efs/fileSystem:FileSystem", {}, "fs", protect=False)]],
+        "holds state but is not protected",
+    ),
+}
+
 
 def test_every_resource_rule_has_cases():
     assert set(CASES) == {r.name for r in rules.RESOURCE_RULES}
@@ -464,8 +568,38 @@ def test_rules_ignore_resources_they_do_not_govern():
         assert list(rule.check(unrelated, PROD)) == []
 
 
+def test_every_stack_rule_has_cases():
+    assert set(STACK_CASES) == {r.name for r in rules.STACK_RULES}
+
+
+@pytest.mark.parametrize("rule", rules.STACK_RULES, ids=lambda r: r.name)
+def test_stack_rule_passes_compliant_and_flags_violating_stacks(rule):
+    settings, good, bad, text = STACK_CASES[rule.name]
+    for stack in good:
+        assert list(rule.check(stack, settings)) == [], stack
+    for stack in bad:
+        violations = list(rule.check(stack, settings))
+        assert violations, f"{rule.name} missed {[s.props for s in stack]}"
+        assert all(urn in {s.urn for s in stack} for urn, _ in violations)
+        assert any(text in message for _, message in violations), violations
+
+
+def test_rotator_rule_names_what_is_missing():
+    (rule,) = [r for r in rules.STACK_RULES if r.name == "snapshot-rotator-can-prune"]
+    job = rotator_job()
+    stack = [job, cluster_role(rotator_rules_without("volumesnapshotcontents", "patch"))]
+    assert list(rule.check([*stack, binding_to()], DEV)) == [
+        (
+            job.urn,
+            "snapshot job x runs as storage-snapshots/snapshot-rotator, which no ClusterRole "
+            "binding lets patch volumesnapshotcontents: pruning would fail and generations "
+            "pile up",
+        )
+    ]
+
+
 def test_protected_stack_rule():
-    (rule,) = rules.STACK_RULES
+    (rule,) = [r for r in rules.STACK_RULES if r.name == "protected-stack-state"]
     key = subject("aws:kms/key:Key", {}, "k", protect=True)
     fs = subject("aws:efs/fileSystem:FileSystem", {}, "fs", protect=False)
     assert list(rule.check([key, fs], PROD)) == [
@@ -516,6 +650,12 @@ def test_real_stacks_pass_every_mandatory_rule(plans):
         ),
         (snapshot_design, "STARTING_DEADLINE_SECONDS", 0, "snapshot-generation-limit"),
         (snapshot_design, "HISTORY_FAILED", 50, "snapshot-generation-limit"),
+        (
+            snapshot_design,
+            "rotator_rules",
+            lambda: rotator_rules_without("volumesnapshotcontents", "patch"),
+            "snapshot-rotator-can-prune",
+        ),
     ],
 )
 def test_breaking_a_component_fails_the_offline_plan_by_rule(monkeypatch, capsys, broken):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from design.snapshots import POLICY_LABEL
-from tools.offline import Plan, stack_config
+from tools.offline import Plan, run_config, stack_config
 
 CRONJOB = "kubernetes:batch/v1:CronJob"
 SNAPSHOT_CLASS = "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass"
@@ -58,6 +58,7 @@ def test_one_cron_job_per_policy_with_its_generation_limit(plan):
         assert env_of(job) == {
             "POLICY": policy["name"],
             "SELECTOR": f"{POLICY_LABEL}={policy['name']}",
+            "KNOWN_POLICIES": ",".join(p["name"] for p in policies(plan)),
             "KEEP": str(policy["keep"]),
             "SNAPSHOT_CLASS": snapshot_class,
             "READY_TIMEOUT": "600s",
@@ -65,6 +66,18 @@ def test_one_cron_job_per_policy_with_its_generation_limit(plan):
             "HOME": "/tmp",
         }
         assert int(env_of(job)["KEEP"]) >= 1
+
+
+def test_max_age_reaches_the_job_in_seconds(dev_values):
+    dev_values["eks-config-storage:snapshots"]["policies"] = [
+        {"name": "daily", "schedule": "0 3 * * *", "keep": 7, "maxAge": "36h"},
+        {"name": "weekly", "schedule": "0 4 * * 0", "keep": 4, "maxAge": "8w"},
+        {"name": "hourly", "schedule": "15 * * * *", "keep": 24},
+    ]
+    jobs = cron_jobs(run_config("dev", dev_values))
+    assert env_of(jobs["snapshot-daily"])["MAX_AGE_SECONDS"] == "129600"
+    assert env_of(jobs["snapshot-weekly"])["MAX_AGE_SECONDS"] == str(8 * 7 * 86400)
+    assert "MAX_AGE_SECONDS" not in env_of(jobs["snapshot-hourly"])
 
 
 def test_jobs_never_overlap_and_history_is_bounded(plan):
@@ -105,6 +118,11 @@ def test_rotator_rbac_is_exactly_what_the_script_uses(plan):
             "apiGroups": ["snapshot.storage.k8s.io"],
             "resources": ["volumesnapshots"],
             "verbs": ["create", "delete", "get", "list", "watch"],
+        },
+        {
+            "apiGroups": ["snapshot.storage.k8s.io"],
+            "resources": ["volumesnapshotcontents"],
+            "verbs": ["get", "patch"],
         },
     ]
     binding = plan.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")

@@ -7,13 +7,10 @@ states a cluster, runs the script and checks the exact calls, deletions and surv
 from __future__ import annotations
 
 import json
-import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,184 +18,27 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-TESTS = Path(__file__).resolve().parent
-SCRIPT = TESTS.parent / "components" / "scripts" / "snapshot_rotate.sh"
-FAKE = TESTS / "fake_kubectl.py"
+from tests.snapshot_harness import (
+    DAILY,
+    LABEL,
+    NOW,
+    PVC_ANNOTATION,
+    PVC_JSONPATH,
+    SCRIPT,
+    SHELLS,
+    UNKNOWN_CHECK,
+    WEEKLY,
+    day,
+    new_name_pattern,
+    pvc,
+    run_fake,
+    snap,
+)
 
-LABEL = "snapshots.eks-config-storage.io/policy"
-PVC_ANNOTATION = "snapshots.eks-config-storage.io/pvc"
-DAILY = {LABEL: "daily"}
-WEEKLY = {LABEL: "weekly"}
-NOW = "2026-11-27T03:00:00Z"  # the fake's default creationTimestamp for new snapshots
-BASE_ENV = {
-    "POLICY": "daily",
-    "SELECTOR": f"{LABEL}=daily",
-    "KEEP": "3",
-    "SNAPSHOT_CLASS": "ebs-csi",
-}
-PVC_JSONPATH = '{range .items[*]}{.metadata.namespace}{" "}{.metadata.name}{"\\n"}{end}'
-# Applets a busybox image provides in place of coreutils.
-BUSYBOX_TOOLS = ("awk", "cat", "cut", "date", "head", "sed", "sort", "tail", "tr", "wc")
-
-
-def available_shells() -> list:
-    """dash, busybox sh and sh where installed; sh is skipped when it is one of the others."""
-    params, seen = [], set()
-    for name in ("dash", "busybox", "sh"):
-        path = shutil.which(name)
-        if path is None and name == "busybox":
-            reason = "busybox not installed: the image's shell (busybox ash) is not exercised"
-            params.append(pytest.param(None, id=name, marks=pytest.mark.skip(reason=reason)))
-        if path is None or os.path.realpath(path) in seen:
-            continue
-        seen.add(os.path.realpath(path))
-        argv = [path, "sh"] if name == "busybox" else [path]
-        params.append(pytest.param(argv, id=name))
-    return params
-
-
-SHELLS = available_shells()
-
-
-# --------------------------------------------------------------------- builders
-
-
-def day(n: int) -> str:
-    return f"2026-11-{n:02d}T03:00:00Z"
-
-
-def pvc(ns: str, name: str, labels: dict | None = None) -> dict:
-    return {"namespace": ns, "name": name, "labels": DAILY if labels is None else labels}
-
-
-def snap(ns: str, name: str, ts: str, pvc_name: str, labels: dict | None = None) -> dict:
-    return {
-        "namespace": ns,
-        "name": name,
-        "labels": DAILY if labels is None else labels,
-        "creationTimestamp": ts,
-        "pvc": pvc_name,
-        "readyToUse": True,
-    }
-
-
-def new_name_pattern(pvc_name: str, policy: str = "daily") -> re.Pattern:
-    return re.compile(rf"{re.escape(pvc_name)}-{policy}-\d{{14}}")
-
-
-# ---------------------------------------------------------------------- harness
-
-
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-    calls: list[list[str]]
-    stdins: list[str]
-    before: dict
-    state: dict
-
-    def steps(self) -> list[str]:
-        """The calls by kind: 'get persistentvolumeclaims', 'create', 'wait', ..."""
-        return [" ".join(a[:2]) if a[0] in ("get", "delete") else a[0] for a in self.calls]
-
-    def deleted(self) -> list[str]:
-        """ns/name of each delete, in call order; every delete must have the one known form."""
-        out = []
-        for argv in self.calls:
-            if argv[0] == "delete":
-                assert argv[:3] == ["delete", "volumesnapshot", "--namespace"], argv
-                assert argv[5:] == ["--wait=false"], argv
-                out.append(f"{argv[3]}/{argv[4]}")
-        return out
-
-    def created(self) -> list[dict]:
-        """Snapshots in the final state that were not there before, in creation order."""
-        old = {(s["namespace"], s["name"]) for s in self.before["snapshots"]}
-        return [s for s in self.state["snapshots"] if (s["namespace"], s["name"]) not in old]
-
-    def created_name(self, ns: str, pvc_name: str) -> str:
-        (new,) = [s for s in self.created() if (s["namespace"], s["pvc"]) == (ns, pvc_name)]
-        assert new_name_pattern(pvc_name).fullmatch(new["name"]), new["name"]
-        return new["name"]
-
-    def surviving(self, ns: str, pvc_name: str, labels: dict | None = None) -> set[str]:
-        labels = DAILY if labels is None else labels
-        return {
-            s["name"]
-            for s in self.state["snapshots"]
-            if (s["namespace"], s["pvc"], s["labels"]) == (ns, pvc_name, labels)
-        }
-
-    def lines(self) -> list[str]:
-        return self.stdout.splitlines()
-
-
-class Harness:
-    """A bin directory with the fake kubectl first on PATH, and a state and log file."""
-
-    def __init__(self, root: Path, shell: list[str]):
-        self.shell = shell
-        self.bin = root / "bin"
-        self.bin.mkdir()
-        self.state_file = root / "state.json"
-        self.log_file = root / "kubectl.log"
-        wrapper = self.bin / "kubectl"
-        wrapper.write_text(
-            f'#!/bin/sh\nexec {shlex.quote(sys.executable)} {shlex.quote(str(FAKE))} "$@"\n'
-        )
-        wrapper.chmod(0o755)
-        if Path(shell[0]).name == "busybox":
-            self.use_busybox_tools(shell[0])
-
-    def use_busybox_tools(self, busybox: str) -> None:
-        applets = subprocess.run(
-            [busybox, "--list"], capture_output=True, text=True, check=True
-        ).stdout.split()
-        for tool in BUSYBOX_TOOLS:
-            if tool in applets:
-                (self.bin / tool).symlink_to(busybox)
-
-    def run(self, state: dict, **overrides: str | None) -> Result:
-        """Run the script on `state`; an override of None unsets that variable."""
-        state = {"pvcs": [], "snapshots": [], **state}
-        self.state_file.write_text(json.dumps(state))
-        self.log_file.write_text("")
-        env = {
-            "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
-            "FAKE_KUBECTL_STATE": str(self.state_file),
-            "FAKE_KUBECTL_LOG": str(self.log_file),
-        }
-        for key, value in {**BASE_ENV, **overrides}.items():
-            if value is not None:
-                env[key] = value
-        proc = subprocess.run(
-            [*self.shell, str(SCRIPT)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        entries = [json.loads(line) for line in self.log_file.read_text().splitlines()]
-        result = Result(
-            returncode=proc.returncode,
-            stdout=proc.stdout,
-            stderr=proc.stderr,
-            calls=[e["argv"] for e in entries],
-            stdins=[e["stdin"] for e in entries if "stdin" in e],
-            before=state,
-            state=json.loads(self.state_file.read_text()),
-        )
-        assert "fake kubectl: unsupported" not in result.stderr, result.stderr
-        return result
-
-
-@pytest.fixture(params=SHELLS)
-def kube(request, tmp_path) -> Harness:
-    return Harness(tmp_path, request.param)
-
+# The calls that prune one generation in a Delete class (a Retain class adds a patch).
+PRUNE = ["get volumesnapshot", "get volumesnapshotcontent", "delete volumesnapshot"]
+# Every run ends looking for PVCs and snapshots of policies that are not configured.
+UNKNOWN_STEPS = ["get persistentvolumeclaims", "get volumesnapshots"]
 
 # ------------------------------------------------------------------ behaviour
 
@@ -217,7 +57,8 @@ def test_no_matching_pvcs_exits_zero_without_changes(kube):
             f"{LABEL}=daily",
             "-o",
             f"jsonpath={PVC_JSONPATH}",
-        ]
+        ],
+        *UNKNOWN_CHECK,
     ]
 
 
@@ -231,6 +72,7 @@ def test_first_snapshot_of_a_pvc_creates_one_and_prunes_nothing(kube):
         "create",
         "wait",
         "get volumesnapshots",
+        *UNKNOWN_STEPS,
     ]
     assert result.calls[2] == [
         "wait",
@@ -393,6 +235,7 @@ def test_custom_policy_label_and_timeout(kube):
     result = kube.run(
         {"pvcs": [pvc("app", "data", labels={"tier": "hot"})], "snapshots": old},
         POLICY="hourly",
+        KNOWN_POLICIES="hourly",
         SELECTOR="tier=hot",
         POLICY_LABEL=label,
         READY_TIMEOUT="5m",
@@ -417,23 +260,13 @@ def test_create_failure_skips_that_pvc_and_fails_the_run(kube):
     result = kube.run({"pvcs": pvcs, "snapshots": old, "fail_create_for": ["app/b"]}, KEEP="1")
 
     assert result.returncode == 1
+    rotate_and_prune_two = ["create", "wait", "get volumesnapshots", *PRUNE * 2]
     assert result.steps() == [
         "get persistentvolumeclaims",
-        *[
-            "create",
-            "wait",
-            "get volumesnapshots",
-            "delete volumesnapshot",
-            "delete volumesnapshot",
-        ],
+        *rotate_and_prune_two,
         "create",
-        *[
-            "create",
-            "wait",
-            "get volumesnapshots",
-            "delete volumesnapshot",
-            "delete volumesnapshot",
-        ],
+        *rotate_and_prune_two,
+        *UNKNOWN_STEPS,
     ]
     assert result.deleted() == ["app/a-1", "app/a-2", "app/c-1", "app/c-2"]
     assert result.surviving("app", "b") == {"b-1", "b-2"}
@@ -447,7 +280,7 @@ def test_snapshot_that_never_becomes_ready_is_not_followed_by_pruning(kube):
     result = kube.run(state, KEEP="1")
 
     assert result.returncode == 1
-    assert result.steps() == ["get persistentvolumeclaims", "create", "wait"]
+    assert result.steps() == ["get persistentvolumeclaims", "create", "wait", *UNKNOWN_STEPS]
     assert result.deleted() == []
     assert result.surviving("app", "data") == {
         "data-1",
@@ -479,7 +312,16 @@ def test_failed_delete_still_prunes_the_rest_and_fails_the_run(kube):
         ({"KEEP": "07"}, "KEEP"),
         ({"KEEP": "1234567890"}, "KEEP"),
         ({"KEEP": None}, "KEEP is required"),
+        ({"MAX_AGE_SECONDS": "0"}, "MAX_AGE_SECONDS"),
+        ({"MAX_AGE_SECONDS": "36h"}, "MAX_AGE_SECONDS"),
+        ({"MAX_AGE_SECONDS": "0600"}, "MAX_AGE_SECONDS"),
+        ({"MAX_AGE_SECONDS": "12345678901"}, "MAX_AGE_SECONDS"),
         ({"POLICY": None}, "POLICY is required"),
+        ({"KNOWN_POLICIES": None}, "KNOWN_POLICIES is required"),
+        ({"KNOWN_POLICIES": "weekly"}, "does not name POLICY 'daily'"),
+        ({"KNOWN_POLICIES": "daily,,weekly"}, "KNOWN_POLICIES entry ''"),
+        ({"KNOWN_POLICIES": "daily,Weekly"}, "KNOWN_POLICIES entry 'Weekly'"),
+        ({"KNOWN_POLICIES": "daily weekly"}, "KNOWN_POLICIES entry 'daily weekly'"),
         ({"POLICY": "Daily"}, "POLICY"),
         ({"POLICY": "daily-"}, "POLICY"),
         ({"SELECTOR": None}, "SELECTOR is required"),
@@ -565,14 +407,15 @@ def test_shellcheck_is_clean():
         ["get", "volumesnapshots", "--namespace", "app", "-l", "a=b", "-o", "json"],
         ["delete", "volumesnapshot", "--namespace", "app", "x"],
         ["get", "persistentvolumeclaims", "-l", "a in (b)", "--all-namespaces"],
+        ["get", "volumesnapshot", "--namespace", "app", "x", "-o", "yaml"],
+        ["get", "volumesnapshotcontent", "c", "-o", "json"],
+        ["patch", "volumesnapshotcontent", "c", "--type=json", "-p", "[]"],
+        ["patch", "volumesnapshotcontent", "c", "--type=merge", "-p", '{"metadata":{}}'],
+        ["patch", "volumesnapshot", "x", "--namespace", "app", "--type=merge", "-p", "{}"],
+        ["delete", "volumesnapshotcontent", "c"],
     ],
 )
 def test_fake_kubectl_refuses_unknown_forms(tmp_path, argv):
-    state, log = tmp_path / "state.json", tmp_path / "log"
-    state.write_text("{}")
-    env = {**os.environ, "FAKE_KUBECTL_STATE": str(state), "FAKE_KUBECTL_LOG": str(log)}
-    proc = subprocess.run(
-        [sys.executable, str(FAKE), *argv], env=env, capture_output=True, text=True, check=False
-    )
-    assert proc.returncode == 3
-    assert "fake kubectl: unsupported" in proc.stderr
+    returncode, output, _ = run_fake(tmp_path, {}, argv)
+    assert returncode == 3
+    assert "fake kubectl: unsupported" in output

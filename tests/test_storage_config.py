@@ -103,6 +103,15 @@ BAD_STORAGE = [
     ),
     ("dev", "snapshots.jobImage", "docker.io/alpine/k8s:latest", "snapshots.jobImage"),
     ("dev", "snapshots.jobImage", "docker.io/alpine/k8s", "snapshots.jobImage"),
+    *[
+        (
+            "dev",
+            "snapshots.policies",
+            [{"name": "daily", "schedule": "0 3 * * *", "keep": 3, "maxAge": age}],
+            "snapshots.policies[0].maxAge",
+        )
+        for age in ("14 days", "0d", "36m", "1.5d", "3651d")
+    ],
     ("dev", "addons.ebsCsiDriver", "latest", "addons.ebsCsiDriver"),
     ("prod", "storage.reclaimPolicy", "Delete", "storage.reclaimPolicy"),
     ("prod", "snapshots.deletionPolicy", "Delete", "snapshots.deletionPolicy"),

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tests import upstream_schema as upstream
-from tests.test_snapshot_script import Harness
+from tests.snapshot_harness import Harness
 from tests.upstream_pins import ADDON, RELEASE
 from tools.offline import Plan
 from tools.offline.manifests import is_built_in, manifests

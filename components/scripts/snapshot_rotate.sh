@@ -7,21 +7,37 @@
 # Environment:
 #   POLICY          required  policy name, a DNS label (e.g. daily)
 #   SELECTOR        required  kubectl label selector for the PVCs this policy covers
+#   KNOWN_POLICIES  required  every configured policy name, comma-separated,
+#                             this one included
 #   KEEP            required  generations to keep per PVC, integer >= 1
+#   MAX_AGE_SECONDS optional  also prune generations older than this, except
+#                             each PVC's newest ready one
 #   SNAPSHOT_CLASS  required  VolumeSnapshotClass name
 #   READY_TIMEOUT   optional  kubectl duration to wait for readyToUse (default 600s)
 #   POLICY_LABEL    optional  label key marking this job's snapshots
 #                             (default snapshots.eks-config-storage.io/policy)
 #
 # For each PVC matching SELECTOR (all namespaces): create a VolumeSnapshot
-# labelled POLICY_LABEL=POLICY, wait until it is readyToUse, then delete this
+# labelled POLICY_LABEL=POLICY, wait until it is readyToUse, then prune this
 # policy's snapshots of that PVC beyond the newest KEEP, ordered by
-# (creationTimestamp, name). A PVC whose new snapshot was not created or did
-# not become ready is not pruned. Snapshots without POLICY_LABEL=POLICY are
-# never touched.
+# (creationTimestamp, name), and with MAX_AGE_SECONDS those created before the
+# run's start minus MAX_AGE_SECONDS; the newest ready one is never pruned. A
+# PVC whose new snapshot was not created or did not become ready is not
+# pruned. Snapshots without POLICY_LABEL=POLICY are never touched.
+#
+# Pruning a generation releases its physical snapshot whatever the class's
+# deletionPolicy: the bound VolumeSnapshotContent is switched to Delete, then
+# the VolumeSnapshot is deleted (see prune_generation). A Retain class still
+# protects against deleting a VolumeSnapshot or a namespace by hand; rotation
+# is a deliberate deletion.
+#
+# Then, whatever happened above, PVCs and snapshots labelled POLICY_LABEL with
+# a value not in KNOWN_POLICIES (a renamed or removed policy) are reported.
 #
 # Exit status: 0 every PVC snapshotted and pruned; 1 at least one PVC failed
-# (the Job fails so alerting sees it); 2 invalid configuration.
+# (the Job fails so alerting sees it); 2 invalid configuration; 3 this
+# policy's PVCs are done, but some PVC is labelled with a policy that is not
+# configured, so nothing backs it up.
 set -eu
 
 # Byte-wise sorting and bracket ranges, whatever the image's locale.
@@ -30,6 +46,7 @@ export LC_ALL
 
 PVC_ANNOTATION=snapshots.eks-config-storage.io/pvc
 MAX_NAME=253
+TAB=$(printf '\t')
 
 log() {
     printf '%s\n' "$*"
@@ -80,7 +97,9 @@ config_error() {
 
 POLICY=${POLICY:-}
 SELECTOR=${SELECTOR:-}
+KNOWN_POLICIES=${KNOWN_POLICIES:-}
 KEEP=${KEEP:-}
+MAX_AGE_SECONDS=${MAX_AGE_SECONDS:-}
 SNAPSHOT_CLASS=${SNAPSHOT_CLASS:-}
 READY_TIMEOUT=${READY_TIMEOUT:-600s}
 POLICY_LABEL=${POLICY_LABEL:-snapshots.eks-config-storage.io/policy}
@@ -95,6 +114,25 @@ if [ -z "$SELECTOR" ]; then
     config_error "SELECTOR is required (a kubectl label selector for the PVCs of this policy)"
 fi
 
+if [ -z "$KNOWN_POLICIES" ]; then
+    config_error "KNOWN_POLICIES is required (every configured policy name, comma-separated)"
+else
+    kp_rest=$KNOWN_POLICIES,
+    kp_self=0
+    while [ -n "$kp_rest" ]; do
+        kp=${kp_rest%%,*}
+        kp_rest=${kp_rest#*,}
+        if ! is_dns_label "$kp"; then
+            config_error "KNOWN_POLICIES entry '$kp' is not a DNS label"
+        elif [ "$kp" = "$POLICY" ]; then
+            kp_self=1
+        fi
+    done
+    if [ "$kp_self" -ne 1 ]; then
+        config_error "KNOWN_POLICIES '$KNOWN_POLICIES' does not name POLICY '$POLICY'"
+    fi
+fi
+
 # Digits only, no leading zero (so 0 is rejected and nothing reads as octal),
 # at most 9 digits (so shell arithmetic cannot overflow).
 case $KEEP in
@@ -107,6 +145,19 @@ case $KEEP in
     *)
         if [ "${#KEEP}" -gt 9 ]; then
             config_error "KEEP '$KEEP' is too large"
+        fi
+        ;;
+esac
+
+# Same form as KEEP; at most 10 digits (over 300 years), far from overflow.
+case $MAX_AGE_SECONDS in
+    '') ;;
+    *[!0-9]* | 0*)
+        config_error "MAX_AGE_SECONDS '$MAX_AGE_SECONDS' must be an integer >= 1 without leading zeros"
+        ;;
+    *)
+        if [ "${#MAX_AGE_SECONDS}" -gt 10 ]; then
+            config_error "MAX_AGE_SECONDS '$MAX_AGE_SECONDS' is too large"
         fi
         ;;
 esac
@@ -146,51 +197,144 @@ fi
 # every step checks its own status and returns 1 on failure so one PVC cannot
 # abort the others. Variables are prefixed per function (POSIX sh has no local).
 
-# prune_pvc NS PVC NEW_NAME: delete this policy's snapshots of NS/PVC beyond
-# the newest KEEP. NEW_NAME (the snapshot just created) must be listed, or
-# nothing is deleted.
+# prune_generation NS NAME REASON: delete snapshot NS/NAME and its physical
+# snapshot.
+#
+# Upstream (kubernetes-csi/external-snapshotter@v8.3.0):
+# - client/config/crd/snapshot.storage.k8s.io_volumesnapshots.yaml:
+#   status.boundVolumeSnapshotContentName names the VolumeSnapshotContent the
+#   snapshot is bound to, and consumers "must verify binding ... (by validating
+#   that both VolumeSnapshot and VolumeSnapshotContent point at each other)".
+# - client/config/crd/snapshot.storage.k8s.io_volumesnapshotcontents.yaml: the
+#   content is cluster-scoped; spec.deletionPolicy decides whether the content
+#   "and its physical snapshot on the underlying storage system" are deleted
+#   "when its bound VolumeSnapshot is deleted" ("Retain" keeps both). Unlike
+#   spec.source.* (x-kubernetes-validations "self == oldSelf"), deletionPolicy
+#   carries no immutability rule, so it may be patched after creation; the
+#   project's README says nothing either way, and CHANGELOG/CHANGELOG-3.0.md
+#   (#292, #294) fixed deletion after a content's DeletionPolicy "has been
+#   updated", a case the controller handles on purpose.
+# - pkg/common-controller/snapshot_controller.go
+#   (processSnapshotWithDeletionTimestamp): the deletion policy is read from
+#   the content when the VolumeSnapshot is deleted, and only a content whose
+#   volumeSnapshotRef points back at that VolumeSnapshot is deleted.
+# vmware-tanzu/velero@v1.18.1:pkg/util/csi/volume_snapshot.go
+# (CleanupVolumeSnapshot) releases expired backups the same way: merge-patch
+# the bound content to Delete, then delete the VolumeSnapshot. Unlike Velero,
+# a failed step here keeps the VolumeSnapshot: deleting it while its content is
+# still Retain would orphan the content and the EBS snapshot for good.
+# The controller reads the content from its informer cache; if that cache has
+# not seen the patch when the deletion is processed, the content (now Delete)
+# stays behind, bound to nothing, and syncContent never deletes such a content.
+prune_generation() {
+    pg_ns=$1
+    pg_name=$2
+    pg_reason=$3
+    if ! pg_content=$(kubectl get volumesnapshot --namespace "$pg_ns" "$pg_name" \
+        -o jsonpath='{.status.boundVolumeSnapshotContentName}' </dev/null); then
+        err "cannot read snapshot $pg_ns/$pg_name; not deleting it"
+        return 1
+    fi
+    # An unbound snapshot may still have a content the controller has not
+    # recorded yet; deleting it now could orphan that content.
+    if [ -z "$pg_content" ]; then
+        err "snapshot $pg_ns/$pg_name is not bound to a VolumeSnapshotContent; not deleting it"
+        return 1
+    fi
+    if ! is_dns_subdomain "$pg_content"; then
+        err "snapshot $pg_ns/$pg_name is bound to an unexpected content name '$pg_content'"
+        return 1
+    fi
+    if ! pg_facts=$(kubectl get volumesnapshotcontent "$pg_content" \
+        -o jsonpath='{.spec.volumeSnapshotRef.namespace}{" "}{.spec.volumeSnapshotRef.name}{" "}{.spec.deletionPolicy}' \
+        </dev/null); then
+        err "cannot read content $pg_content of $pg_ns/$pg_name; not deleting it"
+        return 1
+    fi
+    read -r pg_ref_ns pg_ref_name pg_policy pg_extra <<EOF
+$pg_facts
+EOF
+    if [ "$pg_ref_ns" != "$pg_ns" ] || [ "$pg_ref_name" != "$pg_name" ] || [ -n "$pg_extra" ]; then
+        err "content $pg_content does not point back at $pg_ns/$pg_name; not deleting it"
+        return 1
+    fi
+    if [ "$pg_policy" != Delete ]; then
+        if ! kubectl patch volumesnapshotcontent "$pg_content" --type=merge \
+            -p '{"spec":{"deletionPolicy":"Delete"}}' >/dev/null </dev/null; then
+            err "cannot set deletionPolicy Delete on $pg_content; not deleting $pg_ns/$pg_name"
+            return 1
+        fi
+    fi
+    if ! kubectl delete volumesnapshot --namespace "$pg_ns" "$pg_name" --wait=false \
+        >/dev/null </dev/null; then
+        err "cannot delete snapshot $pg_ns/$pg_name"
+        return 1
+    fi
+    log "pruned $pg_ns/$pg_name ($pg_reason; content $pg_content was $pg_policy)"
+}
+
+# prune_pvc NS PVC NEW_NAME: prune this policy's snapshots of NS/PVC: those
+# beyond the newest KEEP and, with MAX_AGE_SECONDS, those created before
+# CUTOFF, but never the newest ready one. NEW_NAME (the snapshot just created)
+# must be listed, or nothing is pruned.
 prune_pvc() {
     pp_ns=$1
     pp_pvc=$2
     pp_new=$3
+    # Tab-separated: readyToUse is empty until the controller sets it, and a
+    # blank-separated empty field would shift the others. kubectl's jsonpath
+    # unquotes "\t" like a Go string literal (kubernetes/client-go@57e697707f0b:
+    # util/jsonpath/parser.go, parseQuote).
     if ! pp_listing=$(kubectl get volumesnapshots --namespace "$pp_ns" -l "$POLICY_LABEL=$POLICY" \
-        -o jsonpath='{range .items[*]}{.metadata.creationTimestamp}{" "}{.metadata.name}{" "}{.spec.source.persistentVolumeClaimName}{"\n"}{end}' \
+        -o jsonpath='{range .items[*]}{.metadata.creationTimestamp}{"\t"}{.metadata.name}{"\t"}{.spec.source.persistentVolumeClaimName}{"\t"}{.status.readyToUse}{"\n"}{end}' \
         </dev/null); then
         err "cannot list snapshots in namespace $pp_ns; not pruning $pp_ns/$pp_pvc"
         return 1
     fi
 
-    # "timestamp name" of this PVC's snapshots, oldest first; ties on the
-    # timestamp broken by name. Concatenating "" forces a string comparison
-    # (awk would compare PVC names such as 100 and 1e2 as numbers).
+    # "timestamp<TAB>name<TAB>ready" of this PVC's snapshots, oldest first; ties
+    # on the timestamp broken by name. Concatenating "" forces a string
+    # comparison (awk would compare PVC names such as 100 and 1e2 as numbers).
     pp_ordered=$(printf '%s\n' "$pp_listing" |
-        awk -v pvc="$pp_pvc" 'NF == 3 && ($3 "") == (pvc "") { print $1, $2 }' |
-        sort -k1,1 -k2,2)
+        awk -F "$TAB" -v pvc="$pp_pvc" \
+            'NF == 4 && ($3 "") == (pvc "") { print $1 "\t" $2 "\t" $4 }' |
+        sort -t "$TAB" -k1,1 -k2,2)
 
     if ! printf '%s\n' "$pp_ordered" |
-        awk -v name="$pp_new" '($2 "") == (name "") { found = 1 } END { exit !found }'; then
+        awk -F "$TAB" -v name="$pp_new" '($2 "") == (name "") { found = 1 } END { exit !found }'; then
         err "new snapshot $pp_ns/$pp_new missing from the listing; not pruning $pp_ns/$pp_pvc"
         return 1
     fi
 
+    # "name<TAB>reason" of each generation to prune, oldest first. The API
+    # server writes creationTimestamp as RFC 3339 in UTC with whole seconds
+    # (2006-01-02T15:04:05Z), so comparing it with CUTOFF as strings compares
+    # the times.
+    pp_doomed=$(printf '%s\n' "$pp_ordered" | awk -F "$TAB" -v keep="$KEEP" -v cutoff="$CUTOFF" '
+        NF { n++; ts[n] = $1; name[n] = $2; if ($3 == "true") newest_ready = n }
+        END {
+            for (i = 1; i <= n; i++) {
+                if (i == newest_ready) continue
+                if (i <= n - keep) print name[i] "\tbeyond keep"
+                else if (cutoff != "" && (ts[i] "") < (cutoff "")) print name[i] "\tolder than maxAge"
+            }
+        }')
+
     pp_total=$(printf '%s\n' "$pp_ordered" | awk 'NF { n++ } END { print n + 0 }')
-    pp_excess=$((pp_total - KEEP))
     pp_deleted=0
     pp_status=0
-    if [ "$pp_excess" -gt 0 ]; then
-        while read -r _ pp_old <&4; do
-            if kubectl delete volumesnapshot --namespace "$pp_ns" "$pp_old" --wait=false \
-                >/dev/null </dev/null; then
-                log "pruned $pp_ns/$pp_old"
-                pp_deleted=$((pp_deleted + 1))
-            else
-                err "cannot delete snapshot $pp_ns/$pp_old"
-                pp_status=1
-            fi
-        done 4<<EOF
-$(printf '%s\n' "$pp_ordered" | head -n "$pp_excess")
+    while IFS=$TAB read -r pp_old pp_reason <&4; do
+        if [ -z "$pp_old" ]; then
+            continue
+        fi
+        if prune_generation "$pp_ns" "$pp_old" "$pp_reason"; then
+            pp_deleted=$((pp_deleted + 1))
+        else
+            pp_status=1
+        fi
+    done 4<<EOF
+$pp_doomed
 EOF
-    fi
     log "kept $((pp_total - pp_deleted)) of $pp_total for $pp_ns/$pp_pvc"
     return "$pp_status"
 }
@@ -257,7 +401,84 @@ EOF
     prune_pvc "$rp_ns" "$rp_pvc" "$rp_name"
 }
 
+# report_unknown_policies: find what carries POLICY_LABEL with a value that no
+# configured policy has. A renamed or removed policy leaves such PVCs without
+# any job: they are counted in $unknown, so the run fails and says why. Such
+# snapshots are only reported: no job prunes them, and deleting a backup is
+# not this job's call.
+report_unknown_policies() {
+    ru_selector=$POLICY_LABEL
+    ru_rest=$KNOWN_POLICIES,
+    while [ -n "$ru_rest" ]; do
+        ru_selector="$ru_selector,$POLICY_LABEL!=${ru_rest%%,*}"
+        ru_rest=${ru_rest#*,}
+    done
+    # kubectl's jsonpath ends a field name at an unescaped "." and drops the
+    # backslash of an escaped one (kubernetes/client-go@57e697707f0b:
+    # util/jsonpath/parser.go, parseField and advance).
+    ru_key=$(printf '%s\n' "$POLICY_LABEL" | sed 's/\./\\./g')
+    ru_template="{range .items[*]}{.metadata.namespace}{\"\t\"}{.metadata.name}{\"\t\"}{.metadata.labels.$ru_key}{\"\n\"}{end}"
+
+    if ! ru_pvcs=$(kubectl get persistentvolumeclaims --all-namespaces -l "$ru_selector" \
+        -o "jsonpath=$ru_template" </dev/null); then
+        err "cannot list PVCs labelled with a policy that is not configured"
+        return 1
+    fi
+    while IFS=$TAB read -r ru_ns ru_name ru_policy <&5; do
+        if [ -z "$ru_ns$ru_name" ]; then
+            continue
+        fi
+        unknown=$((unknown + 1))
+        err "PVC $ru_ns/$ru_name is labelled $POLICY_LABEL=$ru_policy, a policy that is not configured: no job snapshots it"
+    done 5<<EOF
+$ru_pvcs
+EOF
+
+    if ! ru_snapshots=$(kubectl get volumesnapshots --all-namespaces -l "$ru_selector" \
+        -o "jsonpath=$ru_template" </dev/null); then
+        err "cannot list snapshots labelled with a policy that is not configured"
+        return 1
+    fi
+    # One line per namespace and policy: a removed hourly policy leaves
+    # hundreds of generations.
+    printf '%s\n' "$ru_snapshots" |
+        awk -F "$TAB" 'NF == 3 { n[$1 "\t" $3]++ } END { for (k in n) print k "\t" n[k] }' |
+        sort |
+        while IFS=$TAB read -r ru_ns ru_policy ru_count; do
+            log "warning: $ru_count snapshots in namespace $ru_ns are labelled $POLICY_LABEL=$ru_policy, a policy that is not configured: no job prunes them"
+        done
+}
+
 # ---------------------------------------------------------------------- main
+
+# The maxAge cutoff, once per run, as RFC 3339 UTC like creationTimestamp.
+# "date +%s" and "date -d @SECONDS" are not POSIX, but GNU coreutils and
+# busybox (the image's date) both provide them.
+CUTOFF=
+if [ -n "$MAX_AGE_SECONDS" ]; then
+    if ! now=$(date -u +%s); then
+        err "date failed; cannot compute the maxAge cutoff"
+        exit 1
+    fi
+    case $now in
+        '' | *[!0-9]*)
+            err "unexpected epoch time '$now'; cannot compute the maxAge cutoff"
+            exit 1
+            ;;
+    esac
+    if ! CUTOFF=$(date -u -d "@$((now - MAX_AGE_SECONDS))" +%Y-%m-%dT%H:%M:%SZ); then
+        err "date -d failed; cannot compute the maxAge cutoff"
+        exit 1
+    fi
+    case $CUTOFF in
+        [0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]Z) ;;
+        *)
+            err "unexpected cutoff '$CUTOFF'; cannot apply maxAge"
+            exit 1
+            ;;
+    esac
+    log "policy $POLICY: pruning generations created before $CUTOFF (maxAge ${MAX_AGE_SECONDS}s)"
+fi
 
 if ! pvc_list=$(kubectl get persistentvolumeclaims --all-namespaces -l "$SELECTOR" \
     -o jsonpath='{range .items[*]}{.metadata.namespace}{" "}{.metadata.name}{"\n"}{end}' \
@@ -266,13 +487,11 @@ if ! pvc_list=$(kubectl get persistentvolumeclaims --all-namespaces -l "$SELECTO
     exit 1
 fi
 
-if [ -z "$pvc_list" ]; then
-    log "no PVCs match '$SELECTOR' (policy $POLICY)"
-    exit 0
-fi
-
 pvc_count=0
 failed=0
+if [ -z "$pvc_list" ]; then
+    log "no PVCs match '$SELECTOR' (policy $POLICY)"
+fi
 while read -r ns pvc extra <&3; do
     if [ -z "$ns$pvc$extra" ]; then
         continue
@@ -291,8 +510,25 @@ done 3<<EOF
 $pvc_list
 EOF
 
+unknown=0
+unknown_checked=1
+if ! report_unknown_policies; then
+    unknown_checked=0
+fi
+
 if [ "$failed" -gt 0 ]; then
     err "policy $POLICY: $failed of $pvc_count PVCs failed"
+fi
+if [ "$unknown_checked" -ne 1 ]; then
+    err "policy $POLICY: could not check for PVCs labelled with a policy that is not configured"
+fi
+if [ "$failed" -gt 0 ] || [ "$unknown_checked" -ne 1 ]; then
     exit 1
 fi
-log "policy $POLICY: $pvc_count PVCs snapshotted"
+if [ "$unknown" -gt 0 ]; then
+    err "policy $POLICY: $pvc_count PVCs snapshotted, but $unknown PVCs are labelled with a policy that is not configured (configured: $KNOWN_POLICIES)"
+    exit 3
+fi
+if [ "$pvc_count" -gt 0 ]; then
+    log "policy $POLICY: $pvc_count PVCs snapshotted"
+fi

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 
 from config.schedules import CronSchedule
 from config.schema.base import DNS_LABEL, DnsLabel, Model
+from design import snapshots as snapshot_design
 from design.images import image_pin_problem
 
 ReclaimPolicy = Literal["Retain", "Delete"]
@@ -82,12 +83,25 @@ class Storage(Model):
 
 class SnapshotPolicy(Model):
     """A schedule and a generation limit: PVCs labelled with the policy name are snapshotted
-    on the schedule and only the newest ``keep`` snapshots of each are kept."""
+    on the schedule and only the newest ``keep`` snapshots of each are kept; with ``max_age``,
+    older generations go too, except each PVC's newest ready one."""
 
     name: Annotated[str, Field(pattern=DNS_LABEL, max_length=30)]
     schedule: CronSchedule
     keep: int = Field(ge=1, le=1000)
+    max_age: str | None = None
     ready_timeout_seconds: int = Field(default=600, ge=30, le=3600)
+
+    @field_validator("max_age")
+    @classmethod
+    def _age(cls, value: str | None) -> str | None:
+        if value is not None:
+            snapshot_design.max_age_seconds(value)
+        return value
+
+    @property
+    def max_age_seconds(self) -> int | None:
+        return None if self.max_age is None else snapshot_design.max_age_seconds(self.max_age)
 
 
 class Snapshots(Model):

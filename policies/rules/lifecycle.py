@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from design.images import image_pin_problem
-from design.snapshots import POLICY_LABEL
+from design.snapshots import MAX_AGE_LIMIT_SECONDS, POLICY_LABEL, SNAPSHOT_API_GROUP
 
 from .base import (
     EXACT_VERSION,
@@ -34,6 +34,13 @@ def snapshot_generation_limit(s: Subject, _: Settings) -> Iterator[str]:
     keep = str(envs.get("KEEP", ""))
     if not keep.isdigit() or not 1 <= int(keep) <= 1000:
         yield f"KEEP must be a generation limit between 1 and 1000, got {keep!r}"
+    policy = (get(s.props, "metadata", "labels") or {})[POLICY_LABEL]
+    if policy not in str(envs.get("KNOWN_POLICIES", "")).split(","):
+        yield f"KNOWN_POLICIES must list every configured policy, this job's {policy!r} included"
+    if "MAX_AGE_SECONDS" in envs:
+        age = str(envs["MAX_AGE_SECONDS"])
+        if not age.isdigit() or not 3600 <= int(age) <= MAX_AGE_LIMIT_SECONDS:
+            yield f"MAX_AGE_SECONDS must be between an hour and ten years, got {age!r}"
     if spec.get("concurrencyPolicy") != "Forbid":
         yield "snapshot runs must not overlap (concurrencyPolicy: Forbid)"
     for limit in ("successfulJobsHistoryLimit", "failedJobsHistoryLimit"):
@@ -74,6 +81,72 @@ def versions_pinned(s: Subject, settings: Settings) -> Iterator[str]:
             yield problem
 
 
+CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
+CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
+# What pruning one generation calls: read the snapshot's bound content, read the content,
+# release it (deletionPolicy Delete), delete the snapshot.
+PRUNE_ACCESS = (
+    (SNAPSHOT_API_GROUP, "volumesnapshots", "get"),
+    (SNAPSHOT_API_GROUP, "volumesnapshots", "delete"),
+    (SNAPSHOT_API_GROUP, "volumesnapshotcontents", "get"),
+    (SNAPSHOT_API_GROUP, "volumesnapshotcontents", "patch"),
+)
+
+
+def _allows(rule: Mapping, group: str, resource: str, verb: str) -> bool:
+    # A rule limited to resourceNames cannot cover snapshots named at run time.
+    return (
+        not rule.get("resourceNames")
+        and any(g in (group, "*") for g in as_list(rule.get("apiGroups")))
+        and any(r in (resource, "*") for r in as_list(rule.get("resources")))
+        and any(v in (verb, "*") for v in as_list(rule.get("verbs")))
+    )
+
+
+def _names(subject: Mapping, namespace: str, account: str) -> bool:
+    if subject.get("kind") == "ServiceAccount":
+        return (subject.get("namespace"), subject.get("name")) == (namespace, account)
+    return subject.get("kind") == "Group" and subject.get("name") in (
+        "system:serviceaccounts",
+        f"system:serviceaccounts:{namespace}",
+    )
+
+
+def snapshot_rotator_can_prune(
+    subjects: Sequence[Subject], _: Settings
+) -> Iterator[tuple[str, str]]:
+    """R7/F4: a snapshot job's service account may release and delete what it prunes.
+
+    Contents are cluster-scoped and the jobs prune in every namespace, so only a
+    ClusterRoleBinding to a ClusterRole counts; a RoleBinding cannot grant either."""
+    roles = {get(s.props, "metadata", "name"): s.props for s in subjects if s.type == CLUSTER_ROLE}
+    bindings = [s.props for s in subjects if s.type == CLUSTER_ROLE_BINDING]
+    for job in subjects:
+        labels = get(job.props, "metadata", "labels") or {}
+        if kind(job) != "CronJob" or POLICY_LABEL not in labels:
+            continue
+        namespace = get(job.props, "metadata", "namespace") or "default"
+        account = (pod_spec(job) or {}).get("serviceAccountName") or "default"
+        granted = [
+            rule
+            for binding in bindings
+            if get(binding, "roleRef", "kind") == "ClusterRole"
+            and any(_names(s, namespace, account) for s in as_list(binding.get("subjects")))
+            for rule in as_list((roles.get(get(binding, "roleRef", "name")) or {}).get("rules"))
+        ]
+        missing = [
+            f"{verb} {resource}"
+            for group, resource, verb in PRUNE_ACCESS
+            if not any(_allows(rule, group, resource, verb) for rule in granted)
+        ]
+        if missing:
+            yield (
+                job.urn,
+                f"snapshot job {job.name} runs as {namespace}/{account}, which no ClusterRole "
+                f"binding lets {', '.join(missing)}: pruning would fail and generations pile up",
+            )
+
+
 def protected_stack_state(
     subjects: Sequence[Subject], settings: Settings
 ) -> Iterator[tuple[str, str]]:
@@ -110,6 +183,13 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
 )
 
 STACK_RULES: tuple[StackRule, ...] = (
+    StackRule(
+        "snapshot-rotator-can-prune",
+        "R7",
+        "Snapshot jobs may release the contents and delete the snapshots they prune",
+        "mandatory",
+        snapshot_rotator_can_prune,
+    ),
     StackRule(
         "protected-stack-state",
         "F4",

@@ -1,0 +1,321 @@
+"""Runs components/scripts/snapshot_rotate.sh under real shells against tests/fake_kubectl.py.
+
+The fake keeps the cluster in a JSON file and logs every call, so each test states a cluster,
+runs the script and checks the exact calls, deletions and survivors: VolumeSnapshots, their
+VolumeSnapshotContents and the physical snapshots behind them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+SCRIPT = TESTS.parent / "components" / "scripts" / "snapshot_rotate.sh"
+FAKE = TESTS / "fake_kubectl.py"
+
+LABEL = "snapshots.eks-config-storage.io/policy"
+PVC_ANNOTATION = "snapshots.eks-config-storage.io/pvc"
+DAILY = {LABEL: "daily"}
+WEEKLY = {LABEL: "weekly"}
+NOW = "2026-11-27T03:00:00Z"  # the fake's default creationTimestamp for new snapshots
+CLASS = "ebs-csi"
+BASE_ENV = {
+    "POLICY": "daily",
+    "SELECTOR": f"{LABEL}=daily",
+    "KNOWN_POLICIES": "daily,weekly",
+    "KEEP": "3",
+    "SNAPSHOT_CLASS": CLASS,
+}
+PVC_JSONPATH = '{range .items[*]}{.metadata.namespace}{" "}{.metadata.name}{"\\n"}{end}'
+BOUND_JSONPATH = "jsonpath={.status.boundVolumeSnapshotContentName}"
+CONTENT_JSONPATH = (
+    'jsonpath={.spec.volumeSnapshotRef.namespace}{" "}{.spec.volumeSnapshotRef.name}{" "}'
+    "{.spec.deletionPolicy}"
+)
+RELEASE_PATCH = '{"spec":{"deletionPolicy":"Delete"}}'
+# What every run lists last: PVCs, then snapshots, labelled with a policy not configured.
+UNKNOWN_SELECTOR = f"{LABEL},{LABEL}!=daily,{LABEL}!=weekly"
+LABELLED_JSONPATH = (
+    'jsonpath={range .items[*]}{.metadata.namespace}{"\\t"}{.metadata.name}{"\\t"}'
+    '{.metadata.labels.snapshots\\.eks-config-storage\\.io/policy}{"\\n"}{end}'
+)
+UNKNOWN_CHECK = [
+    [
+        "get",
+        "persistentvolumeclaims",
+        "--all-namespaces",
+        "-l",
+        UNKNOWN_SELECTOR,
+        "-o",
+        LABELLED_JSONPATH,
+    ],
+    ["get", "volumesnapshots", "--all-namespaces", "-l", UNKNOWN_SELECTOR, "-o", LABELLED_JSONPATH],
+]
+NOW_EPOCH = 1795748400  # NOW as seconds since the epoch: the script's clock in every run
+# Applets a busybox image provides in place of coreutils (date is wrapped, see Harness).
+BUSYBOX_TOOLS = ("awk", "cat", "cut", "head", "sed", "sort", "tail", "tr", "wc")
+# The script's clock: "date -u +%s" answers FAKE_EPOCH; every other call, such as the
+# cutoff's "date -u -d @N", goes to the real date of the shell under test.
+DATE_WRAPPER = """#!/bin/sh
+if [ "$#" -eq 2 ] && [ "$1" = -u ] && [ "$2" = +%s ]; then
+    printf '%s\\n' "$FAKE_EPOCH"
+    exit 0
+fi
+exec {date} "$@"
+"""
+
+
+def available_shells() -> list:
+    """dash, busybox sh and sh where installed; sh is skipped when it is one of the others."""
+    params, seen = [], set()
+    for name in ("dash", "busybox", "sh"):
+        path = shutil.which(name)
+        if path is None and name == "busybox":
+            reason = "busybox not installed: the image's shell (busybox ash) is not exercised"
+            params.append(pytest.param(None, id=name, marks=pytest.mark.skip(reason=reason)))
+        if path is None or os.path.realpath(path) in seen:
+            continue
+        seen.add(os.path.realpath(path))
+        argv = [path, "sh"] if name == "busybox" else [path]
+        params.append(pytest.param(argv, id=name))
+    return params
+
+
+SHELLS = available_shells()
+
+
+# --------------------------------------------------------------------- builders
+
+
+def day(n: int) -> str:
+    return f"2026-11-{n:02d}T03:00:00Z"
+
+
+def pvc(ns: str, name: str, labels: dict | None = None) -> dict:
+    return {"namespace": ns, "name": name, "labels": DAILY if labels is None else labels}
+
+
+def snap(
+    ns: str,
+    name: str,
+    ts: str,
+    pvc_name: str,
+    labels: dict | None = None,
+    *,
+    ready: bool = True,
+    bound: bool = True,
+) -> dict:
+    """A VolumeSnapshot; bound ones get a content and a physical snapshot when the harness
+    runs, with the deletionPolicy of the run's class."""
+    out = {
+        "namespace": ns,
+        "name": name,
+        "labels": DAILY if labels is None else labels,
+        "creationTimestamp": ts,
+        "pvc": pvc_name,
+        "readyToUse": ready,
+    }
+    if not bound:
+        out["boundVolumeSnapshotContentName"] = None
+    return out
+
+
+def with_contents(state: dict, deletion_policy: str) -> dict:
+    """Bind every snapshot that does not say otherwise to its own content and physical
+    snapshot, as the snapshot controller would have when it was taken."""
+    state = copy.deepcopy(state)
+    contents, physical = state.setdefault("contents", []), state.setdefault("physical", [])
+    for i, s in enumerate(state["snapshots"]):
+        if "boundVolumeSnapshotContentName" in s:
+            continue
+        content = {
+            "name": f"snapcontent-old-{i:04d}",
+            "deletionPolicy": deletion_policy,
+            "snapshotHandle": f"snap-old-{i:04d}",
+            "volumeSnapshotRef": {"namespace": s["namespace"], "name": s["name"]},
+        }
+        s["boundVolumeSnapshotContentName"] = content["name"]
+        contents.append(content)
+        physical.append(content["snapshotHandle"])
+    return state
+
+
+def new_name_pattern(pvc_name: str, policy: str = "daily") -> re.Pattern:
+    return re.compile(rf"{re.escape(pvc_name)}-{policy}-\d{{14}}")
+
+
+# ---------------------------------------------------------------------- harness
+
+
+def run_fake(root: Path, state: dict, argv: list[str], stdin: str = "") -> tuple[int, str, dict]:
+    """One call of the stand-in kubectl: its status, its output and the state it leaves."""
+    state_file, log = root / "state.json", root / "log"
+    state_file.write_text(json.dumps(state))
+    env = {**os.environ, "FAKE_KUBECTL_STATE": str(state_file), "FAKE_KUBECTL_LOG": str(log)}
+    proc = subprocess.run(
+        [sys.executable, str(FAKE), *argv],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return proc.returncode, proc.stdout + proc.stderr, json.loads(state_file.read_text())
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+    calls: list[list[str]]
+    stdins: list[str]
+    before: dict
+    state: dict
+
+    def steps(self) -> list[str]:
+        """The calls by kind: 'get persistentvolumeclaims', 'create', 'wait', ..."""
+        return [" ".join(a[:2]) if a[0] in ("get", "delete", "patch") else a[0] for a in self.calls]
+
+    def deleted(self) -> list[str]:
+        """ns/name of each delete, in call order; every delete must have the one known form."""
+        out = []
+        for argv in self.calls:
+            if argv[0] == "delete":
+                assert argv[:3] == ["delete", "volumesnapshot", "--namespace"], argv
+                assert argv[5:] == ["--wait=false"], argv
+                out.append(f"{argv[3]}/{argv[4]}")
+        return out
+
+    def patched(self) -> list[str]:
+        """Content name of each patch, in call order; each must release the content."""
+        out = []
+        for argv in self.calls:
+            if argv[0] == "patch":
+                assert argv[:2] == ["patch", "volumesnapshotcontent"], argv
+                assert argv[3:] == ["--type=merge", "-p", RELEASE_PATCH], argv
+                out.append(argv[2])
+        return out
+
+    def created(self) -> list[dict]:
+        """Snapshots in the final state that were not there before, in creation order."""
+        old = {(s["namespace"], s["name"]) for s in self.before["snapshots"]}
+        return [s for s in self.state["snapshots"] if (s["namespace"], s["name"]) not in old]
+
+    def created_name(self, ns: str, pvc_name: str) -> str:
+        (new,) = [s for s in self.created() if (s["namespace"], s["pvc"]) == (ns, pvc_name)]
+        assert new_name_pattern(pvc_name).fullmatch(new["name"]), new["name"]
+        return new["name"]
+
+    def surviving(self, ns: str, pvc_name: str, labels: dict | None = None) -> set[str]:
+        labels = DAILY if labels is None else labels
+        return {
+            s["name"]
+            for s in self.state["snapshots"]
+            if (s["namespace"], s["pvc"], s["labels"]) == (ns, pvc_name, labels)
+        }
+
+    def physical(self, ns: str, pvc_name: str, labels: dict | None = None) -> set[str]:
+        """Physical snapshots still on the storage system that were taken of ns/pvc_name for
+        the policy in `labels`, whether or not their VolumeSnapshot still exists."""
+        labels = DAILY if labels is None else labels
+        known = {
+            (s["namespace"], s["name"]): s
+            for s in [*self.before["snapshots"], *self.state["snapshots"]]
+        }
+        out = set()
+        for content in self.state["contents"]:
+            ref = content["volumeSnapshotRef"]
+            source = known.get((ref["namespace"], ref["name"]))
+            if (
+                source is not None
+                and (source["pvc"], source["labels"]) == (pvc_name, labels)
+                and ref["namespace"] == ns
+                and content["snapshotHandle"] in self.state["physical"]
+            ):
+                out.add(content["snapshotHandle"])
+        return out
+
+    def lines(self) -> list[str]:
+        return self.stdout.splitlines()
+
+
+class Harness:
+    """A bin directory with the fake kubectl first on PATH, and a state and log file."""
+
+    def __init__(self, root: Path, shell: list[str]):
+        self.shell = shell
+        self.bin = root / "bin"
+        self.bin.mkdir()
+        self.state_file = root / "state.json"
+        self.log_file = root / "kubectl.log"
+        wrapper = self.bin / "kubectl"
+        wrapper.write_text(
+            f'#!/bin/sh\nexec {shlex.quote(sys.executable)} {shlex.quote(str(FAKE))} "$@"\n'
+        )
+        wrapper.chmod(0o755)
+        busybox = Path(shell[0]).name == "busybox"
+        if busybox:
+            self.use_busybox_tools(shell[0])
+        real_date = [shell[0], "date"] if busybox else [shutil.which("date") or "date"]
+        clock = self.bin / "date"
+        clock.write_text(DATE_WRAPPER.format(date=shlex.join(real_date)))
+        clock.chmod(0o755)
+
+    def use_busybox_tools(self, busybox: str) -> None:
+        applets = subprocess.run(
+            [busybox, "--list"], capture_output=True, text=True, check=True
+        ).stdout.split()
+        for tool in BUSYBOX_TOOLS:
+            if tool in applets:
+                (self.bin / tool).symlink_to(busybox)
+
+    def run(self, state: dict, deletion_policy: str = "Delete", **overrides: str | None) -> Result:
+        """Run the script on `state`, its class deleting or retaining contents as
+        `deletion_policy` says; an override of None unsets that variable."""
+        state = with_contents(
+            {"pvcs": [], "snapshots": [], "classes": {CLASS: deletion_policy}, **state},
+            deletion_policy,
+        )
+        self.state_file.write_text(json.dumps(state))
+        self.log_file.write_text("")
+        env = {
+            "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
+            "FAKE_KUBECTL_STATE": str(self.state_file),
+            "FAKE_KUBECTL_LOG": str(self.log_file),
+            "FAKE_EPOCH": str(NOW_EPOCH),
+        }
+        for key, value in {**BASE_ENV, **overrides}.items():
+            if value is not None:
+                env[key] = value
+        proc = subprocess.run(
+            [*self.shell, str(SCRIPT)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        entries = [json.loads(line) for line in self.log_file.read_text().splitlines()]
+        result = Result(
+            returncode=proc.returncode,
+            stdout=proc.stdout,
+            stderr=proc.stderr,
+            calls=[e["argv"] for e in entries],
+            stdins=[e["stdin"] for e in entries if "stdin" in e],
+            before=state,
+            state=json.loads(self.state_file.read_text()),
+        )
+        assert "fake kubectl: unsupported" not in result.stderr, result.stderr
+        return result
