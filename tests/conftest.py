@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.snapshot_harness import SHELLS, Harness
+from tests.snapshot_harness import IMAGE_SHELL, SHELLS, Harness
 from tools.offline import (
     Plan,
     ProgramError,
@@ -96,4 +96,12 @@ def private_subnet_ids(plan: Plan) -> list[str]:
 @pytest.fixture(params=SHELLS)
 def kube(request, tmp_path) -> Harness:
     """The snapshot rotation script under one of the installed shells, against a fake kubectl."""
+    return Harness(tmp_path, request.param)
+
+
+@pytest.fixture(params=IMAGE_SHELL)
+def kube_image(request, tmp_path) -> Harness:
+    """The script under the image's own shell (busybox ash, else dash): property tests draw
+    many examples, each a few dozen kubectl calls, so they run under one shell; the example
+    tests run under every shell."""
     return Harness(tmp_path, request.param)

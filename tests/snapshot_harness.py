@@ -93,6 +93,11 @@ def available_shells() -> list:
 
 
 SHELLS = available_shells()
+# The image's shell if installed (busybox ash), else the first other one.
+IMAGE_SHELL = sorted(
+    (s for s in SHELLS if s.values[0] is not None),
+    key=lambda s: s.id != "busybox",
+)[:1]
 
 
 # --------------------------------------------------------------------- builders
@@ -262,7 +267,7 @@ class Harness:
         self.log_file = root / "kubectl.log"
         wrapper = self.bin / "kubectl"
         wrapper.write_text(
-            f'#!/bin/sh\nexec {shlex.quote(sys.executable)} {shlex.quote(str(FAKE))} "$@"\n'
+            f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -E {shlex.quote(str(FAKE))} "$@"\n'
         )
         wrapper.chmod(0o755)
         busybox = Path(shell[0]).name == "busybox"

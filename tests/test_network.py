@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from design.network import subnet_plan
@@ -122,6 +122,7 @@ SUBNET_IDS = st.lists(
 )
 
 
+@settings(max_examples=12)
 @given(ids=SUBNET_IDS)
 def test_adopted_subnets_plan_the_same_whatever_their_ids(ids):
     """Offline, an adopted subnet's zone follows its position in the list (a, b, c, a, ...), so

@@ -127,7 +127,7 @@ def expected_pruning(
     deletion_policy=st.sampled_from(POLICIES),
 )
 def test_age_and_keep_prune_exactly_the_documented_generations(
-    kube, existing, keep, max_age, deletion_policy
+    kube_image, existing, keep, max_age, deletion_policy
 ):
     old = [
         snap("app", f"data-{s}", rfc3339(NOW_EPOCH - age), "data", ready=ready)
@@ -136,7 +136,7 @@ def test_age_and_keep_prune_exactly_the_documented_generations(
     bystander = snap("app", "data-weekly", day(1), "data", labels={"x": "y"})
     overrides = {"MAX_AGE_SECONDS": str(max_age)} if max_age else {}
     state = {"pvcs": [pvc("app", "data")], "snapshots": [*old, bystander]}
-    result = kube.run(state, deletion_policy, KEEP=str(keep), **overrides)
+    result = kube_image.run(state, deletion_policy, KEEP=str(keep), **overrides)
 
     assert result.returncode == 0, result.stderr
     new = result.created_name("app", "data")

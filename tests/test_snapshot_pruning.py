@@ -189,7 +189,7 @@ def expected_doomed(generations: list[dict], new: str, keep: int) -> list[str]:
     outcome=st.sampled_from(["ready", "create fails", "never ready"]),
 )
 def test_pruning_bounds_physical_snapshots_and_touches_nothing_else(
-    kube, drawn, keep, deletion_policy, outcome
+    kube_image, drawn, keep, deletion_policy, outcome
 ):
     """Two PVCs of the policy, app/data (whose new snapshot may fail) and app/db, among
     snapshots the policy did not make."""
@@ -205,7 +205,7 @@ def test_pruning_bounds_physical_snapshots_and_touches_nothing_else(
         "fail_create_for": ["app/data"] if outcome == "create fails" else [],
         "never_ready": ["app/data"] if outcome == "never ready" else [],
     }
-    result = kube.run(state, deletion_policy, KEEP=str(keep))
+    result = kube_image.run(state, deletion_policy, KEEP=str(keep))
 
     before = {(s["namespace"], s["name"]): s for s in result.before["snapshots"]}
     after = {(s["namespace"], s["name"]): s for s in result.state["snapshots"]}

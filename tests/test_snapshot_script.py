@@ -353,12 +353,12 @@ existing_snapshots = st.lists(
 
 
 @settings(
-    max_examples=40,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(existing=existing_snapshots, keep=st.integers(1, 5), list_reversed=st.booleans())
-def test_prune_keeps_exactly_the_newest_keep(kube, existing, keep, list_reversed):
+def test_prune_keeps_exactly_the_newest_keep(kube_image, existing, keep, list_reversed):
     old = [snap("app", f"data-{suffix}", ts, "data") for ts, suffix in existing]
     bystanders = [
         snap("app", "logs-old", day(1), "logs"),
@@ -369,7 +369,7 @@ def test_prune_keeps_exactly_the_newest_keep(kube, existing, keep, list_reversed
         "snapshots": old + bystanders,
         "list_reversed": list_reversed,
     }
-    result = kube.run(state, KEEP=str(keep))
+    result = kube_image.run(state, KEEP=str(keep))
 
     assert result.returncode == 0, result.stderr
     new = result.created_name("app", "data")

@@ -87,12 +87,12 @@ def test_every_configured_policy_counts_as_known(kube):
         st.sampled_from(["daily", "weekly", "nightly", "old", None]), min_size=1, max_size=5
     )
 )
-def test_the_run_fails_exactly_when_some_pvc_has_no_configured_policy(kube, labels):
+def test_the_run_fails_exactly_when_some_pvc_has_no_configured_policy(kube_image, labels):
     pvcs = [
         pvc("app", f"v{i}", labels={} if label is None else {LABEL: label})
         for i, label in enumerate(labels)
     ]
-    result = kube.run({"pvcs": pvcs})
+    result = kube_image.run({"pvcs": pvcs})
 
     orphaned = [f"app/v{i}" for i, label in enumerate(labels) if label in ("nightly", "old")]
     assert result.returncode == (3 if orphaned else 0), result.stderr

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,21 @@ Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SECRET_PLACEHOLDER = "offline-placeholder-for-a-secret"
 
 
+_PARSED: dict[tuple[Path, int, int], Any] = {}
+
+
+def _load(path: Path) -> Any:
+    """A YAML file's content, parsed once per version of the file (tests and benchmarks plan
+    the same files hundreds of times); callers get their own copy to change."""
+    stat = path.stat()
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    if key not in _PARSED:
+        _PARSED[key] = yaml.load(path.read_text(), Loader=Loader)
+    return copy.deepcopy(_PARSED[key])
+
+
 def project() -> dict[str, Any]:
-    return yaml.load((ROOT / "Pulumi.yaml").read_text(), Loader=Loader)
+    return _load(ROOT / "Pulumi.yaml")
 
 
 def stacks_dir() -> Path:
@@ -38,7 +52,7 @@ def stack_config(stack: str) -> dict[str, Any]:
 
 
 def read_stack_file(path: Path) -> dict[str, Any]:
-    return (yaml.load(path.read_text(), Loader=Loader) or {}).get("config") or {}
+    return (_load(path) or {}).get("config") or {}
 
 
 def project_defaults() -> dict[str, Any]:
