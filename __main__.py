@@ -7,6 +7,7 @@ import pulumi
 
 from components.addons import AddonsArgs, ClusterAddons, PodNetwork
 from components.app import AppArgs, AppNamespace, component_name
+from components.backup import OffClusterBackups, OffClusterBackupsArgs
 from components.cluster import Cluster, ClusterArgs
 from components.context import current_aws_context, warn_about_account_settings
 from components.controller_roles import ControllerRoles, ControllerRolesArgs
@@ -175,6 +176,7 @@ classes = StorageClasses(
         snapshot_controller=drivers.snapshot_controller,
         snapshot_deletion_policy=cfg.snapshots.deletion_policy,
         demote_gp2=cfg.storage.demote_gp2,
+        efs_backup=cfg.storage.efs.enabled and cfg.storage.efs.backup,
         provider=cluster.provider,
     ),
 )
@@ -201,6 +203,24 @@ external_secrets = ExternalSecretsOperator(
         nodes=nodes.groups,
     ),
 )
+
+if cfg.backups.enabled:
+    OffClusterBackups(
+        "backups",
+        OffClusterBackupsArgs(
+            settings=cfg.backups,
+            cluster_name=cfg.cluster_name,
+            aws=aws_ctx,
+            key_arn=key.arn,
+            oidc=cluster.oidc,
+            classes_by_schedule=rules.classes_by_schedule(cfg),
+            known_classes=rules.known_classes(cfg),
+            namespaces=[app.namespace_name for app in cfg.apps],
+            protect=cfg.protect,
+            provider=cluster.provider,
+            nodes=nodes.groups,
+        ),
+    )
 
 SealedSecretsController(
     "sealed-secrets",

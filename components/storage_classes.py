@@ -49,6 +49,8 @@ class StorageClassesArgs:
     snapshot_deletion_policy: str
     demote_gp2: bool
     provider: k8s.Provider
+    # The file system's AWS Backup: what protects EFS volumes (EFS has no CSI snapshots).
+    efs_backup: bool = False
 
 
 class StorageClasses(pulumi.ComponentResource):
@@ -150,6 +152,12 @@ class StorageClasses(pulumi.ComponentResource):
                 **({sc.RETIRED_LABEL: "true"} if entry.retired else {}),
             },
             mount_options=mount_options,
+            annotations=sc.protection_annotations(
+                snapshot_policies=list(spec.protection.snapshot_policies),
+                backup_schedule=spec.protection.backup_schedule,
+                aws_backup=spec.backing == "efs" and args.efs_backup,
+                reason=spec.protection.reason,
+            ),
         )
         return k8s.storage.v1.StorageClass(
             f"{name}-{entry.name}",

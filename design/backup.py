@@ -122,7 +122,6 @@ def velero_values(
                     "config": {"region": region, "kmsKeyId": key_arn},
                 }
             ],
-            "features": "",
         },
         # CSI snapshots need no VolumeSnapshotLocation (that is for the plugin's EBS snapshots).
         "snapshotsEnabled": False,

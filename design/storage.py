@@ -155,6 +155,31 @@ def _io2_problem(iops: int | None) -> str | None:
     return None
 
 
+PROTECTION = "protection.eks-config-storage.io"
+
+
+def protection_annotations(
+    *,
+    snapshot_policies: list[str],
+    backup_schedule: str | None,
+    aws_backup: bool,
+    reason: str | None,
+) -> dict[str, str]:
+    """What protects the class's volumes, readable on the class itself (``kubectl describe
+    storageclass``) and by the rules: snapshot policies, a Velero schedule, AWS Backup (EFS),
+    or the recorded reason for none."""
+    found = {}
+    if snapshot_policies:
+        found[f"{PROTECTION}/snapshot-policies"] = ",".join(snapshot_policies)
+    if backup_schedule:
+        found[f"{PROTECTION}/backup-schedule"] = backup_schedule
+    if aws_backup:
+        found[f"{PROTECTION}/aws-backup"] = "true"
+    if reason:
+        found[f"{PROTECTION}/unprotected-reason"] = reason
+    return found
+
+
 def storage_class_object(
     *,
     name: str,
@@ -164,12 +189,14 @@ def storage_class_object(
     default: bool,
     labels: dict[str, str],
     mount_options: list[str] | None = None,
+    annotations: dict[str, str] | None = None,
 ) -> dict:
     """The StorageClass every catalog entry becomes: late binding (R4), expandable (R6) where the
     driver can expand (``EXPANDABLE``)."""
     metadata: dict = {"name": name, "labels": labels}
-    if default:
-        metadata["annotations"] = {DEFAULT_CLASS_ANNOTATION: "true"}
+    merged = {**(annotations or {}), **({DEFAULT_CLASS_ANNOTATION: "true"} if default else {})}
+    if merged:
+        metadata["annotations"] = merged
     obj = {
         "apiVersion": "storage.k8s.io/v1",
         "kind": "StorageClass",

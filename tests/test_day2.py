@@ -84,6 +84,11 @@ def to_graviton(values: Values) -> None:
 
 def rename_policy(values: Values) -> None:
     values[f"{NS}:snapshots"]["policies"][0]["name"] = "hourly-24"
+    for cls in values[f"{NS}:storage"]["classes"]:
+        policies = cls.get("protection", {}).get("snapshotPolicies", [])
+        cls.get("protection", {})["snapshotPolicies"] = [
+            "hourly-24" if p == "hourly" else p for p in policies
+        ]
 
 
 def rename_environment(values: Values) -> None:

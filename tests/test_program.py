@@ -12,6 +12,9 @@ STATEFUL = {
     # the file system's data path: without them its data is unreachable or unprotected
     "aws:efs/mountTarget:MountTarget",
     "aws:efs/backupPolicy:BackupPolicy",
+    # off-cluster backups: the bucket, and the versioning that keeps overwritten objects
+    "aws:s3/bucket:Bucket",
+    "aws:s3/bucketVersioning:BucketVersioning",
 }
 # Data that must outlive even a deliberate removal from the program: the key (every encrypted
 # byte), the file system (its files), the control-plane logs (audit evidence).

@@ -201,6 +201,34 @@ def role(rules_: list) -> Subject:
 
 
 # rule name -> (settings, compliant subjects, violating subjects, expected text in a violation)
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+PUBLIC_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+PUBLIC_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+TLS_ONLY = json.dumps(
+    {"Statement": [{"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
+)
+
+
+def sse(**overrides) -> dict:
+    default = {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY}
+    rule = {"applyServerSideEncryptionByDefault": default}
+    for key, value in overrides.items():
+        (default if key in ("sseAlgorithm", "kmsMasterKeyId") else rule)[key] = value
+    return rule
+
+
+def velero_schedule(ttl: str | None) -> Subject:
+    template = {"ttl": ttl} if ttl else {}
+    return subject(
+        "kubernetes:velero.io/v1:Schedule", {"spec": {"schedule": "@daily", "template": template}}
+    )
+
+
+def protected(kind: str, value: str) -> dict:
+    return {"annotations": {f"protection.eks-config-storage.io/{kind}": value}}
+
+
 CASES = {
     "eks-secrets-encryption": (
         DEV,
@@ -223,6 +251,26 @@ CASES = {
         [subject("aws:kms/key:Key", {"enableKeyRotation": True})],
         [subject("aws:kms/key:Key", {})],
         "rotation",
+    ),
+    "bucket-encrypted-tls-private": (
+        DEV,
+        [
+            subject(SSE, {"rules": [sse(bucketKeyEnabled=True)]}),
+            subject("aws:s3/bucketPolicy:BucketPolicy", {"policy": TLS_ONLY}),
+            subject(PUBLIC_BLOCK, dict.fromkeys(PUBLIC_FLAGS, True)),
+            subject(VERSIONING, {"versioningConfiguration": {"status": "Enabled"}}),
+        ],
+        [
+            subject(SSE, {"rules": [sse(sseAlgorithm="AES256", bucketKeyEnabled=True)]}),
+            subject(SSE, {"rules": [sse(kmsMasterKeyId="alias/aws/s3", bucketKeyEnabled=True)]}),
+            subject(SSE, {"rules": [sse()]}),
+            subject("aws:s3/bucketPolicy:BucketPolicy", {"policy": json.dumps({"Statement": []})}),
+            subject(
+                PUBLIC_BLOCK, {**dict.fromkeys(PUBLIC_FLAGS, True), "blockPublicPolicy": False}
+            ),
+            subject(VERSIONING, {"versioningConfiguration": {"status": "Suspended"}}),
+        ],
+        "bucket",
     ),
     "efs-encrypted-tls-only": (
         DEV,
@@ -391,6 +439,28 @@ CASES = {
             k8s("Secret", "core/v1", {"stringData": {"a": "a"}}),
         ],
         "Secret with data",
+    ),
+    "backup-ttl-bounded": (
+        DEV,
+        [velero_schedule("720h"), velero_schedule("1h"), velero_schedule("8760h0m0s")],
+        [
+            velero_schedule(None),
+            velero_schedule("0h"),
+            velero_schedule("8761h"),
+            velero_schedule("30d"),
+        ],
+        "TTL",
+    ),
+    "storage-class-protected": (
+        PROD,
+        [
+            storage_class("gp3-ssd-prod-rwo", metadata=protected("snapshot-policies", "daily")),
+            storage_class("gp3-ssd-prod-rwo", metadata=protected("backup-schedule", "nightly")),
+            storage_class("gp3-ssd-prod-rwo", metadata=protected("unprotected-reason", "scratch")),
+            efs_class("efs-burst-prod-rwx", metadata=protected("aws-backup", "true")),
+        ],
+        [storage_class("gp3-ssd-prod-rwo"), efs_class("efs-burst-prod-rwx")],
+        "protection",
     ),
     "ebs-classes-wait-for-first-consumer": (
         DEV,

@@ -26,6 +26,7 @@ def test_the_judged_pins_are_the_ones_the_plans_deploy(plans):
     versions = deployed(plans.values())
     assert versions[("helm_chart", "external-secrets")] == {"0.20.4"}
     assert versions[("helm_chart", "sealed-secrets")] == {"2.17.3"}
+    assert versions[("helm_chart", "velero")] == {"12.1.0"}
     assert versions[("eks_addon", "snapshot-controller")] == {"v8.3.0-eksbuild.1"}
     assert versions[("eks_addon", "aws-ebs-csi-driver")] == {"v1.48.0-eksbuild.1"}
 
@@ -33,6 +34,7 @@ def test_the_judged_pins_are_the_ones_the_plans_deploy(plans):
 def test_a_pin_bump_without_refreshed_files_fails(dev_values):
     dev_values[ESO] = {**dev_values[ESO], "chartVersion": "0.21.0"}
     dev_values[ADDONS] = {"snapshotController": "v8.4.0-eksbuild.1"}
+    dev_values["eks-config-storage:backups"] = {"enabled": True}  # every vendored chart deployed
     bumped = run_config("dev", dev_values)
     assert pin_problems([bumped], sources()) == [
         "snapshot-controller is deployed at v8.4.0-eksbuild.1 but tests/upstream holds "
@@ -53,9 +55,9 @@ def test_a_chart_without_vendored_files_fails(plans):
 
 def test_a_pin_no_plan_deploys_fails(plans):
     manifest = sources()
-    manifest.pin("velero")["helm_chart"] = "velero"
+    manifest.pin("prometheus-operator")["helm_chart"] = "kube-prometheus-stack"
     assert pin_problems(plans.values(), manifest) == [
-        "pin velero names helm_chart velero, which no plan deploys"
+        "pin prometheus-operator names helm_chart kube-prometheus-stack, which no plan deploys"
     ]
 
 

@@ -14,8 +14,10 @@ import yaml
 from tests import upstream_schema as upstream
 from tests.snapshot_harness import Harness
 from tests.upstream_pins import ADDON, RELEASE
-from tools.offline import Plan
+from tools.offline import Plan, stack_config
 from tools.offline.manifests import is_built_in, manifests
+
+NS = "eks-config-storage"
 
 
 def custom_resources(plan: Plan) -> list[dict]:
@@ -33,7 +35,10 @@ def rendered(plan: Plan, kind: str) -> dict:
 def test_every_custom_resource_validates_strictly_against_its_crd(plan):
     custom = custom_resources(plan)
     kinds = {m["kind"] for m in custom}
-    assert kinds == {"ExternalSecret", "ClusterSecretStore", "VolumeSnapshotClass"}
+    backups = (
+        {"Schedule"} if stack_config(plan.stack).get(f"{NS}:backups", {}).get("enabled") else set()
+    )
+    assert kinds == {"ExternalSecret", "ClusterSecretStore", "VolumeSnapshotClass", *backups}
     problems = [p for m in custom for p in upstream.manifest_problems(m)]
     assert problems == []
 
@@ -74,7 +79,10 @@ def test_the_rotation_scripts_volume_snapshot_validates(plan, tmp_path):
 
 def test_every_helm_releases_values_fit_its_chart(plan):
     releases = plan.of_type(RELEASE)
-    assert {r.inputs["chart"] for r in releases} == {"external-secrets", "sealed-secrets"}
+    backups = (
+        {"velero"} if stack_config(plan.stack).get(f"{NS}:backups", {}).get("enabled") else set()
+    )
+    assert {r.inputs["chart"] for r in releases} == {"external-secrets", "sealed-secrets", *backups}
     problems = [
         p for r in releases for p in upstream.values_problems(r.inputs["chart"], r.inputs["values"])
     ]

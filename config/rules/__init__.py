@@ -8,7 +8,14 @@ Rules live by concern (``cluster``, ``nodes``, ``storage``, ``apps``); ``RULES``
 from __future__ import annotations
 
 from config.rules.apps import RESERVED_NAMESPACES, apps, remote_names
-from config.rules.backups import backups, protection, restore_drills
+from config.rules.backups import (
+    backups,
+    classes_by_policy,
+    classes_by_schedule,
+    known_classes,
+    protection,
+    restore_drills,
+)
 from config.rules.base import Problem, Rule, repeated
 from config.rules.cluster import (
     access_roles,
@@ -66,8 +73,11 @@ __all__ = [
     "Problem",
     "Rule",
     "class_name",
+    "classes_by_policy",
+    "classes_by_schedule",
     "deployer_problems",
     "images",
+    "known_classes",
     "previewer",
     "problems",
     "repeated",

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from config.rules.base import Problem, repeated
-from config.schema import StackConfig
+from config.rules.storage import storage_catalog
+from config.schema import StackConfig, StorageClass
+from design.apps import FOREIGN_CLASSES
 
 
 def protection(cfg: StackConfig) -> Iterator[Problem]:
@@ -48,3 +50,32 @@ def restore_drills(cfg: StackConfig) -> Iterator[Problem]:
     for i, drill in enumerate(cfg.restore_drills):
         if drill.policy not in policies:
             yield f"restoreDrills[{i}].policy", f"no snapshot policy {drill.policy!r}"
+
+
+def protected_classes(cfg: StackConfig) -> list[tuple[str, StorageClass]]:
+    """Every class that may hold volumes: the catalog and the retired classes, by name."""
+    catalog = storage_catalog(cfg)
+    return [*catalog, *((r.name, r) for r in cfg.storage.retired_classes)]
+
+
+def classes_by_schedule(cfg: StackConfig) -> dict[str, list[str]]:
+    """The classes each Velero schedule snapshots (``protection.backupSchedule``)."""
+    found: dict[str, list[str]] = {}
+    for name, cls in protected_classes(cfg):
+        if cls.protection.backup_schedule:
+            found.setdefault(cls.protection.backup_schedule, []).append(name)
+    return found
+
+
+def classes_by_policy(cfg: StackConfig) -> dict[str, list[str]]:
+    """The classes each snapshot policy covers by construction (``protection.snapshotPolicies``)."""
+    found: dict[str, list[str]] = {}
+    for name, cls in protected_classes(cfg):
+        for policy in cls.protection.snapshot_policies:
+            found.setdefault(policy, []).append(name)
+    return found
+
+
+def known_classes(cfg: StackConfig) -> list[str]:
+    """Every class a volume of this cluster can be on: the platform's and EKS's own gp2."""
+    return sorted({name for name, _ in protected_classes(cfg)} | set(FOREIGN_CLASSES))

@@ -7,10 +7,10 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from config.schedules import CronSchedule
+from config.schema.apps import ChartVersion, HelmChart
 from config.schema.base import DNS_LABEL, DnsLabel, Model
 from design.images import image_pin_problem
 
-ChartVersion = Annotated[str, Field(pattern=r"^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$")]
 Image = Annotated[
     str,
     Field(
@@ -43,7 +43,7 @@ class BackupSchedule(Model):
         return int(self.ttl[:-1])
 
 
-class Backups(Model):
+class Backups(HelmChart):
     """Velero, with its backups in an S3 bucket of this stack encrypted with the stack's key."""
 
     enabled: bool = False

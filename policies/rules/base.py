@@ -23,6 +23,8 @@ STATEFUL_TYPES = frozenset(
         "aws:cloudwatch/logGroup:LogGroup",
         "aws:efs/mountTarget:MountTarget",
         "aws:efs/backupPolicy:BackupPolicy",
+        "aws:s3/bucket:Bucket",
+        "aws:s3/bucketVersioning:BucketVersioning",
     }
 )
 IDENTITY_POLICY_TYPES = frozenset(

@@ -77,7 +77,55 @@ def node_volumes_encrypted(s: Subject, _: Settings) -> Iterator[str]:
             yield f"volume {device.get('deviceName')} must be encrypted with the stack's key"
 
 
+BUCKET_SSE = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+)
+
+
+def bucket_protected(s: Subject, _: Settings) -> Iterator[str]:
+    """R3/F4 for backups: encrypted with a customer key (and a bucket key), TLS only, never
+    public, versioned."""
+    if s.type == BUCKET_SSE:
+        for rule in as_list(s.props.get("rules")):
+            default = rule.get("applyServerSideEncryptionByDefault") or {}
+            key = default.get("kmsMasterKeyId")
+            if default.get("sseAlgorithm") != "aws:kms" or not (
+                isinstance(key, str) and CUSTOMER_KEY_ARN.match(key)
+            ):
+                yield "buckets encrypt with SSE-KMS and the stack's customer-managed key"
+            if rule.get("bucketKeyEnabled") is not True:
+                yield "SSE-KMS buckets use a bucket key (bucketKeyEnabled)"
+    if s.type == "aws:s3/bucketPolicy:BucketPolicy":
+        denies = [
+            stmt
+            for stmt in as_list(document(s.props.get("policy")).get("Statement"))
+            if stmt.get("Effect") == "Deny"
+            and get(stmt, "Condition", "Bool", "aws:SecureTransport") == "false"
+        ]
+        if not denies:
+            yield "the bucket policy must deny access without TLS (aws:SecureTransport)"
+    if s.type == "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":
+        flags = (
+            "blockPublicAcls",
+            "blockPublicPolicy",
+            "ignorePublicAcls",
+            "restrictPublicBuckets",
+        )
+        if not all(s.props.get(flag) is True for flag in flags):
+            yield f"every public access block of the bucket must be on: {', '.join(flags)}"
+    versioning = get(s.props, "versioningConfiguration", "status")
+    if s.type == "aws:s3/bucketVersioning:BucketVersioning" and versioning != "Enabled":
+        yield "backup buckets are versioned"
+
+
 RESOURCE_RULES: tuple[ResourceRule, ...] = (
+    ResourceRule(
+        "bucket-encrypted-tls-private",
+        "R3",
+        "Buckets: SSE-KMS with the stack's key and a bucket key, TLS only, private, versioned",
+        "mandatory",
+        bucket_protected,
+    ),
     ResourceRule(
         "eks-secrets-encryption",
         "R3",

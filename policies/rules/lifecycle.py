@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 
+from design import storage as sc
 from design.images import image_pin_problem
 from design.snapshots import MAX_AGE_LIMIT_SECONDS, POLICY_LABEL, SNAPSHOT_API_GROUP
 
@@ -63,6 +65,36 @@ def production_retains_data(s: Subject, settings: Settings) -> Iterator[str]:
         and get(s.props, "backupPolicy", "status") != "ENABLED"
     ):
         yield "production file systems must be backed up"
+
+
+def storage_class_protected(s: Subject, settings: Settings) -> Iterator[str]:
+    """F4 in production: every class names what protects its volumes (snapshot policies, a
+    backup schedule, AWS Backup) or records why nothing does."""
+    if not settings.production or s.type != STORAGE_CLASS:
+        return
+    annotations = get(s.props, "metadata", "annotations") or {}
+    if not any(key.startswith(sc.PROTECTION + "/") for key in annotations):
+        yield (
+            "production classes name their protection (storage.classes[].protection) or record "
+            "why they have none (protection.reason)"
+        )
+
+
+VELERO_SCHEDULE = "kubernetes:velero.io/v1:Schedule"
+TTL = re.compile(r"^(\d+)h(0m(0s)?)?$")
+TTL_HOURS = (1, 8760)
+
+
+def backup_ttl_bounded(s: Subject, _: Settings) -> Iterator[str]:
+    """R7/F4 off the cluster: every backup a schedule makes expires, within a year."""
+    if s.type != VELERO_SCHEDULE:
+        return
+    ttl = str(get(s.props, "spec", "template", "ttl") or "")
+    match = TTL.match(ttl)
+    if not match:
+        yield f"a schedule's backups need a TTL in hours (e.g. 720h), got {ttl!r}"
+    elif not TTL_HOURS[0] <= int(match.group(1)) <= TTL_HOURS[1]:
+        yield f"backup TTL {ttl} is outside {TTL_HOURS[0]}h..{TTL_HOURS[1]}h"
 
 
 def versions_pinned(s: Subject, settings: Settings) -> Iterator[str]:
@@ -159,6 +191,20 @@ def protected_stack_state(
 
 
 RESOURCE_RULES: tuple[ResourceRule, ...] = (
+    ResourceRule(
+        "backup-ttl-bounded",
+        "R7",
+        "Velero schedules set a TTL, within a year, so generations expire by themselves",
+        "mandatory",
+        backup_ttl_bounded,
+    ),
+    ResourceRule(
+        "storage-class-protected",
+        "F4",
+        "Production classes name what protects their volumes, or why nothing does",
+        "mandatory",
+        storage_class_protected,
+    ),
     ResourceRule(
         "snapshot-generation-limit",
         "R7",

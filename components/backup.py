@@ -1,0 +1,236 @@
+"""Backups off the cluster: Velero, its bucket encrypted with the stack's key, its own role, and
+schedules whose generations expire by themselves (design in ``design.backup``).
+
+The bucket and role do not wait for the cluster's nodes; the chart does, like every other
+release, so backups join the deploy beside the apps without lengthening its critical path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.helm import pinned_release
+from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
+from components.namespaces import no_default_token
+from config.schema import Backups
+from design import backup as design
+from design import naming
+from design.aws import AwsContext
+from design.labels import MANAGED_BY
+
+VELERO_API = "velero.io/v1"
+# The Velero image runs as a named user (USER cnb:cnb on a paketo run image,
+# velero-io/velero@v1.18.1:Dockerfile), which Pod Security "restricted" cannot verify as
+# non-root without a numeric runAsUser the chart does not set.
+BASELINE_REASON = (
+    "Velero's image runs as the named non-root user cnb, which restricted cannot verify"
+)
+
+
+@dataclass(frozen=True)
+class OffClusterBackupsArgs:
+    settings: Backups
+    cluster_name: str
+    aws: AwsContext
+    key_arn: pulumi.Input[str]
+    oidc: OidcIdentity
+    # Which classes each schedule snapshots, and every class the platform knows (the rest).
+    classes_by_schedule: Mapping[str, Sequence[str]]
+    known_classes: Sequence[str]
+    namespaces: Sequence[str]
+    protect: bool
+    provider: k8s.Provider
+    nodes: Sequence[pulumi.Resource]
+
+
+class OffClusterBackups(pulumi.ComponentResource):
+    bucket: aws.s3.Bucket
+    role_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: OffClusterBackupsArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("eks-config-storage:backup:OffClusterBackups", name, None, opts)
+        settings = args.settings
+        bucket_name = design.bucket_name(args.cluster_name, args.aws.account_id)
+        self.bucket = self._bucket(name, bucket_name, args)
+
+        role = IrsaRole(
+            f"{name}-velero",
+            IrsaRoleArgs(
+                role_name=naming.role_name(args.cluster_name, "velero"),
+                oidc=args.oidc,
+                service_accounts=[(settings.namespace, design.SERVICE_ACCOUNT)],
+                inline_policies={
+                    "backups": pulumi.Output.from_input(args.key_arn).apply(
+                        lambda key_arn: design.velero_policy(
+                            bucket=bucket_name, key_arn=key_arn, aws=args.aws
+                        )
+                    )
+                },
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.role_arn = role.arn
+
+        k8s_child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={
+                "name": settings.namespace,
+                "labels": {
+                    **MANAGED_BY,
+                    "pod-security.kubernetes.io/enforce": "baseline",
+                    "pod-security.kubernetes.io/audit": "restricted",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                },
+                "annotations": {"eks-config-storage.io/pod-security-reason": BASELINE_REASON},
+            },
+            opts=k8s_child,
+        )
+        ns = namespace.metadata.name
+        no_default_token(f"{name}-default-sa", ns, k8s_child)
+        values = pulumi.Output.all(args.key_arn, role.arn, self.bucket.bucket).apply(
+            lambda v: design.velero_values(
+                bucket=v[2],
+                key_arn=v[0],
+                region=args.aws.region,
+                role_arn=v[1],
+                plugin_image=settings.plugin_image,
+            )
+        )
+        release = pinned_release(
+            f"{name}-release",
+            chart="velero",
+            pin=settings,
+            namespace=ns,
+            values=values,
+            opts=pulumi.ResourceOptions.merge(
+                k8s_child, pulumi.ResourceOptions(depends_on=list(args.nodes))
+            ),
+        )
+
+        self.schedules = []
+        for schedule in settings.schedules:
+            snapshot = list(args.classes_by_schedule.get(schedule.name, ()))
+            policy = k8s.core.v1.ConfigMap(
+                f"{name}-{schedule.name}-volumes",
+                metadata={
+                    "name": f"{schedule.name}-volume-policy",
+                    "namespace": ns,
+                    "labels": MANAGED_BY,
+                },
+                data={
+                    design.POLICY_KEY: design.volume_policies(
+                        snapshot=snapshot,
+                        skip=[c for c in args.known_classes if c not in snapshot],
+                        schedule=schedule.name,
+                    )
+                },
+                opts=k8s_child,
+            )
+            self.schedules.append(
+                k8s.apiextensions.CustomResource(
+                    f"{name}-{schedule.name}",
+                    api_version=VELERO_API,
+                    kind="Schedule",
+                    metadata={
+                        "name": schedule.name,
+                        "namespace": ns,
+                        "labels": {**MANAGED_BY, design.SCHEDULE_LABEL: schedule.name},
+                    },
+                    spec=policy.metadata.name.apply(
+                        lambda policy_name, schedule=schedule: design.schedule_spec(
+                            schedule=schedule.schedule,
+                            ttl=schedule.ttl,
+                            namespaces=args.namespaces,
+                            resource_policy=policy_name,
+                        )
+                    ),
+                    # The CRDs come with the chart.
+                    opts=pulumi.ResourceOptions.merge(
+                        k8s_child, pulumi.ResourceOptions(depends_on=[release])
+                    ),
+                )
+            )
+        self.register_outputs({"bucket": self.bucket.bucket, "roleArn": self.role_arn})
+
+    def _bucket(self, name: str, bucket_name: str, args: OffClusterBackupsArgs) -> aws.s3.Bucket:
+        """Versioned, SSE-KMS with the stack's key and a bucket key, never public, TLS only,
+        and earlier versions expire; protected and retained in protected stacks."""
+        child = pulumi.ResourceOptions(parent=self)
+        bucket = aws.s3.Bucket(
+            f"{name}-bucket",
+            bucket=bucket_name,
+            tags={"Name": bucket_name},
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, retain_on_delete=args.protect
+            ),
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=child,
+        )
+        aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            bucket=bucket.id,
+            rules=[
+                {
+                    "apply_server_side_encryption_by_default": {
+                        "sse_algorithm": "aws:kms",
+                        "kms_master_key_id": args.key_arn,
+                    },
+                    # One data key per bucket, not per object: far fewer KMS calls.
+                    "bucket_key_enabled": True,
+                }
+            ],
+            opts=child,
+        )
+        aws.s3.BucketVersioning(
+            f"{name}-versioning",
+            bucket=bucket.id,
+            versioning_configuration={"status": "Enabled"},
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            bucket=bucket.id,
+            rules=[
+                {
+                    "id": "expire-earlier-versions",
+                    "status": "Enabled",
+                    "filter": {},
+                    "noncurrent_version_expiration": {
+                        "noncurrent_days": args.settings.noncurrent_version_days
+                    },
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+                }
+            ],
+            opts=child,
+        )
+        aws.s3.BucketPolicy(
+            f"{name}-policy",
+            bucket=bucket.id,
+            policy=pulumi.Output.all(bucket.arn, args.key_arn).apply(
+                lambda v: json.dumps(design.bucket_policy(bucket_arn=v[0], key_arn=v[1]))
+            ),
+            opts=child,
+        )
+        return bucket
