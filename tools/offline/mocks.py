@@ -219,7 +219,14 @@ def _efs(m: AwsMocks, name, inputs, h):
     }
 
 
+def _s3_bucket(m: AwsMocks, name, inputs, h):
+    """A bucket's ID is its name; its ARN has neither region nor account."""
+    bucket = inputs.get("bucket") or f"{name}-{h[:8]}"
+    return bucket, {"id": bucket, "bucket": bucket, "arn": f"arn:aws:s3:::{bucket}"}
+
+
 _RESOURCES = {
+    "aws:s3/bucket:Bucket": _s3_bucket,
     "aws:kms/key:Key": _kms_key,
     "aws:iam/role:Role": _iam_role,
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
