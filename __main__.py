@@ -6,12 +6,14 @@ Composition only: load and validate config, build the components in dependency o
 import pulumi
 
 from components.addons import AddonsArgs, ClusterAddons, PodNetwork
+from components.alerts import BackupAlerts, BackupAlertsArgs
 from components.app import AppArgs, AppNamespace, component_name
 from components.backup import OffClusterBackups, OffClusterBackupsArgs
 from components.cluster import Cluster, ClusterArgs
 from components.context import current_aws_context, warn_about_account_settings
 from components.controller_roles import ControllerRoles, ControllerRolesArgs
 from components.efs import EfsStorage, EfsStorageArgs
+from components.escrow import SealingKeyEscrow, SealingKeyEscrowArgs
 from components.external_secrets import (
     PARAMETER_STORE,
     SECRETS_MANAGER_STORE,
@@ -222,10 +224,42 @@ if cfg.backups.enabled:
         ),
     )
 
+if cfg.monitoring.prometheus_rules:
+    BackupAlerts(
+        "alerts",
+        BackupAlertsArgs(
+            jobs=rules.watched_jobs(cfg),
+            velero_schedules=rules.velero_schedules(cfg),
+            namespace=cfg.monitoring.namespace,
+            rule_labels=cfg.monitoring.rule_labels,
+            provider=cluster.provider,
+        ),
+    )
+
+escrow = None
+if cfg.sealed_secrets.escrow:
+    escrow = SealingKeyEscrow(
+        "sealing-key",
+        SealingKeyEscrowArgs(
+            cluster_name=cfg.cluster_name,
+            environment=cfg.environment,
+            namespace=cfg.sealed_secrets.namespace,
+            restore=cfg.sealed_secrets.restore_escrowed_key,
+            aws=aws_ctx,
+            key_arn=key.arn,
+            oidc=cluster.oidc,
+            provider=cluster.provider,
+            after=[external_secrets.release],
+        ),
+    )
+
 SealedSecretsController(
     "sealed-secrets",
     SealedSecretsControllerArgs(
-        chart=cfg.sealed_secrets, provider=cluster.provider, nodes=nodes.groups
+        chart=cfg.sealed_secrets,
+        provider=cluster.provider,
+        nodes=nodes.groups,
+        key=escrow.restored if escrow else (),
     ),
 )
 

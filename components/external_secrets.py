@@ -70,7 +70,7 @@ class ExternalSecretsOperator(pulumi.ComponentResource):
             opts=child,
         )
         no_default_token(f"{name}-default-sa", namespace.metadata.name, child)
-        release = pinned_release(
+        self.release = release = pinned_release(
             f"{name}-release",
             chart="external-secrets",
             pin=args.chart,

@@ -20,6 +20,8 @@ class SealedSecretsControllerArgs:
     chart: SealedSecrets
     provider: k8s.Provider
     nodes: Sequence[pulumi.Resource]
+    # A restored sealing key, which must be in place before the controller starts.
+    key: Sequence[pulumi.Resource] = ()
 
 
 class SealedSecretsController(pulumi.ComponentResource):
@@ -38,9 +40,13 @@ class SealedSecretsController(pulumi.ComponentResource):
             values={
                 "fullnameOverride": CONTROLLER_NAME,
                 "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},
+                # One key for the controller's life while it is escrowed (design.escrow):
+                # "--key-renew-period ... automatic rotation disabled if 0"
+                # (bitnami-labs/sealed-secrets@helm-v2.17.3:helm/sealed-secrets/values.yaml).
+                **({"keyrenewperiod": "0"} if args.chart.escrow else {}),
             },
             opts=pulumi.ResourceOptions(
-                parent=self, provider=args.provider, depends_on=list(args.nodes)
+                parent=self, provider=args.provider, depends_on=[*args.nodes, *args.key]
             ),
         )
         self.register_outputs({"controller": CONTROLLER_NAME, "namespace": args.chart.namespace})

@@ -214,6 +214,10 @@ def app_policy(
     return document(statements) if statements else None
 
 
+# Remote names under <environment>/ that belong to the platform (design.escrow).
+PLATFORM_SECRET_PREFIX = "sealed-secrets/"
+
+
 def eso_policy(*, aws: AwsContext, environment: str, key_arn: str) -> dict:
     """External Secrets Operator: read the environment's secrets and parameters, decrypt with
     the stack's key only when Secrets Manager or Parameter Store asks on its behalf."""
@@ -235,6 +239,16 @@ def eso_policy(*, aws: AwsContext, environment: str, key_arn: str) -> dict:
                 ],
             },
             decrypt_via(key_arn, aws, ["secretsmanager", "ssm"]),
+            # The operator serves every app namespace: the escrowed sealing key, under the same
+            # prefix, must never be one of the secrets an app can be given.
+            {
+                "Sid": "NeverThePlatformsOwn",
+                "Effect": "Deny",
+                "Action": "secretsmanager:*",
+                "Resource": aws.arn(
+                    "secretsmanager", f"secret:{environment}/{PLATFORM_SECRET_PREFIX}*"
+                ),
+            },
         ]
     )
 

@@ -34,5 +34,5 @@ def test_the_validator_catches_an_unknown_field(plans):
 def test_custom_kinds_are_recognised_as_such(plan):
     custom = {m["kind"] for m in manifests(plan) if not is_built_in(m)}
     backups = stack_config(plan.stack).get("eks-config-storage:backups", {}).get("enabled")
-    expected = {"VolumeSnapshotClass", "ClusterSecretStore", "ExternalSecret"}
+    expected = {"VolumeSnapshotClass", "ClusterSecretStore", "ExternalSecret", "PushSecret"}
     assert custom == expected | ({"Schedule"} if backups else set())

@@ -53,7 +53,14 @@ def test_eso_may_read_only_its_environments_secrets_and_decrypt_only_through_the
             ]
         }
     }
-    assert len(policy["Statement"]) == 3
+    never = statement(policy, "NeverThePlatformsOwn")
+    assert never == {
+        "Sid": "NeverThePlatformsOwn",
+        "Effect": "Deny",
+        "Action": "secretsmanager:*",
+        "Resource": f"arn:aws:secretsmanager:eu-west-1:123456789012:secret:{env}/sealed-secrets/*",
+    }
+    assert len(policy["Statement"]) == 4
 
 
 @pytest.mark.parametrize(
@@ -102,7 +109,11 @@ def test_sealed_secrets_controller_has_kubeseals_default_name(plan):
 
 
 def test_cluster_stores_authenticate_with_the_operators_service_account_only(plan):
-    stores = {r.inputs["metadata"]["name"]: r for r in plan.of_type(STORE)}
+    stores = {
+        r.inputs["metadata"]["name"]: r
+        for r in plan.of_type(STORE)
+        if r.inputs["metadata"]["name"] != "sealing-key-escrow"
+    }
     assert sorted(stores) == ["aws-parameter-store", "aws-secrets-manager"]
     services = {"aws-secrets-manager": "SecretsManager", "aws-parameter-store": "ParameterStore"}
     eso = release(plan, "external-secrets")

@@ -38,7 +38,13 @@ def test_every_custom_resource_validates_strictly_against_its_crd(plan):
     backups = (
         {"Schedule"} if stack_config(plan.stack).get(f"{NS}:backups", {}).get("enabled") else set()
     )
-    assert kinds == {"ExternalSecret", "ClusterSecretStore", "VolumeSnapshotClass", *backups}
+    assert kinds == {
+        "ExternalSecret",
+        "ClusterSecretStore",
+        "VolumeSnapshotClass",
+        "PushSecret",
+        *backups,
+    }
     problems = [p for m in custom for p in upstream.manifest_problems(m)]
     assert problems == []
 

@@ -15,6 +15,8 @@ from config.rules.backups import (
     known_classes,
     protection,
     restore_drills,
+    velero_schedules,
+    watched_jobs,
 )
 from config.rules.base import Problem, Rule, repeated
 from config.rules.cluster import (
@@ -82,5 +84,7 @@ __all__ = [
     "problems",
     "repeated",
     "storage_catalog",
+    "velero_schedules",
     "warnings",
+    "watched_jobs",
 ]

@@ -12,7 +12,7 @@ from config.remote_names import (
 from config.rules.base import Problem, repeated
 from config.rules.storage import storage_catalog
 from config.schema import App, StackConfig
-from design.apps import secret_name
+from design.apps import PLATFORM_SECRET_PREFIX, secret_name
 
 RESERVED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 
@@ -80,7 +80,9 @@ def remote_names(cfg: StackConfig) -> Iterator[Problem]:
     reserved = env.lower().startswith(RESERVED_PARAMETER_PREFIXES)
     for i, app in enumerate(cfg.apps):
         for key, name, store in _remote_names(app, f"apps[{i}]"):
-            if name.split("/", 1)[0] == env:
+            if store == "secret" and name.startswith(PLATFORM_SECRET_PREFIX):
+                yield key, f"'{env}/{PLATFORM_SECRET_PREFIX}' holds the platform's sealing key"
+            elif name.split("/", 1)[0] == env:
                 yield key, environment_prefix_problem(name, store)
             elif problem := full_length_problem(name, store, env):
                 yield key, problem

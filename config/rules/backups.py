@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 from config.rules.base import Problem, repeated
 from config.rules.storage import storage_catalog
+from config.schedules import longest_gap
 from config.schema import StackConfig, StorageClass
+from design.alerts import Watched
 from design.apps import FOREIGN_CLASSES
 
 
@@ -79,3 +82,24 @@ def classes_by_policy(cfg: StackConfig) -> dict[str, list[str]]:
 def known_classes(cfg: StackConfig) -> list[str]:
     """Every class a volume of this cluster can be on: the platform's and EKS's own gp2."""
     return sorted({name for name, _ in protected_classes(cfg)} | set(FOREIGN_CLASSES))
+
+
+def watched_jobs(cfg: StackConfig) -> list[Watched]:
+    """The scheduled jobs whose last success should be recent, with their longest gap."""
+    jobs = [
+        Watched(
+            "snapshot policy",
+            policy.name,
+            cfg.snapshots.namespace,
+            f"snapshot-{policy.name}",
+            longest_gap(policy.schedule),
+        )
+        for policy in cfg.snapshots.policies
+    ]
+    return jobs
+
+
+def velero_schedules(cfg: StackConfig) -> list[tuple[str, timedelta]]:
+    if not cfg.backups.enabled:
+        return []
+    return [(s.name, longest_gap(s.schedule)) for s in cfg.backups.schedules]

@@ -43,6 +43,10 @@ class SealedSecrets(HelmChart):
     )
     # kube-system and this controller name are kubeseal's defaults.
     namespace: DnsLabel = "kube-system"
+    # Push the sealing key to Secrets Manager (design.escrow); it turns key renewal off.
+    escrow: bool = True
+    # On a rebuilt cluster: pull the escrowed key back before the controller starts.
+    restore_escrowed_key: bool = False
 
 
 class S3Access(Model):

@@ -80,3 +80,7 @@ class Monitoring(Model):
     """Alerting for clusters that run the Prometheus Operator (and kube-state-metrics)."""
 
     prometheus_rules: bool = False
+    # Where the operator looks for rules, and the labels its ruleSelector matches (for
+    # kube-prometheus-stack, release: <its release name>).
+    namespace: DnsLabel = "monitoring"
+    rule_labels: dict[str, str] = Field(default_factory=dict)
