@@ -264,3 +264,29 @@ def test_classes_show_what_protects_them(prod):
         "protection.eks-config-storage.io/aws-backup": "true"
     }
     assert json.dumps(annotations)  # plain strings, as Kubernetes requires
+
+
+def test_the_plan_prints_what_protects_each_class(plans):
+    from tools.report import protection_lines
+
+    rows = {
+        line.split()[0]: line.split(maxsplit=1)[1] for line in protection_lines(plans["prod"])[1:]
+    }
+    assert rows["io2-ssd-db-prod-rwo"].split() == [
+        "1h",
+        "hourly",
+        "24,",
+        "daily",
+        "14,",
+        "nightly",
+        "until",
+        "720h",
+        "30d",
+        "Velero",
+        "nightly",
+        "none",
+    ]
+    assert rows["gp3-ssd-prod-rwo"].startswith("1d ")
+    assert "AWS Backup" in rows["efs-elastic-prod-rwx"]
+    dev = protection_lines(plans["dev"])[1:]
+    assert all("none: no protection and no reason" in line for line in dev)

@@ -5,16 +5,21 @@ report shows what the program would really register."""
 from __future__ import annotations
 
 import datetime
+from datetime import timedelta
 
 from config import StackConfig
 from config import rules as config_rules
+from config.schedules import longest_gap
 from design import eks_versions
 from design import storage as sc
+from design.snapshots import POLICY_LABEL
 from policies import rules
 from tools.offline import Plan
 
 CLUSTER = "aws:eks/cluster:Cluster"
 HTTPS = 443
+CRON_JOB = "kubernetes:batch/v1:CronJob"
+VELERO_SCHEDULE = "kubernetes:velero.io/v1:Schedule"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 DEFAULT_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
@@ -183,6 +188,7 @@ def report_lines(
     lines += ["", "Account settings:", *account_lines(plan)]
     if classes := storage_class_lines(plan):
         lines += ["", "Storage classes:", *classes]
+        lines += ["", "Protection by class:", *protection_lines(plan)]
     lines += [
         "",
         f"Design rules (environment={settings.environment}, production="
@@ -191,3 +197,74 @@ def report_lines(
     ]
     lines += ["", "Resources by type:", *count_lines(plan)]
     return lines
+
+
+AWS_BACKUP_GAP = timedelta(days=1)  # EFS automatic backups run daily
+
+
+def _env(cron_job) -> dict[str, str]:
+    pod = cron_job.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return {e["name"]: e.get("value", "") for c in pod["containers"] for e in c.get("env", [])}
+
+
+def protection_lines(plan: Plan) -> list[str]:
+    """Per class: what protects its volumes, how often (RPO), how many generations, how old the
+    oldest may get, whether a copy is off the cluster, and whether restores are drilled."""
+    policies, drills = {}, {}
+    for job in plan.of_type(CRON_JOB):
+        env = _env(job)
+        name = job.inputs["metadata"]["name"]
+        if POLICY_LABEL in (job.inputs["metadata"].get("labels") or {}) and "KEEP" in env:
+            policies[env["POLICY"]] = (job.inputs["spec"]["schedule"], env)
+        elif name.startswith("drill-") and "POLICY" in env:
+            drills.setdefault(env["POLICY"], []).append(name)
+    schedules = {
+        s.inputs["metadata"]["name"]: s.inputs["spec"] for s in plan.of_type(VELERO_SCHEDULE)
+    }
+    lines = [
+        f"  {'class':<24}{'RPO':<6}{'generations kept':<40}{'oldest':<8}{'off-cluster':<18}drill"
+    ]
+    for cls in sorted(plan.of_type(STORAGE_CLASS), key=lambda r: r.inputs["metadata"]["name"]):
+        meta = cls.inputs["metadata"]
+        notes = meta.get("annotations") or {}
+        names = [p for p in notes.get(f"{sc.PROTECTION}/snapshot-policies", "").split(",") if p]
+        schedule = notes.get(f"{sc.PROTECTION}/backup-schedule")
+        gaps, kept, oldest, off, drilled = [], [], [], [], []
+        for name in names:
+            cron, env = policies.get(name, ("", {}))
+            if not cron:
+                continue
+            gap = longest_gap(cron)
+            keep = int(env["KEEP"])
+            gaps.append(gap)
+            kept.append(f"{name} {keep}")
+            bound = gap * keep
+            if env.get("MAX_AGE_SECONDS"):
+                bound = min(bound, timedelta(seconds=int(env["MAX_AGE_SECONDS"])))
+            oldest.append(bound)
+            drilled += drills.get(name, [])
+        if schedule and schedule in schedules:
+            spec = schedules[schedule]
+            gaps.append(longest_gap(spec["schedule"]))
+            kept.append(f"{schedule} until {spec['template']['ttl']}")
+            oldest.append(timedelta(hours=int(spec["template"]["ttl"].rstrip("h"))))
+            off.append(f"Velero {schedule}")
+        if notes.get(f"{sc.PROTECTION}/aws-backup") == "true":
+            gaps.append(AWS_BACKUP_GAP)
+            kept.append("AWS Backup plan")
+            off.append("AWS Backup")
+        if not gaps:
+            reason = notes.get(f"{sc.PROTECTION}/unprotected-reason")
+            lines.append(f"  {meta['name']:<24}none: {reason or 'no protection and no reason'}")
+            continue
+        lines.append(
+            f"  {meta['name']:<24}{_gap(min(gaps)):<6}{', '.join(kept):<40}"
+            f"{_gap(max(oldest)) if oldest else '-':<8}{', '.join(off) or 'no':<18}"
+            f"{', '.join(drilled) or 'none'}"
+        )
+    return lines
+
+
+def _gap(gap: timedelta) -> str:
+    hours = int(gap.total_seconds() // 3600)
+    return f"{hours // 24}d" if hours % 24 == 0 and hours >= 24 else f"{hours}h"
