@@ -189,6 +189,7 @@ def report_lines(
     if classes := storage_class_lines(plan):
         lines += ["", "Storage classes:", *classes]
         lines += ["", "Protection by class:", *protection_lines(plan)]
+    lines += ["", "Sealing key escrow:", *escrow_lines(plan)]
     lines += [
         "",
         f"Design rules (environment={settings.environment}, production="
@@ -268,3 +269,29 @@ def protection_lines(plan: Plan) -> list[str]:
 def _gap(gap: timedelta) -> str:
     hours = int(gap.total_seconds() // 3600)
     return f"{hours // 24}d" if hours % 24 == 0 and hours >= 24 else f"{hours}h"
+
+
+def escrow_lines(plan: Plan) -> list[str]:
+    """Where the Sealed Secrets key goes, under which key, and whether it is being restored."""
+    pushes = plan.of_type("kubernetes:external-secrets.io/v1alpha1:PushSecret")
+    if not pushes:
+        return ["  not escrowed: a lost cluster loses every SealedSecret's key"]
+    lines = []
+    for push in pushes:
+        meta, spec = push.inputs["metadata"], push.inputs["spec"]
+        (item,) = spec["data"]
+        key = item["metadata"]["spec"]["kmsKeyId"]
+        lines.append(
+            f"  active key in {meta['namespace']} -> PushSecret {meta['name']} -> Secrets Manager "
+            f"{item['match']['remoteRef']['remoteKey']} (encrypted with {key})"
+        )
+    restores = [
+        r
+        for r in plan.of_type("kubernetes:external-secrets.io/v1:ExternalSecret")
+        if r.inputs["metadata"]["name"] == "sealed-secrets-key-restored"
+    ]
+    lines.append(
+        "  restore before the controller starts: "
+        + ("on (sealedSecrets.restoreEscrowedKey)" if restores else "off")
+    )
+    return lines
