@@ -13,6 +13,7 @@ from tests.conftest import doc, rejected
 from tests.test_config import broken
 from tools import plan as plan_cli
 from tools.offline import Plan, run_config, stack_config
+from tools.report import protection_lines
 
 NS = "eks-config-storage"
 ACCOUNT = "123456789012"
@@ -267,8 +268,6 @@ def test_classes_show_what_protects_them(prod):
 
 
 def test_the_plan_prints_what_protects_each_class(plans):
-    from tools.report import protection_lines
-
     rows = {
         line.split()[0]: line.split(maxsplit=1)[1] for line in protection_lines(plans["prod"])[1:]
     }

@@ -4,6 +4,7 @@ fail silently (PrometheusRules valid against the upstream CRD, thresholds from t
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 
 import pytest
 
@@ -152,7 +153,5 @@ def test_stale_or_failed_backups_alert(alerting, plans):
 
 
 def test_thresholds_follow_the_schedule():
-    from datetime import timedelta
-
     assert alerts.stale_after(timedelta(hours=1)) == 9000
     assert alerts.stale_after(timedelta(days=7)) == 14 * 86400 + 1800
