@@ -63,7 +63,7 @@ def test_secret_inputs_are_masked_in_the_plan():
 
 def test_summary_lists_storage_classes_with_their_key_parameters(capsys, plans):
     assert plan_cli.main(["prod"]) == 0
-    summary = capsys.readouterr().out.split("Storage classes:")[1].split("Design rules")[0]
+    summary = capsys.readouterr().out.split("Storage classes:")[1].split("Protection by class")[0]
     rows = summary.strip().splitlines()
     lines = [line.split() for line in rows if not line.startswith(" " * 30)]
     assert [line[0] for line in lines] == [
