@@ -159,13 +159,14 @@ drivers = StorageDrivers(
     ),
 )
 
+catalog = [
+    *(CatalogEntry(name, spec) for name, spec in rules.storage_catalog(cfg)),
+    *(CatalogEntry(r.name, r, retired=True) for r in cfg.storage.retired_classes),
+]
 classes = StorageClasses(
     "classes",
     StorageClassesArgs(
-        entries=[
-            *(CatalogEntry(name, spec) for name, spec in rules.storage_catalog(cfg)),
-            *(CatalogEntry(r.name, r, retired=True) for r in cfg.storage.retired_classes),
-        ],
+        entries=catalog,
         environment=cfg.environment,
         reclaim_policy=cfg.storage.reclaim_policy,
         key_arn=key.arn,
@@ -179,17 +180,17 @@ classes = StorageClasses(
     ),
 )
 
-if cfg.snapshots.policies:
-    SnapshotSchedules(
-        "snapshots",
-        SnapshotSchedulesArgs(
-            namespace=cfg.snapshots.namespace,
-            image=cfg.snapshots.job_image,
-            policies=cfg.snapshots.policies,
-            snapshot_class_name=classes.snapshot_class_name,
-            provider=cluster.provider,
-        ),
-    )
+snapshots = SnapshotSchedules(
+    "snapshots",
+    SnapshotSchedulesArgs(
+        namespace=cfg.snapshots.namespace,
+        image=cfg.snapshots.job_image,
+        policies=cfg.snapshots.policies,
+        snapshot_class_name=classes.snapshot_class_name,
+        provider=cluster.provider,
+        catalog=catalog,
+    ),
+)
 
 external_secrets = ExternalSecretsOperator(
     "external-secrets",

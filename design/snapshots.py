@@ -4,7 +4,7 @@ CronJob per policy that snapshots the PVCs labelled for it and prunes beyond ``k
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 POLICY_LABEL = "snapshots.eks-config-storage.io/policy"
 SNAPSHOT_API_GROUP = "snapshot.storage.k8s.io"
@@ -60,6 +60,16 @@ def rotator_rules() -> list[dict]:
     ]
 
 
+def classes_by_policy(protections: Iterable[tuple[str, Sequence[str]]]) -> dict[str, list[str]]:
+    """The classes each snapshot policy covers by construction, from (class name, the class's
+    ``protection.snapshotPolicies``) pairs: policy -> sorted class names."""
+    covered: dict[str, set[str]] = {}
+    for class_name, policies in protections:
+        for policy in policies:
+            covered.setdefault(policy, set()).add(class_name)
+    return {policy: sorted(names) for policy, names in sorted(covered.items())}
+
+
 def cronjob_spec(
     *,
     policy: str,
@@ -73,11 +83,14 @@ def cronjob_spec(
     snapshot_class: str,
     labels: dict[str, str],
     max_age_seconds: int | None = None,
+    classes: Sequence[str] = (),
 ) -> dict:
-    """The CronJob spec of one snapshot policy."""
+    """The CronJob spec of one snapshot policy; its PVCs are those labelled for it and those
+    of ``classes``."""
     env = {
         "POLICY": policy,
         "SELECTOR": f"{POLICY_LABEL}={policy}",
+        **({"CLASSES": ",".join(classes)} if classes else {}),
         # Every job also fails on PVCs labelled with a policy not in this list, so a renamed
         # or removed policy cannot leave PVCs without backups silently.
         "KNOWN_POLICIES": ",".join(known_policies),

@@ -1,12 +1,12 @@
 """The stand-in kubectl's snapshot forms: what components/scripts/snapshot_rotate.sh calls.
 
 State keys (see tests/fake_kubectl.py for the whole file):
-  pvcs       [{"namespace", "name", "labels": {}}]
+  pvcs       [{"namespace", "name", "labels": {}, "storageClassName"}]
   snapshots  [{"namespace", "name", "labels": {}, "creationTimestamp", "pvc",
                "readyToUse": bool, "annotations": {}, "volumeSnapshotClassName",
                "boundVolumeSnapshotContentName": str | null}]
   contents   [{"name", "deletionPolicy": "Delete" | "Retain", "snapshotHandle",
-               "volumeSnapshotRef": {"namespace", "name"}}]
+               "volumeSnapshotRef": {"namespace", "name"}, "annotations": {}}]
   physical   ["snapshotHandle", ...]   snapshots that exist on the storage system
   classes    {"class": "Delete" | "Retain"}  VolumeSnapshotClass deletionPolicy
   fail_create_for ["ns/pvc"]   create of a snapshot of that PVC fails
@@ -23,6 +23,7 @@ content points back at it and its deletionPolicy is Delete
 
 Forms (flags in any order, "--flag value" or "--flag=value"):
   get persistentvolumeclaims --all-namespaces -l SEL -o jsonpath=PVC_TEMPLATE
+  get persistentvolumeclaims --all-namespaces -o jsonpath=CLASS_TEMPLATE
   get volumesnapshots --namespace NS -l SEL -o jsonpath=SNAPSHOT_TEMPLATE
   get persistentvolumeclaims --all-namespaces -l SEL -o jsonpath=LABELLED_TEMPLATE
   get volumesnapshots --all-namespaces -l SEL -o jsonpath=LABELLED_TEMPLATE
@@ -30,7 +31,8 @@ Forms (flags in any order, "--flag value" or "--flag=value"):
   get volumesnapshotcontent NAME -o jsonpath=CONTENT_TEMPLATE
   create -f -                                    (VolumeSnapshot of a PVC on stdin)
   wait --namespace NS --for=jsonpath={.status.readyToUse}=true --timeout=D volumesnapshot/NAME
-  patch volumesnapshotcontent NAME --type=merge -p {"spec":{"deletionPolicy":"Delete"}}
+  patch volumesnapshotcontent NAME --type=merge -p RELEASE   (RELEASE: one annotation under
+      metadata.annotations and spec.deletionPolicy, nothing else)
   delete volumesnapshot --namespace NS NAME --wait=false
 Selectors: comma-separated terms "k=v", "k==v", "k!=v", "k" and "!k".
 """
@@ -46,14 +48,20 @@ from fake_kube_core import (
     KubectlError,
     UnsupportedError,
     advance_clock,
+    bump_version,
     duration_seconds,
     metadata_maps,
     not_found,
     object_name,
     parse_selector,
+    string_map,
 )
 
 PVC_TEMPLATE = '{range .items[*]}{.metadata.namespace}{" "}{.metadata.name}{"\\n"}{end}'
+CLASS_TEMPLATE = (
+    '{range .items[*]}{.metadata.namespace}{" "}{.metadata.name}{" "}'
+    '{.spec.storageClassName}{"\\n"}{end}'
+)
 SNAPSHOT_TEMPLATE = (
     '{range .items[*]}{.metadata.creationTimestamp}{"\\t"}{.metadata.name}{"\\t"}'
     '{.spec.source.persistentVolumeClaimName}{"\\t"}{.status.readyToUse}{"\\n"}{end}'
@@ -83,9 +91,18 @@ class SnapshotForms:
     def get_pvcs(self, cmd: Command, args: list[str]) -> str:
         if args or cmd.require("--all-namespaces") != "true":
             raise UnsupportedError("get persistentvolumeclaims form")
-        selected = parse_selector(cmd.require("--selector"))
+        selector = cmd.take("--selector")
         output = cmd.require("--output")
         cmd.done()
+        if selector is None:
+            if output != f"jsonpath={CLASS_TEMPLATE}":
+                raise UnsupportedError("output template")
+            rows = sorted(
+                (p["namespace"], p["name"], p.get("storageClassName", ""))
+                for p in self.state["pvcs"]
+            )
+            return "".join(f"{ns} {name} {cls}\n" for ns, name, cls in rows)
+        selected = parse_selector(selector)
         pvcs = [p for p in self.state["pvcs"] if selected(p.get("labels", {}))]
         if output != f"jsonpath={PVC_TEMPLATE}":
             return labelled_rows(pvcs, output)
@@ -222,7 +239,12 @@ class SnapshotForms:
         patch = patch_document(cmd)
         if (
             not isinstance(patch, dict)
-            or set(patch) != {"spec"}
+            or set(patch) != {"metadata", "spec"}
+            or not isinstance(patch["metadata"], dict)
+            or set(patch["metadata"]) != {"annotations"}
+            or not isinstance(patch["metadata"]["annotations"], dict)
+            or len(patch["metadata"]["annotations"]) != 1
+            or not isinstance(patch["spec"], dict)
             or set(patch["spec"]) != {"deletionPolicy"}
         ):
             raise UnsupportedError(f"patch {patch!r}")
@@ -237,6 +259,10 @@ class SnapshotForms:
         if args[0] in self.state["fail_patch"]:
             raise KubectlError(f'Error from server (Forbidden): cannot patch "{args[0]}"')
         content["deletionPolicy"] = policy
+        content.setdefault("annotations", {}).update(
+            string_map(patch["metadata"]["annotations"], "annotations")
+        )
+        bump_version(self.state, content)
         return f"volumesnapshotcontent.snapshot.storage.k8s.io/{args[0]} patched\n"
 
     def find_content(self, name: str | None) -> dict | None:

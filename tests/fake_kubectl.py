@@ -8,7 +8,8 @@ up as a failing test. The forms and state live by concern:
   tests/fake_kube_core.py       argv, selectors, names, manifests, the simulated clock
 
 Environment:
-  FAKE_KUBECTL_STATE  JSON state file, read and rewritten on every call (keys in each module)
+  FAKE_KUBECTL_STATE  JSON state file, read and rewritten on every call (keys in each module;
+                      "fail_calls": [[argv prefix], ...] makes every call starting so fail)
   FAKE_KUBECTL_LOG    every call is appended as a JSON line {"argv": [...]}, plus
                       "stdin" for create
   FAKE_NOW            creationTimestamp of new snapshots (default 2026-11-27T03:00:00Z)
@@ -43,7 +44,11 @@ class Fake(SnapshotForms):
             state.setdefault(key, [])
         state.setdefault("classes", {})
 
-    def run(self, cmd: Command) -> str:
+    def run(self, argv: list[str]) -> str:
+        for prefix in self.state.get("fail_calls", []):
+            if argv[: len(prefix)] == prefix:
+                raise KubectlError(f"Error from server (Forbidden): {' '.join(argv[:2])} refused")
+        cmd = parse_argv(argv)
         verb, *rest = cmd.args or [""]
         handlers = {
             ("get", "persistentvolumeclaims"): self.get_pvcs,
@@ -84,7 +89,7 @@ def main(argv: list[str]) -> int:
     with open(state_path, encoding="utf-8") as f:
         state = json.load(f)
     try:
-        out = Fake(state, stdin_text).run(parse_argv(argv))
+        out = Fake(state, stdin_text).run(argv)
     except UnsupportedError as exc:
         print(f"fake kubectl: unsupported: {exc}: {argv}", file=sys.stderr)
         return 3

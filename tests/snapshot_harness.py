@@ -43,7 +43,17 @@ CONTENT_JSONPATH = (
     'jsonpath={.spec.volumeSnapshotRef.namespace}{" "}{.spec.volumeSnapshotRef.name}{" "}'
     "{.spec.deletionPolicy}"
 )
-RELEASE_PATCH = '{"spec":{"deletionPolicy":"Delete"}}'
+PRUNING_ANNOTATION = "snapshots.eks-config-storage.io/pruning"
+
+
+def release_patch(ns: str, name: str) -> str:
+    """The merge patch that releases the content of snapshot ns/name before it is pruned."""
+    return (
+        f'{{"metadata":{{"annotations":{{"{PRUNING_ANNOTATION}":"{ns}/{name}"}}}},'
+        '"spec":{"deletionPolicy":"Delete"}}'
+    )
+
+
 # What every run lists last: PVCs, then snapshots, labelled with a policy not configured.
 UNKNOWN_SELECTOR = f"{LABEL},{LABEL}!=daily,{LABEL}!=weekly"
 LABELLED_JSONPATH = (
@@ -107,8 +117,13 @@ def day(n: int) -> str:
     return f"2026-11-{n:02d}T03:00:00Z"
 
 
-def pvc(ns: str, name: str, labels: dict | None = None) -> dict:
-    return {"namespace": ns, "name": name, "labels": DAILY if labels is None else labels}
+def pvc(ns: str, name: str, labels: dict | None = None, storage_class: str = "gp3") -> dict:
+    return {
+        "namespace": ns,
+        "name": name,
+        "labels": DAILY if labels is None else labels,
+        "storageClassName": storage_class,
+    }
 
 
 def snap(
@@ -204,12 +219,16 @@ class Result:
         return out
 
     def patched(self) -> list[str]:
-        """Content name of each patch, in call order; each must release the content."""
+        """Content name of each patch, in call order; each must release the content of the
+        snapshot whose binding the run read two calls before, and mark it as being pruned."""
         out = []
-        for argv in self.calls:
+        for i, argv in enumerate(self.calls):
             if argv[0] == "patch":
                 assert argv[:2] == ["patch", "volumesnapshotcontent"], argv
-                assert argv[3:] == ["--type=merge", "-p", RELEASE_PATCH], argv
+                read = self.calls[i - 2]
+                assert read[:3] == ["get", "volumesnapshot", "--namespace"], read
+                ns, name = read[3:5]
+                assert argv[3:] == ["--type=merge", "-p", release_patch(ns, name)], argv
                 out.append(argv[2])
         return out
 

@@ -16,6 +16,10 @@ SNAPSHOT_CLASS = "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass"
 SCRIPT = Path(__file__).resolve().parents[1] / "components" / "scripts" / "snapshot_rotate.sh"
 
 
+# Classes whose protection names every policy of the stack (stacks/Pulumi.<stack>.yaml).
+PROTECTED = {"prod": "gp3-ssd-prod-rwo,io2-ssd-db-prod-rwo"}
+
+
 def policies(plan: Plan) -> list[dict]:
     return stack_config(plan.stack)["eks-config-storage:snapshots"]["policies"]
 
@@ -58,6 +62,7 @@ def test_one_cron_job_per_policy_with_its_generation_limit(plan):
         assert env_of(job) == {
             "POLICY": policy["name"],
             "SELECTOR": f"{POLICY_LABEL}={policy['name']}",
+            **({"CLASSES": PROTECTED[plan.stack]} if plan.stack in PROTECTED else {}),
             "KNOWN_POLICIES": ",".join(p["name"] for p in policies(plan)),
             "KEEP": str(policy["keep"]),
             "SNAPSHOT_CLASS": snapshot_class,
@@ -147,3 +152,36 @@ def test_snapshot_namespace_enforces_restricted_pod_security(plan):
     namespace = plan.one("kubernetes:core/v1:Namespace", "snapshots-namespace")
     labels = namespace.inputs["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_class_protection_reaches_its_policies_jobs_retired_classes_too(dev_values):
+    storage = dev_values["eks-config-storage:storage"]
+    storage["classes"][0]["protection"] = {"snapshotPolicies": ["daily"]}
+    storage["retiredClasses"] = [
+        {
+            "name": "gp3-ssd-old-dev-rwo",
+            "backing": "gp3",
+            "access": "rwo",
+            "protection": {"snapshotPolicies": ["weekly", "daily"]},
+        }
+    ]
+    dev_values["eks-config-storage:snapshots"]["policies"] += [
+        {"name": "weekly", "schedule": "0 4 * * 0", "keep": 4},
+        {"name": "hourly", "schedule": "15 * * * *", "keep": 24},
+    ]
+    jobs = cron_jobs(run_config("dev", dev_values))
+    assert env_of(jobs["snapshot-daily"])["CLASSES"] == "gp3-ssd-dev-rwo,gp3-ssd-old-dev-rwo"
+    assert env_of(jobs["snapshot-weekly"])["CLASSES"] == "gp3-ssd-old-dev-rwo"
+    assert "CLASSES" not in env_of(jobs["snapshot-hourly"])
+
+
+def test_without_policies_the_namespace_stays_and_no_rotator_is_made(dev_values):
+    dev_values["eks-config-storage:snapshots"]["policies"] = []
+    plan = run_config("dev", dev_values)
+    assert [name for name in cron_jobs(plan) if name.startswith("snapshot-")] == []
+    accounts = {
+        r.inputs["metadata"]["name"] for r in plan.of_type("kubernetes:core/v1:ServiceAccount")
+    }
+    assert "snapshot-rotator" not in accounts
+    namespace = plan.one("kubernetes:core/v1:Namespace", "snapshots-namespace")
+    assert namespace.inputs["metadata"]["name"] == "storage-snapshots"
