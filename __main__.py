@@ -20,6 +20,7 @@ from components.external_secrets import (
 from components.kms import EnvelopeKey, EnvelopeKeyArgs, EnvelopeKeyPolicy, EnvelopeKeyPolicyArgs
 from components.network import Network, NetworkArgs
 from components.nodes import NodeGroups, NodeGroupsArgs
+from components.reconciler import StoragePolicyReconciler, StoragePolicyReconcilerArgs
 from components.sealed_secrets import SealedSecretsController, SealedSecretsControllerArgs
 from components.snapshots import SnapshotSchedules, SnapshotSchedulesArgs
 from components.storage_classes import CatalogEntry, StorageClasses, StorageClassesArgs
@@ -189,6 +190,20 @@ snapshots = SnapshotSchedules(
         snapshot_class_name=classes.snapshot_class_name,
         provider=cluster.provider,
         catalog=catalog,
+    ),
+)
+
+# Existing volumes and snapshots follow policy; restores are drilled.
+StoragePolicyReconciler(
+    "storage-policy",
+    StoragePolicyReconcilerArgs(
+        namespace=snapshots.namespace,
+        image=cfg.snapshots.job_image,
+        reclaim_policies=classes.reclaim_policies,
+        snapshot_classes=classes.snapshot_class_names,
+        snapshot_deletion_policy=cfg.snapshots.deletion_policy,
+        exempt_namespaces=[],
+        provider=cluster.provider,
     ),
 )
 

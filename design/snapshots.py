@@ -6,16 +6,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from design import jobs
+
 POLICY_LABEL = "snapshots.eks-config-storage.io/policy"
 SNAPSHOT_API_GROUP = "snapshot.storage.k8s.io"
 SCRIPT_KEY = "snapshot_rotate.sh"
-SCRIPT_DIR = "/scripts"
-JOB_USER = 65532
-HISTORY_SUCCESS = 3
-HISTORY_FAILED = 5
-# If the controller misses more than 100 schedules it stops scheduling for good; a deadline
-# makes it skip missed runs instead, so backups cannot stop silently after an outage.
-STARTING_DEADLINE_SECONDS = 3600
+SCRIPT_DIR = jobs.SCRIPT_DIR
+JOB_USER = jobs.JOB_USER
+HISTORY_SUCCESS = jobs.HISTORY_SUCCESS
+HISTORY_FAILED = jobs.HISTORY_FAILED
+# Without a deadline, missed runs after an outage can stop backups silently (design.jobs).
+STARTING_DEADLINE_SECONDS = jobs.STARTING_DEADLINE_SECONDS
 ACTIVE_DEADLINE_SECONDS = 3 * 3600
 # maxAge: a whole number of hours, days or weeks, at most ten years.
 MAX_AGE = re.compile(r"^([1-9][0-9]{0,5})([hdw])$")
@@ -99,56 +100,19 @@ def cronjob_spec(
         "SNAPSHOT_CLASS": snapshot_class,
         "READY_TIMEOUT": f"{ready_timeout_seconds}s",
         "POLICY_LABEL": POLICY_LABEL,
-        "HOME": "/tmp",
     }
-    container = {
-        "name": "rotate",
-        "image": image,
-        "command": ["/bin/sh", f"{SCRIPT_DIR}/{SCRIPT_KEY}"],
-        "env": [{"name": k, "value": v} for k, v in env.items()],
-        "resources": {
-            "requests": {"cpu": "50m", "memory": "64Mi"},
-            "limits": {"cpu": "500m", "memory": "256Mi"},
-        },
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
-        "volumeMounts": [
-            {"name": "script", "mountPath": SCRIPT_DIR, "readOnly": True},
-            {"name": "tmp", "mountPath": "/tmp"},
-        ],
-    }
-    pod = {
-        "serviceAccountName": service_account,
-        "restartPolicy": "Never",
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": JOB_USER,
-            "runAsGroup": JOB_USER,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
-        "containers": [container],
-        "volumes": [
-            {"name": "script", "configMap": {"name": script_config_map, "defaultMode": 0o555}},
-            {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
-        ],
-    }
-    return {
-        "schedule": schedule,
-        "timeZone": "Etc/UTC",
-        "concurrencyPolicy": "Forbid",
-        "startingDeadlineSeconds": STARTING_DEADLINE_SECONDS,
-        "successfulJobsHistoryLimit": HISTORY_SUCCESS,
-        "failedJobsHistoryLimit": HISTORY_FAILED,
-        "jobTemplate": {
-            "metadata": {"labels": labels},
-            "spec": {
-                "backoffLimit": 2,
-                "activeDeadlineSeconds": ACTIVE_DEADLINE_SECONDS,
-                "template": {"metadata": {"labels": labels}, "spec": pod},
-            },
-        },
-    }
+    return jobs.script_cronjob_spec(
+        schedule=schedule,
+        container="rotate",
+        image=image,
+        script_key=SCRIPT_KEY,
+        env=env,
+        service_account=service_account,
+        script_config_map=script_config_map,
+        labels=labels,
+        active_deadline_seconds=ACTIVE_DEADLINE_SECONDS,
+        backoff_limit=2,
+        starting_deadline_seconds=STARTING_DEADLINE_SECONDS,
+        history_success=HISTORY_SUCCESS,
+        history_failed=HISTORY_FAILED,
+    )

@@ -8,6 +8,7 @@ each import costs milliseconds the script's tests pay thousands of times.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable
@@ -186,3 +187,10 @@ def bump_version(state: dict, obj: dict) -> None:
     """A new resourceVersion, as every write gets from the API server."""
     state["resource_version"] = state.get("resource_version", 1000) + 1
     obj["resourceVersion"] = str(state["resource_version"])
+
+
+def patch_document(cmd: Command) -> object:
+    try:
+        return json.loads(cmd.require("--patch"))
+    except json.JSONDecodeError as exc:
+        raise KubectlError(f"error: unable to parse the patch: {exc}") from exc

@@ -39,7 +39,6 @@ Selectors: comma-separated terms "k=v", "k==v", "k!=v", "k" and "!k".
 
 from __future__ import annotations
 
-import json
 import os
 import re
 
@@ -54,6 +53,7 @@ from fake_kube_core import (
     not_found,
     object_name,
     parse_selector,
+    patch_document,
     string_map,
 )
 
@@ -208,7 +208,10 @@ class SnapshotForms:
             "deletionPolicy": policy,
             "snapshotHandle": f"snap-{serial:04d}",
             "volumeSnapshotRef": {"namespace": snap["namespace"], "name": snap["name"]},
+            "volumeSnapshotClassName": snap["volumeSnapshotClassName"],
+            "volumeHandle": f"vol-{snap['namespace']}-{snap['pvc']}",
         }
+        bump_version(self.state, content)
         self.state["contents"].append(content)
         self.state["physical"].append(content["snapshotHandle"])
         return content["name"]
@@ -234,9 +237,13 @@ class SnapshotForms:
         return f"{ref['namespace']} {ref['name']} {content['deletionPolicy']}"
 
     def patch_content(self, cmd: Command, args: list[str]) -> str:
-        if cmd.require("--type") != "merge" or len(args) != 1:
+        patch_type = cmd.require("--type")
+        if patch_type not in ("merge", "json") or len(args) != 1:
             raise UnsupportedError("patch form")
         patch = patch_document(cmd)
+        if patch_type == "json":
+            cmd.done()
+            return self.patch_content_json(args[0], patch)
         if (
             not isinstance(patch, dict)
             or set(patch) != {"metadata", "spec"}
@@ -284,13 +291,6 @@ class SnapshotForms:
 def require_output(cmd: Command, template: str) -> None:
     if cmd.require("--output") != f"jsonpath={template}":
         raise UnsupportedError("output template")
-
-
-def patch_document(cmd: Command) -> object:
-    try:
-        return json.loads(cmd.require("--patch"))
-    except json.JSONDecodeError as exc:
-        raise KubectlError(f"error: unable to parse the patch: {exc}") from exc
 
 
 def labelled_rows(objects: list[dict], output: str) -> str:

@@ -5,6 +5,7 @@ It serves exactly the command forms those scripts use, against a JSON state file
 anything else (exit 3, "fake kubectl: unsupported: ...") so a change in a script's calls shows
 up as a failing test. The forms and state live by concern:
   tests/fake_kube_snapshots.py  snapshot_rotate.sh
+  tests/fake_kube_policy.py     storage_policy_reconcile.sh
   tests/fake_kube_core.py       argv, selectors, names, manifests, the simulated clock
 
 Environment:
@@ -30,13 +31,14 @@ from fake_kube_core import (
     load_manifest,
     parse_argv,
 )
+from fake_kube_policy import PolicyForms
 from fake_kube_snapshots import SNAPSHOT_API, SnapshotForms
 
-LISTS = ("pvcs", "snapshots", "contents", "physical")
-FAILURES = ("fail_create_for", "never_ready", "fail_delete", "fail_patch")
+LISTS = ("pvcs", "snapshots", "contents", "physical", "pvs", "volumes")
+FAILURES = ("fail_create_for", "never_ready", "fail_delete", "fail_patch", "fail_patch_pv")
 
 
-class Fake(SnapshotForms):
+class Fake(SnapshotForms, PolicyForms):
     def __init__(self, state: dict, stdin_text: str | None):
         self.state = state
         self.stdin_text = stdin_text
@@ -58,6 +60,9 @@ class Fake(SnapshotForms):
             ("create",): self.create,
             ("wait",): self.wait,
             ("patch", "volumesnapshotcontent"): self.patch_content,
+            ("get", "persistentvolumes"): self.get_pvs,
+            ("get", "volumesnapshotcontents"): self.get_contents,
+            ("patch", "persistentvolume"): self.patch_pv,
             ("delete", "volumesnapshot"): self.delete_snapshot,
         }
         for form, handler in handlers.items():

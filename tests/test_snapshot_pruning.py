@@ -111,6 +111,9 @@ def test_stand_in_binds_new_snapshots_with_the_class_policy(tmp_path):
             "deletionPolicy": "Retain",
             "snapshotHandle": "snap-0001",
             "volumeSnapshotRef": {"namespace": "app", "name": "data-1"},
+            "volumeSnapshotClassName": "ebs-csi",
+            "volumeHandle": "vol-app-data",
+            "resourceVersion": "1001",
         }
     ]
     assert after["physical"] == ["snap-0001"]
