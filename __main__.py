@@ -23,6 +23,7 @@ from components.external_secrets import (
 from components.kms import EnvelopeKey, EnvelopeKeyArgs, EnvelopeKeyPolicy, EnvelopeKeyPolicyArgs
 from components.network import Network, NetworkArgs
 from components.nodes import NodeGroups, NodeGroupsArgs
+from components.reconciler import StoragePolicyReconciler, StoragePolicyReconcilerArgs
 from components.sealed_secrets import SealedSecretsController, SealedSecretsControllerArgs
 from components.snapshots import SnapshotSchedules, SnapshotSchedulesArgs
 from components.storage_classes import CatalogEntry, StorageClasses, StorageClassesArgs
@@ -162,13 +163,14 @@ drivers = StorageDrivers(
     ),
 )
 
+catalog = [
+    *(CatalogEntry(name, spec) for name, spec in rules.storage_catalog(cfg)),
+    *(CatalogEntry(r.name, r, retired=True) for r in cfg.storage.retired_classes),
+]
 classes = StorageClasses(
     "classes",
     StorageClassesArgs(
-        entries=[
-            *(CatalogEntry(name, spec) for name, spec in rules.storage_catalog(cfg)),
-            *(CatalogEntry(r.name, r, retired=True) for r in cfg.storage.retired_classes),
-        ],
+        entries=catalog,
         environment=cfg.environment,
         reclaim_policy=cfg.storage.reclaim_policy,
         key_arn=key.arn,
@@ -183,17 +185,31 @@ classes = StorageClasses(
     ),
 )
 
-if cfg.snapshots.policies:
-    SnapshotSchedules(
-        "snapshots",
-        SnapshotSchedulesArgs(
-            namespace=cfg.snapshots.namespace,
-            image=cfg.snapshots.job_image,
-            policies=cfg.snapshots.policies,
-            snapshot_class_name=classes.snapshot_class_name,
-            provider=cluster.provider,
-        ),
-    )
+snapshots = SnapshotSchedules(
+    "snapshots",
+    SnapshotSchedulesArgs(
+        namespace=cfg.snapshots.namespace,
+        image=cfg.snapshots.job_image,
+        policies=cfg.snapshots.policies,
+        snapshot_class_name=classes.snapshot_class_name,
+        provider=cluster.provider,
+        catalog=catalog,
+    ),
+)
+
+# Existing volumes and snapshots follow policy; restores are drilled.
+StoragePolicyReconciler(
+    "storage-policy",
+    StoragePolicyReconcilerArgs(
+        namespace=snapshots.namespace,
+        image=cfg.snapshots.job_image,
+        reclaim_policies=classes.reclaim_policies,
+        snapshot_classes=classes.snapshot_class_names,
+        snapshot_deletion_policy=cfg.snapshots.deletion_policy,
+        exempt_namespaces=[],
+        provider=cluster.provider,
+    ),
+)
 
 external_secrets = ExternalSecretsOperator(
     "external-secrets",

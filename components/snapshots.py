@@ -1,6 +1,8 @@
 """Snapshots as code (R7): one CronJob per policy that snapshots every PVC labelled
-``snapshots.eks-config-storage.io/policy=<policy>`` and prunes each PVC's snapshots beyond the
-policy's ``keep``, so generations never pile up (F4) and a failed run fails the Job visibly."""
+``snapshots.eks-config-storage.io/policy=<policy>`` or on a class whose protection names the
+policy, and prunes each PVC's snapshots beyond the policy's ``keep``, so generations never pile
+up (F4) and a failed run fails the Job visibly. The namespace exists in every stack: the storage
+policy reconciler runs there too, with or without policies."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.namespaces import no_default_token
+from components.storage_classes import CatalogEntry
 from config.schema import SnapshotPolicy
 from design import snapshots as design
 from design.labels import MANAGED_BY, restricted_namespace_labels
@@ -27,9 +30,15 @@ class SnapshotSchedulesArgs:
     policies: Sequence[SnapshotPolicy]
     snapshot_class_name: pulumi.Input[str]
     provider: k8s.Provider
+    catalog: Sequence[CatalogEntry] = ()
+    """Every class, retired ones included: PVCs of a class whose ``protection.snapshotPolicies``
+    names a policy are that policy's by construction."""
 
 
 class SnapshotSchedules(pulumi.ComponentResource):
+    namespace: pulumi.Output[str]
+    cron_jobs: list[k8s.batch.v1.CronJob]
+
     def __init__(
         self, name: str, args: SnapshotSchedulesArgs, opts: pulumi.ResourceOptions | None = None
     ):
@@ -43,8 +52,17 @@ class SnapshotSchedules(pulumi.ComponentResource):
             },
             opts=child,
         )
-        ns = namespace.metadata.name
-        no_default_token(f"{name}-default-sa", ns, child)
+        self.namespace = namespace.metadata.name
+        no_default_token(f"{name}-default-sa", self.namespace, child)
+        self.cron_jobs = self._rotator(name, args, child) if args.policies else []
+        self.register_outputs(
+            {"namespace": self.namespace, "policies": [p.name for p in args.policies]}
+        )
+
+    def _rotator(
+        self, name: str, args: SnapshotSchedulesArgs, child: pulumi.ResourceOptions
+    ) -> list[k8s.batch.v1.CronJob]:
+        ns = self.namespace
         account = k8s.core.v1.ServiceAccount(
             f"{name}-rotator",
             metadata={"name": "snapshot-rotator", "namespace": ns, "labels": LABELS},
@@ -73,8 +91,11 @@ class SnapshotSchedules(pulumi.ComponentResource):
             data={design.SCRIPT_KEY: SCRIPT.read_text()},
             opts=child,
         )
+        covered = design.classes_by_policy(
+            (entry.name, entry.spec.protection.snapshot_policies) for entry in args.catalog
+        )
 
-        self.cron_jobs = []
+        cron_jobs = []
         for policy in args.policies:
             labels = {**LABELS, design.POLICY_LABEL: policy.name}
             spec = pulumi.Output.all(
@@ -92,9 +113,10 @@ class SnapshotSchedules(pulumi.ComponentResource):
                     script_config_map=refs[1],
                     snapshot_class=refs[2],
                     labels=labels,
+                    classes=covered.get(policy.name, []),
                 )
             )
-            self.cron_jobs.append(
+            cron_jobs.append(
                 k8s.batch.v1.CronJob(
                     f"{name}-{policy.name}",
                     metadata={"name": f"snapshot-{policy.name}", "namespace": ns, "labels": labels},
@@ -105,4 +127,4 @@ class SnapshotSchedules(pulumi.ComponentResource):
                     ),
                 )
             )
-        self.register_outputs({"namespace": ns, "policies": [p.name for p in args.policies]})
+        return cron_jobs

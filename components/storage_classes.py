@@ -56,6 +56,11 @@ class StorageClassesArgs:
 class StorageClasses(pulumi.ComponentResource):
     snapshot_class_name: pulumi.Output[str]
     classes: dict[str, k8s.storage.v1.StorageClass]
+    reclaim_policies: dict[str, str]
+    """Every class, retired ones included, with the reclaimPolicy it provisions PVs with."""
+    snapshot_class_names: list[str]
+    """Every VolumeSnapshotClass name the stack can have made contents with: the name carries
+    the deletion policy, so a change of policy renames the class."""
 
     def __init__(
         self, name: str, args: StorageClassesArgs, opts: pulumi.ResourceOptions | None = None
@@ -63,9 +68,14 @@ class StorageClasses(pulumi.ComponentResource):
         super().__init__("eks-config-storage:storage:StorageClasses", name, None, opts)
         self.classes = {}
         self.retired = {}
+        self.reclaim_policies = {}
         for entry in args.entries:
             made = self._storage_class(name, entry, args)
             (self.retired if entry.retired else self.classes)[entry.name] = made
+            self.reclaim_policies[entry.name] = entry.spec.reclaim_policy or args.reclaim_policy
+        self.snapshot_class_names = [
+            sc.snapshot_class_name(policy, args.environment) for policy in ("Retain", "Delete")
+        ]
 
         snapshot_class = sc.snapshot_class_name(args.snapshot_deletion_policy, args.environment)
         volume_snapshot_class = KubernetesObject(

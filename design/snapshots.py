@@ -4,18 +4,19 @@ CronJob per policy that snapshots the PVCs labelled for it and prunes beyond ``k
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+
+from design import jobs
 
 POLICY_LABEL = "snapshots.eks-config-storage.io/policy"
 SNAPSHOT_API_GROUP = "snapshot.storage.k8s.io"
 SCRIPT_KEY = "snapshot_rotate.sh"
-SCRIPT_DIR = "/scripts"
-JOB_USER = 65532
-HISTORY_SUCCESS = 3
-HISTORY_FAILED = 5
-# If the controller misses more than 100 schedules it stops scheduling for good; a deadline
-# makes it skip missed runs instead, so backups cannot stop silently after an outage.
-STARTING_DEADLINE_SECONDS = 3600
+SCRIPT_DIR = jobs.SCRIPT_DIR
+JOB_USER = jobs.JOB_USER
+HISTORY_SUCCESS = jobs.HISTORY_SUCCESS
+HISTORY_FAILED = jobs.HISTORY_FAILED
+# Without a deadline, missed runs after an outage can stop backups silently (design.jobs).
+STARTING_DEADLINE_SECONDS = jobs.STARTING_DEADLINE_SECONDS
 ACTIVE_DEADLINE_SECONDS = 3 * 3600
 # maxAge: a whole number of hours, days or weeks, at most ten years.
 MAX_AGE = re.compile(r"^([1-9][0-9]{0,5})([hdw])$")
@@ -60,6 +61,16 @@ def rotator_rules() -> list[dict]:
     ]
 
 
+def classes_by_policy(protections: Iterable[tuple[str, Sequence[str]]]) -> dict[str, list[str]]:
+    """The classes each snapshot policy covers by construction, from (class name, the class's
+    ``protection.snapshotPolicies``) pairs: policy -> sorted class names."""
+    covered: dict[str, set[str]] = {}
+    for class_name, policies in protections:
+        for policy in policies:
+            covered.setdefault(policy, set()).add(class_name)
+    return {policy: sorted(names) for policy, names in sorted(covered.items())}
+
+
 def cronjob_spec(
     *,
     policy: str,
@@ -73,11 +84,14 @@ def cronjob_spec(
     snapshot_class: str,
     labels: dict[str, str],
     max_age_seconds: int | None = None,
+    classes: Sequence[str] = (),
 ) -> dict:
-    """The CronJob spec of one snapshot policy."""
+    """The CronJob spec of one snapshot policy; its PVCs are those labelled for it and those
+    of ``classes``."""
     env = {
         "POLICY": policy,
         "SELECTOR": f"{POLICY_LABEL}={policy}",
+        **({"CLASSES": ",".join(classes)} if classes else {}),
         # Every job also fails on PVCs labelled with a policy not in this list, so a renamed
         # or removed policy cannot leave PVCs without backups silently.
         "KNOWN_POLICIES": ",".join(known_policies),
@@ -86,56 +100,19 @@ def cronjob_spec(
         "SNAPSHOT_CLASS": snapshot_class,
         "READY_TIMEOUT": f"{ready_timeout_seconds}s",
         "POLICY_LABEL": POLICY_LABEL,
-        "HOME": "/tmp",
     }
-    container = {
-        "name": "rotate",
-        "image": image,
-        "command": ["/bin/sh", f"{SCRIPT_DIR}/{SCRIPT_KEY}"],
-        "env": [{"name": k, "value": v} for k, v in env.items()],
-        "resources": {
-            "requests": {"cpu": "50m", "memory": "64Mi"},
-            "limits": {"cpu": "500m", "memory": "256Mi"},
-        },
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
-        "volumeMounts": [
-            {"name": "script", "mountPath": SCRIPT_DIR, "readOnly": True},
-            {"name": "tmp", "mountPath": "/tmp"},
-        ],
-    }
-    pod = {
-        "serviceAccountName": service_account,
-        "restartPolicy": "Never",
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": JOB_USER,
-            "runAsGroup": JOB_USER,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
-        "containers": [container],
-        "volumes": [
-            {"name": "script", "configMap": {"name": script_config_map, "defaultMode": 0o555}},
-            {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
-        ],
-    }
-    return {
-        "schedule": schedule,
-        "timeZone": "Etc/UTC",
-        "concurrencyPolicy": "Forbid",
-        "startingDeadlineSeconds": STARTING_DEADLINE_SECONDS,
-        "successfulJobsHistoryLimit": HISTORY_SUCCESS,
-        "failedJobsHistoryLimit": HISTORY_FAILED,
-        "jobTemplate": {
-            "metadata": {"labels": labels},
-            "spec": {
-                "backoffLimit": 2,
-                "activeDeadlineSeconds": ACTIVE_DEADLINE_SECONDS,
-                "template": {"metadata": {"labels": labels}, "spec": pod},
-            },
-        },
-    }
+    return jobs.script_cronjob_spec(
+        schedule=schedule,
+        container="rotate",
+        image=image,
+        script_key=SCRIPT_KEY,
+        env=env,
+        service_account=service_account,
+        script_config_map=script_config_map,
+        labels=labels,
+        active_deadline_seconds=ACTIVE_DEADLINE_SECONDS,
+        backoff_limit=2,
+        starting_deadline_seconds=STARTING_DEADLINE_SECONDS,
+        history_success=HISTORY_SUCCESS,
+        history_failed=HISTORY_FAILED,
+    )

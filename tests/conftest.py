@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.kube_harness import ScriptBin
 from tests.snapshot_harness import IMAGE_SHELL, SHELLS, Harness
 from tools.offline import (
     Plan,
@@ -105,3 +106,16 @@ def kube_image(request, tmp_path) -> Harness:
     many examples, each a few dozen kubectl calls, so they run under one shell; the example
     tests run under every shell."""
     return Harness(tmp_path, request.param)
+
+
+@pytest.fixture(params=SHELLS)
+def script_bin(request, tmp_path) -> ScriptBin:
+    """Any script of components/scripts under one of the installed shells, against a fake
+    kubectl, with a simulated clock."""
+    return ScriptBin(tmp_path, request.param)
+
+
+@pytest.fixture(params=IMAGE_SHELL)
+def script_bin_image(request, tmp_path) -> ScriptBin:
+    """As ``script_bin``, under the image's own shell only: for property tests."""
+    return ScriptBin(tmp_path, request.param)

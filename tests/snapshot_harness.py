@@ -11,7 +11,6 @@ import copy
 import json
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -20,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-TESTS = Path(__file__).resolve().parent
-SCRIPT = TESTS.parent / "components" / "scripts" / "snapshot_rotate.sh"
-FAKE = TESTS / "fake_kubectl.py"
+from tests.kube_harness import FAKE, SCRIPTS, ScriptBin, ScriptRun
+
+SCRIPT = SCRIPTS / "snapshot_rotate.sh"
 
 LABEL = "snapshots.eks-config-storage.io/policy"
 PVC_ANNOTATION = "snapshots.eks-config-storage.io/pvc"
@@ -43,7 +42,17 @@ CONTENT_JSONPATH = (
     'jsonpath={.spec.volumeSnapshotRef.namespace}{" "}{.spec.volumeSnapshotRef.name}{" "}'
     "{.spec.deletionPolicy}"
 )
-RELEASE_PATCH = '{"spec":{"deletionPolicy":"Delete"}}'
+PRUNING_ANNOTATION = "snapshots.eks-config-storage.io/pruning"
+
+
+def release_patch(ns: str, name: str) -> str:
+    """The merge patch that releases the content of snapshot ns/name before it is pruned."""
+    return (
+        f'{{"metadata":{{"annotations":{{"{PRUNING_ANNOTATION}":"{ns}/{name}"}}}},'
+        '"spec":{"deletionPolicy":"Delete"}}'
+    )
+
+
 # What every run lists last: PVCs, then snapshots, labelled with a policy not configured.
 UNKNOWN_SELECTOR = f"{LABEL},{LABEL}!=daily,{LABEL}!=weekly"
 LABELLED_JSONPATH = (
@@ -63,17 +72,6 @@ UNKNOWN_CHECK = [
     ["get", "volumesnapshots", "--all-namespaces", "-l", UNKNOWN_SELECTOR, "-o", LABELLED_JSONPATH],
 ]
 NOW_EPOCH = 1795748400  # NOW as seconds since the epoch: the script's clock in every run
-# Applets a busybox image provides in place of coreutils (date is wrapped, see Harness).
-BUSYBOX_TOOLS = ("awk", "cat", "cut", "head", "sed", "sort", "tail", "tr", "wc")
-# The script's clock: "date -u +%s" answers FAKE_EPOCH; every other call, such as the
-# cutoff's "date -u -d @N", goes to the real date of the shell under test.
-DATE_WRAPPER = """#!/bin/sh
-if [ "$#" -eq 2 ] && [ "$1" = -u ] && [ "$2" = +%s ]; then
-    printf '%s\\n' "$FAKE_EPOCH"
-    exit 0
-fi
-exec {date} "$@"
-"""
 
 
 def available_shells() -> list:
@@ -107,8 +105,13 @@ def day(n: int) -> str:
     return f"2026-11-{n:02d}T03:00:00Z"
 
 
-def pvc(ns: str, name: str, labels: dict | None = None) -> dict:
-    return {"namespace": ns, "name": name, "labels": DAILY if labels is None else labels}
+def pvc(ns: str, name: str, labels: dict | None = None, storage_class: str = "gp3") -> dict:
+    return {
+        "namespace": ns,
+        "name": name,
+        "labels": DAILY if labels is None else labels,
+        "storageClassName": storage_class,
+    }
 
 
 def snap(
@@ -180,15 +183,7 @@ def run_fake(root: Path, state: dict, argv: list[str], stdin: str = "") -> tuple
 
 
 @dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-    calls: list[list[str]]
-    stdins: list[str]
-    before: dict
-    state: dict
-
+class Result(ScriptRun):
     def steps(self) -> list[str]:
         """The calls by kind: 'get persistentvolumeclaims', 'create', 'wait', ..."""
         return [" ".join(a[:2]) if a[0] in ("get", "delete", "patch") else a[0] for a in self.calls]
@@ -204,12 +199,16 @@ class Result:
         return out
 
     def patched(self) -> list[str]:
-        """Content name of each patch, in call order; each must release the content."""
+        """Content name of each patch, in call order; each must release the content of the
+        snapshot whose binding the run read two calls before, and mark it as being pruned."""
         out = []
-        for argv in self.calls:
+        for i, argv in enumerate(self.calls):
             if argv[0] == "patch":
                 assert argv[:2] == ["patch", "volumesnapshotcontent"], argv
-                assert argv[3:] == ["--type=merge", "-p", RELEASE_PATCH], argv
+                read = self.calls[i - 2]
+                assert read[:3] == ["get", "volumesnapshot", "--namespace"], read
+                ns, name = read[3:5]
+                assert argv[3:] == ["--type=merge", "-p", release_patch(ns, name)], argv
                 out.append(argv[2])
         return out
 
@@ -252,39 +251,9 @@ class Result:
                 out.add(content["snapshotHandle"])
         return out
 
-    def lines(self) -> list[str]:
-        return self.stdout.splitlines()
 
-
-class Harness:
-    """A bin directory with the fake kubectl first on PATH, and a state and log file."""
-
-    def __init__(self, root: Path, shell: list[str]):
-        self.shell = shell
-        self.bin = root / "bin"
-        self.bin.mkdir()
-        self.state_file = root / "state.json"
-        self.log_file = root / "kubectl.log"
-        wrapper = self.bin / "kubectl"
-        wrapper.write_text(
-            f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -E {shlex.quote(str(FAKE))} "$@"\n'
-        )
-        wrapper.chmod(0o755)
-        busybox = Path(shell[0]).name == "busybox"
-        if busybox:
-            self.use_busybox_tools(shell[0])
-        real_date = [shell[0], "date"] if busybox else [shutil.which("date") or "date"]
-        clock = self.bin / "date"
-        clock.write_text(DATE_WRAPPER.format(date=shlex.join(real_date)))
-        clock.chmod(0o755)
-
-    def use_busybox_tools(self, busybox: str) -> None:
-        applets = subprocess.run(
-            [busybox, "--list"], capture_output=True, text=True, check=True
-        ).stdout.split()
-        for tool in BUSYBOX_TOOLS:
-            if tool in applets:
-                (self.bin / tool).symlink_to(busybox)
+class Harness(ScriptBin):
+    """The snapshot rotation script against the stand-in kubectl, its clock pinned to NOW."""
 
     def run(self, state: dict, deletion_policy: str = "Delete", **overrides: str | None) -> Result:
         """Run the script on `state`, its class deleting or retaining contents as
@@ -293,34 +262,8 @@ class Harness:
             {"pvcs": [], "snapshots": [], "classes": {CLASS: deletion_policy}, **state},
             deletion_policy,
         )
-        self.state_file.write_text(json.dumps(state))
-        self.log_file.write_text("")
-        env = {
-            "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
-            "FAKE_KUBECTL_STATE": str(self.state_file),
-            "FAKE_KUBECTL_LOG": str(self.log_file),
-            "FAKE_EPOCH": str(NOW_EPOCH),
-        }
+        env = {"FAKE_EPOCH": str(NOW_EPOCH)}
         for key, value in {**BASE_ENV, **overrides}.items():
             if value is not None:
                 env[key] = value
-        proc = subprocess.run(
-            [*self.shell, str(SCRIPT)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        entries = [json.loads(line) for line in self.log_file.read_text().splitlines()]
-        result = Result(
-            returncode=proc.returncode,
-            stdout=proc.stdout,
-            stderr=proc.stderr,
-            calls=[e["argv"] for e in entries],
-            stdins=[e["stdin"] for e in entries if "stdin" in e],
-            before=state,
-            state=json.loads(self.state_file.read_text()),
-        )
-        assert "fake kubectl: unsupported" not in result.stderr, result.stderr
-        return result
+        return Result(**vars(self.execute(SCRIPT.name, state, env)))

@@ -285,7 +285,7 @@ def test_the_plan_prints_what_protects_each_class(plans):
         "nightly",
         "none",
     ]
-    assert rows["gp3-ssd-prod-rwo"].startswith("1d ")
+    assert rows["gp3-ssd-prod-rwo"] == rows["io2-ssd-db-prod-rwo"]
     assert "AWS Backup" in rows["efs-elastic-prod-rwx"]
     dev = protection_lines(plans["dev"])[1:]
     assert all("none: no protection and no reason" in line for line in dev)

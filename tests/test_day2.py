@@ -84,11 +84,10 @@ def to_graviton(values: Values) -> None:
 
 def rename_policy(values: Values) -> None:
     values[f"{NS}:snapshots"]["policies"][0]["name"] = "hourly-24"
+    # Classes that name it are renamed with it, or the config refuses the rename.
     for cls in values[f"{NS}:storage"]["classes"]:
         policies = cls.get("protection", {}).get("snapshotPolicies", [])
-        cls.get("protection", {})["snapshotPolicies"] = [
-            "hourly-24" if p == "hourly" else p for p in policies
-        ]
+        policies[:] = ["hourly-24" if p == "hourly" else p for p in policies]
 
 
 def rename_environment(values: Values) -> None:

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from components import nodes
+from design import reconciler as reconciler_design
 from design import snapshots as snapshot_design
 from design import storage as storage_design
 from policies import rules
@@ -147,6 +148,29 @@ def snapshot_job(
     job = k8s("CronJob", "batch/v1", body)
     job.props["metadata"]["labels"] = {snapshot_design.POLICY_LABEL: "daily"}
     return job
+
+
+def reconciler_job(
+    classes: str = "gp3-ssd-prod-rwo=Retain",
+    snapshot_classes: str = "ebs-retain-prod,ebs-delete-prod",
+    snapshot: str = "Retain",
+    **spec,
+) -> Subject:
+    job = snapshot_job(**spec)
+    job.props["metadata"]["labels"] = {"app.kubernetes.io/name": reconciler_design.APP_NAME}
+    job.props["spec"]["jobTemplate"]["spec"]["template"]["spec"] = pod(
+        env=[
+            {"name": "CLASS_POLICIES", "value": classes},
+            {"name": "SNAPSHOT_CLASSES", "value": snapshot_classes},
+            {"name": "SNAPSHOT_DELETION_POLICY", "value": snapshot},
+        ]
+    )
+    return job
+
+
+def snapshot_class(name: str, policy: str) -> Subject:
+    body = {"driver": "ebs.csi.aws.com", "deletionPolicy": policy}
+    return k8s("VolumeSnapshotClass", "snapshot.storage.k8s.io/v1", body, name=name, namespace=None)
 
 
 ROTATOR_NS, ROTATOR = "storage-snapshots", "snapshot-rotator"
@@ -497,7 +521,7 @@ CASES = {
     ),
     "snapshot-generation-limit": (
         DEV,
-        [snapshot_job(), snapshot_job(max_age="129600")],
+        [snapshot_job(), snapshot_job(max_age="129600"), reconciler_job()],
         [
             snapshot_job(keep=""),
             snapshot_job(keep="0"),
@@ -507,6 +531,9 @@ CASES = {
             snapshot_job(concurrencyPolicy="Allow"),
             snapshot_job(successfulJobsHistoryLimit=100),
             snapshot_job(startingDeadlineSeconds=None),
+            reconciler_job(concurrencyPolicy="Allow"),
+            reconciler_job(failedJobsHistoryLimit=None),
+            reconciler_job(startingDeadlineSeconds=None),
         ],
         "",
     ),
@@ -516,11 +543,15 @@ CASES = {
             storage_class("gp3-ssd-prod-rwo", reclaimPolicy="Retain"),
             k8s("VolumeSnapshotClass", "snapshot.storage.k8s.io/v1", {"deletionPolicy": "Retain"}),
             subject("aws:efs/backupPolicy:BackupPolicy", {"backupPolicy": {"status": "ENABLED"}}),
+            reconciler_job("gp3-ssd-prod-rwo=Retain,efs-elastic-prod-rwx=Retain"),
         ],
         [
             storage_class("gp3-ssd-prod-rwo"),
             k8s("VolumeSnapshotClass", "snapshot.storage.k8s.io/v1", {"deletionPolicy": "Delete"}),
             subject("aws:efs/backupPolicy:BackupPolicy", {"backupPolicy": {"status": "DISABLED"}}),
+            # Existing PVs or contents of a production stack would stay deletable.
+            reconciler_job("gp3-ssd-prod-rwo=Retain,efs-elastic-prod-rwx=Delete"),
+            reconciler_job(snapshot="Delete"),
         ],
         "production",
     ),
@@ -568,8 +599,37 @@ CONTENTS_ONLY_NAMED = [
     },
 ]
 
+# What a dev stack has: one class reclaiming Delete, its default snapshot class.
+DEV_CLASSES = [storage_class(), snapshot_class("ebs-delete-dev", "Delete")]
+DEV_RECONCILER = {
+    "classes": "gp3-ssd-dev-rwo=Delete,gp3-ssd-old-dev-rwo=Retain",
+    "snapshot_classes": "ebs-retain-dev,ebs-delete-dev",
+    "snapshot": "Delete",
+}
+
 # stack rule name -> (settings, compliant stacks, violating stacks, expected text in a violation)
 STACK_CASES = {
+    "existing-volumes-follow-policy": (
+        DEV,
+        [
+            [*DEV_CLASSES, reconciler_job(**DEV_RECONCILER)],
+            [reconciler_job(**DEV_RECONCILER)],  # no class yet: nothing to reconcile
+        ],
+        [
+            DEV_CLASSES,  # no reconciler
+            [*DEV_CLASSES, reconciler_job(**{**DEV_RECONCILER, "classes": "efs-x=Delete"})],
+            [
+                *DEV_CLASSES,
+                reconciler_job(**{**DEV_RECONCILER, "classes": "gp3-ssd-dev-rwo=Retain"}),
+            ],
+            [
+                *DEV_CLASSES,
+                reconciler_job(**{**DEV_RECONCILER, "snapshot_classes": "ebs-retain-dev"}),
+            ],
+            [*DEV_CLASSES, reconciler_job(**{**DEV_RECONCILER, "snapshot": "Retain"})],
+        ],
+        "reconciler",
+    ),
     "snapshot-rotator-can-prune": (
         DEV,
         [
@@ -719,6 +779,14 @@ def test_real_stacks_pass_every_mandatory_rule(plans):
             "nodes-imdsv2-hop-limit-1",
         ),
         (snapshot_design, "STARTING_DEADLINE_SECONDS", 0, "snapshot-generation-limit"),
+        (reconciler_design, "STARTING_DEADLINE_SECONDS", 0, "snapshot-generation-limit"),
+        (reconciler_design, "HISTORY_SUCCESS", 0, "snapshot-generation-limit"),
+        (
+            reconciler_design,
+            "class_policies",
+            lambda policies: "gp3-ssd-dev-rwo=Delete",
+            "existing-volumes-follow-policy",
+        ),
         (snapshot_design, "HISTORY_FAILED", 50, "snapshot-generation-limit"),
         (
             snapshot_design,
@@ -749,3 +817,34 @@ def test_a_class_that_binds_immediately_fails_the_plan(monkeypatch, capsys):
     assert plan_cli.main(["prod"]) == 1
     err = capsys.readouterr().err
     assert "ebs-classes-wait-for-first-consumer" in err
+
+
+def test_existing_volumes_rule_names_each_class_left_behind():
+    (rule,) = [r for r in rules.STACK_RULES if r.name == "existing-volumes-follow-policy"]
+    gp3, efs, snapshots = (
+        storage_class("gp3-ssd-prod-rwo", reclaimPolicy="Retain"),
+        efs_class("efs-elastic-prod-rwx", reclaimPolicy="Retain"),
+        snapshot_class("ebs-retain-prod", "Retain"),
+    )
+    job = reconciler_job("gp3-ssd-prod-rwo=Delete", "ebs-retain-prod,ebs-delete-prod", "Retain")
+    assert list(rule.check([gp3, efs, snapshots, job], PROD)) == [
+        (gp3.urn, "the reconciler maps class gp3-ssd-prod-rwo to Delete, but it reclaims Retain"),
+        (
+            efs.urn,
+            "no reconciler maps class efs-elastic-prod-rwx: its existing PVs keep the policy "
+            "they were provisioned with",
+        ),
+    ]
+
+
+def test_a_production_reconciler_that_releases_existing_volumes_fails_the_plan(monkeypatch, capsys):
+    original = reconciler_design.class_policies
+    monkeypatch.setattr(
+        reconciler_design,
+        "class_policies",
+        lambda policies: original({name: "Delete" for name in policies}),
+    )
+    assert plan_cli.main(["prod"]) == 1
+    err = capsys.readouterr().err
+    assert "production-retains-data" in err
+    assert "existing-volumes-follow-policy" in err

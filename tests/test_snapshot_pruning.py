@@ -14,11 +14,11 @@ from tests.snapshot_harness import (
     CONTENT_JSONPATH,
     DAILY,
     NOW,
-    RELEASE_PATCH,
     UNKNOWN_CHECK,
     WEEKLY,
     day,
     pvc,
+    release_patch,
     run_fake,
     snap,
     with_contents,
@@ -43,7 +43,14 @@ def test_retain_class_prunes_by_releasing_the_content_then_deleting(kube):
     assert result.calls[4:8] == [
         ["get", "volumesnapshot", "--namespace", "app", "data-1", "-o", BOUND_JSONPATH],
         ["get", "volumesnapshotcontent", content, "-o", CONTENT_JSONPATH],
-        ["patch", "volumesnapshotcontent", content, "--type=merge", "-p", RELEASE_PATCH],
+        [
+            "patch",
+            "volumesnapshotcontent",
+            content,
+            "--type=merge",
+            "-p",
+            release_patch("app", "data-1"),
+        ],
         ["delete", "volumesnapshot", "--namespace", "app", "data-1", "--wait=false"],
     ]
     new = result.created_name("app", "data")
@@ -57,13 +64,16 @@ def test_retain_class_prunes_by_releasing_the_content_then_deleting(kube):
     assert f"pruned app/data-1 (beyond keep; content {content} was Retain)" in result.lines()
 
 
-def test_delete_class_needs_no_patch(kube):
+def test_delete_class_contents_are_marked_as_pruned_too(kube):
+    """A content that is already Delete is still patched: the annotation keeps the reconciler
+    (storage_policy_reconcile.sh) from setting it back to Retain before the controller deletes
+    it, which would leave it and its physical snapshot behind, bound to nothing."""
     old = [snap("app", f"data-{n}", day(n), "data") for n in (1, 2)]
     result = kube.run({"pvcs": [pvc("app", "data")], "snapshots": old}, "Delete", KEEP="1")
 
     assert result.returncode == 0, result.stderr
     assert result.deleted() == ["app/data-1", "app/data-2"]
-    assert result.patched() == []
+    assert result.patched() == ["snapcontent-old-0000", "snapcontent-old-0001"]
     assert len(result.physical("app", "data")) == 1
 
 
@@ -101,6 +111,9 @@ def test_stand_in_binds_new_snapshots_with_the_class_policy(tmp_path):
             "deletionPolicy": "Retain",
             "snapshotHandle": "snap-0001",
             "volumeSnapshotRef": {"namespace": "app", "name": "data-1"},
+            "volumeSnapshotClassName": "ebs-csi",
+            "volumeHandle": "vol-app-data",
+            "resourceVersion": "1001",
         }
     ]
     assert after["physical"] == ["snap-0001"]
@@ -118,11 +131,10 @@ def test_a_failed_patch_keeps_that_snapshot_prunes_the_others_and_fails(kube, de
     result = kube.run(state, deletion_policy, KEEP="1")
 
     assert result.returncode == 1
-    retain = deletion_policy == "Retain"
     assert result.patched() == [
-        *(["snapcontent-old-0000"] if retain else []),
+        "snapcontent-old-0000",
         "snapcontent-old-0001",
-        *(["snapcontent-old-0002"] if retain else []),
+        "snapcontent-old-0002",
     ]
     assert result.deleted() == ["app/data-1", "app/data-3"]
     assert result.surviving("app", "data") == {"data-2", result.created_name("app", "data")}
@@ -144,7 +156,7 @@ def test_unbound_or_misbound_generations_are_not_deleted(kube, deletion_policy):
 
     assert result.returncode == 1
     assert result.deleted() == ["app/data-3"]
-    assert result.patched() == (["snapcontent-old-0002"] if deletion_policy == "Retain" else [])
+    assert result.patched() == ["snapcontent-old-0002"]
     assert result.surviving("app", "data") == {
         "data-1",
         "data-2",
@@ -238,7 +250,7 @@ def test_pruning_bounds_physical_snapshots_and_touches_nothing_else(
     doomed = [*pruned["data"], *pruned["db"]]
     assert result.deleted() == [f"app/{name}" for name in doomed]
     released = [content_of(result.before, "app", name)["name"] for name in doomed]
-    assert result.patched() == (released if deletion_policy == "Retain" else [])
+    assert result.patched() == released
     assert result.returncode == (0 if outcome == "ready" else 1), result.stderr
 
 

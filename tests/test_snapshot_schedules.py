@@ -16,12 +16,21 @@ SNAPSHOT_CLASS = "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass"
 SCRIPT = Path(__file__).resolve().parents[1] / "components" / "scripts" / "snapshot_rotate.sh"
 
 
+# Classes whose protection names every policy of the stack (stacks/Pulumi.<stack>.yaml).
+PROTECTED = {"prod": "gp3-ssd-prod-rwo,io2-ssd-db-prod-rwo"}
+
+
 def policies(plan: Plan) -> list[dict]:
     return stack_config(plan.stack)["eks-config-storage:snapshots"]["policies"]
 
 
 def cron_jobs(plan: Plan) -> dict[str, dict]:
-    return {r.inputs["metadata"]["name"]: r.inputs for r in plan.of_type(CRONJOB)}
+    """The snapshot policies' CronJobs (the reconciler and drills have their own tests)."""
+    return {
+        r.inputs["metadata"]["name"]: r.inputs
+        for r in plan.of_type(CRONJOB)
+        if POLICY_LABEL in r.inputs["metadata"]["labels"]
+    }
 
 
 def env_of(job: dict) -> dict[str, str]:
@@ -58,6 +67,7 @@ def test_one_cron_job_per_policy_with_its_generation_limit(plan):
         assert env_of(job) == {
             "POLICY": policy["name"],
             "SELECTOR": f"{POLICY_LABEL}={policy['name']}",
+            **({"CLASSES": PROTECTED[plan.stack]} if plan.stack in PROTECTED else {}),
             "KNOWN_POLICIES": ",".join(p["name"] for p in policies(plan)),
             "KEEP": str(policy["keep"]),
             "SNAPSHOT_CLASS": snapshot_class,
@@ -111,7 +121,7 @@ def test_pods_run_non_root_read_only_and_bounded(plan):
 
 
 def test_rotator_rbac_is_exactly_what_the_script_uses(plan):
-    role = plan.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")
+    role = plan.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "snapshots-rotator")
     assert role.inputs["rules"] == [
         {"apiGroups": [""], "resources": ["persistentvolumeclaims"], "verbs": ["get", "list"]},
         {
@@ -125,13 +135,16 @@ def test_rotator_rbac_is_exactly_what_the_script_uses(plan):
             "verbs": ["get", "patch"],
         },
     ]
-    binding = plan.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
+    binding = plan.one(
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "snapshots-rotator"
+    )
     assert binding.inputs["roleRef"]["name"] == role.inputs["metadata"]["name"]
     assert binding.inputs["subjects"] == [
         {"kind": "ServiceAccount", "name": "snapshot-rotator", "namespace": "storage-snapshots"}
     ]
     for job in plan.of_type(CRONJOB):
-        assert plan.depends_on(job, binding)
+        if POLICY_LABEL in job.inputs["metadata"]["labels"]:
+            assert plan.depends_on(job, binding)
 
 
 def test_jobs_run_the_tested_script(plan):
@@ -147,3 +160,36 @@ def test_snapshot_namespace_enforces_restricted_pod_security(plan):
     namespace = plan.one("kubernetes:core/v1:Namespace", "snapshots-namespace")
     labels = namespace.inputs["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_class_protection_reaches_its_policies_jobs_retired_classes_too(dev_values):
+    storage = dev_values["eks-config-storage:storage"]
+    storage["classes"][0]["protection"] = {"snapshotPolicies": ["daily"]}
+    storage["retiredClasses"] = [
+        {
+            "name": "gp3-ssd-old-dev-rwo",
+            "backing": "gp3",
+            "access": "rwo",
+            "protection": {"snapshotPolicies": ["weekly", "daily"]},
+        }
+    ]
+    dev_values["eks-config-storage:snapshots"]["policies"] += [
+        {"name": "weekly", "schedule": "0 4 * * 0", "keep": 4},
+        {"name": "hourly", "schedule": "15 * * * *", "keep": 24},
+    ]
+    jobs = cron_jobs(run_config("dev", dev_values))
+    assert env_of(jobs["snapshot-daily"])["CLASSES"] == "gp3-ssd-dev-rwo,gp3-ssd-old-dev-rwo"
+    assert env_of(jobs["snapshot-weekly"])["CLASSES"] == "gp3-ssd-old-dev-rwo"
+    assert "CLASSES" not in env_of(jobs["snapshot-hourly"])
+
+
+def test_without_policies_the_namespace_stays_and_no_rotator_is_made(dev_values):
+    dev_values["eks-config-storage:snapshots"]["policies"] = []
+    plan = run_config("dev", dev_values)
+    assert [name for name in cron_jobs(plan) if name.startswith("snapshot-")] == []
+    accounts = {
+        r.inputs["metadata"]["name"] for r in plan.of_type("kubernetes:core/v1:ServiceAccount")
+    }
+    assert "snapshot-rotator" not in accounts
+    namespace = plan.one("kubernetes:core/v1:Namespace", "snapshots-namespace")
+    assert namespace.inputs["metadata"]["name"] == "storage-snapshots"

@@ -35,8 +35,13 @@ from tests.snapshot_harness import (
     snap,
 )
 
-# The calls that prune one generation in a Delete class (a Retain class adds a patch).
-PRUNE = ["get volumesnapshot", "get volumesnapshotcontent", "delete volumesnapshot"]
+# The calls that prune one generation, whatever the class's deletionPolicy.
+PRUNE = [
+    "get volumesnapshot",
+    "get volumesnapshotcontent",
+    "patch volumesnapshotcontent",
+    "delete volumesnapshot",
+]
 # Every run ends looking for PVCs and snapshots of policies that are not configured.
 UNKNOWN_STEPS = ["get persistentvolumeclaims", "get volumesnapshots"]
 
@@ -411,6 +416,16 @@ def test_shellcheck_is_clean():
         ["get", "volumesnapshotcontent", "c", "-o", "json"],
         ["patch", "volumesnapshotcontent", "c", "--type=json", "-p", "[]"],
         ["patch", "volumesnapshotcontent", "c", "--type=merge", "-p", '{"metadata":{}}'],
+        # Releasing without marking the content as being pruned is no longer a form in use.
+        [
+            "patch",
+            "volumesnapshotcontent",
+            "c",
+            "--type=merge",
+            "-p",
+            '{"spec":{"deletionPolicy":"Delete"}}',
+        ],
+        ["get", "persistentvolumeclaims", "--all-namespaces", "-o", "json"],
         ["patch", "volumesnapshot", "x", "--namespace", "app", "--type=merge", "-p", "{}"],
         ["delete", "volumesnapshotcontent", "c"],
     ],

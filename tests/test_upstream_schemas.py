@@ -11,6 +11,7 @@ import shutil
 import pytest
 import yaml
 
+from design.snapshots import POLICY_LABEL
 from tests import upstream_schema as upstream
 from tests.snapshot_harness import Harness
 from tests.upstream_pins import ADDON, RELEASE
@@ -62,7 +63,11 @@ def test_custom_resources_use_no_deprecated_api_version(plan):
 def test_the_rotation_scripts_volume_snapshot_validates(plan, tmp_path):
     """The manifest components/scripts/snapshot_rotate.sh sends with ``kubectl create -f -``,
     rendered by the script itself with each CronJob's own environment."""
-    cron_jobs = [m for m in manifests(plan) if m["kind"] == "CronJob"]
+    cron_jobs = [
+        m
+        for m in manifests(plan)
+        if m["kind"] == "CronJob" and POLICY_LABEL in m["metadata"]["labels"]
+    ]
     assert cron_jobs
     for i, cron_job in enumerate(cron_jobs):
         pod = cron_job["spec"]["jobTemplate"]["spec"]["template"]["spec"]

@@ -7,6 +7,8 @@
 # Environment:
 #   POLICY          required  policy name, a DNS label (e.g. daily)
 #   SELECTOR        required  kubectl label selector for the PVCs this policy covers
+#   CLASSES         optional  StorageClass names, comma-separated: their PVCs are
+#                             covered too, whatever their labels
 #   KNOWN_POLICIES  required  every configured policy name, comma-separated,
 #                             this one included
 #   KEEP            required  generations to keep per PVC, integer >= 1
@@ -17,7 +19,8 @@
 #   POLICY_LABEL    optional  label key marking this job's snapshots
 #                             (default snapshots.eks-config-storage.io/policy)
 #
-# For each PVC matching SELECTOR (all namespaces): create a VolumeSnapshot
+# For each PVC matching SELECTOR or of a class in CLASSES (all namespaces, each
+# PVC once): create a VolumeSnapshot
 # labelled POLICY_LABEL=POLICY, wait until it is readyToUse, then prune this
 # policy's snapshots of that PVC beyond the newest KEEP, ordered by
 # (creationTimestamp, name), and with MAX_AGE_SECONDS those created before the
@@ -26,8 +29,9 @@
 # pruned. Snapshots without POLICY_LABEL=POLICY are never touched.
 #
 # Pruning a generation releases its physical snapshot whatever the class's
-# deletionPolicy: the bound VolumeSnapshotContent is switched to Delete, then
-# the VolumeSnapshot is deleted (see prune_generation). A Retain class still
+# deletionPolicy: the bound VolumeSnapshotContent is switched to Delete and
+# annotated PRUNING_ANNOTATION, then the VolumeSnapshot is deleted (see
+# prune_generation). A Retain class still
 # protects against deleting a VolumeSnapshot or a namespace by hand; rotation
 # is a deliberate deletion.
 #
@@ -45,6 +49,8 @@ LC_ALL=C
 export LC_ALL
 
 PVC_ANNOTATION=snapshots.eks-config-storage.io/pvc
+# storage_policy_reconcile.sh leaves contents with this annotation alone.
+PRUNING_ANNOTATION=snapshots.eks-config-storage.io/pruning
 MAX_NAME=253
 TAB=$(printf '\t')
 
@@ -97,6 +103,7 @@ config_error() {
 
 POLICY=${POLICY:-}
 SELECTOR=${SELECTOR:-}
+CLASSES=${CLASSES:-}
 KNOWN_POLICIES=${KNOWN_POLICIES:-}
 KEEP=${KEEP:-}
 MAX_AGE_SECONDS=${MAX_AGE_SECONDS:-}
@@ -112,6 +119,17 @@ fi
 
 if [ -z "$SELECTOR" ]; then
     config_error "SELECTOR is required (a kubectl label selector for the PVCs of this policy)"
+fi
+
+if [ -n "$CLASSES" ]; then
+    cl_rest=$CLASSES,
+    while [ -n "$cl_rest" ]; do
+        cl=${cl_rest%%,*}
+        cl_rest=${cl_rest#*,}
+        if ! is_dns_subdomain "$cl"; then
+            config_error "CLASSES entry '$cl' is not a StorageClass name"
+        fi
+    done
 fi
 
 if [ -z "$KNOWN_POLICIES" ]; then
@@ -258,12 +276,16 @@ EOF
         err "content $pg_content does not point back at $pg_ns/$pg_name; not deleting it"
         return 1
     fi
-    if [ "$pg_policy" != Delete ]; then
-        if ! kubectl patch volumesnapshotcontent "$pg_content" --type=merge \
-            -p '{"spec":{"deletionPolicy":"Delete"}}' >/dev/null </dev/null; then
-            err "cannot set deletionPolicy Delete on $pg_content; not deleting $pg_ns/$pg_name"
-            return 1
-        fi
+    # Patched even when already Delete: the annotation tells
+    # storage_policy_reconcile.sh that this content is going, so it never sets
+    # it back to Retain between here and the controller's deletion, which would
+    # orphan the content and its physical snapshot. Names are validated, so the
+    # JSON needs no escaping.
+    if ! kubectl patch volumesnapshotcontent "$pg_content" --type=merge \
+        -p "{\"metadata\":{\"annotations\":{\"$PRUNING_ANNOTATION\":\"$pg_ns/$pg_name\"}},\"spec\":{\"deletionPolicy\":\"Delete\"}}" \
+        >/dev/null </dev/null; then
+        err "cannot set deletionPolicy Delete on $pg_content; not deleting $pg_ns/$pg_name"
+        return 1
     fi
     if ! kubectl delete volumesnapshot --namespace "$pg_ns" "$pg_name" --wait=false \
         >/dev/null </dev/null; then
@@ -487,9 +509,31 @@ if ! pvc_list=$(kubectl get persistentvolumeclaims --all-namespaces -l "$SELECTO
     exit 1
 fi
 
+# A class whose protection names this policy covers its PVCs by construction.
+# One listing of every PVC with its class: a PVC that names no class gets the
+# default one written into spec.storageClassName at admission
+# (https://kubernetes.io/docs/reference/access-authn-authz/admission-controllers/#defaultstorageclass),
+# so the field is what the volume was provisioned with.
+if [ -n "$CLASSES" ]; then
+    if ! class_listing=$(kubectl get persistentvolumeclaims --all-namespaces \
+        -o jsonpath='{range .items[*]}{.metadata.namespace}{" "}{.metadata.name}{" "}{.spec.storageClassName}{"\n"}{end}' \
+        </dev/null); then
+        err "cannot list PVCs of classes $CLASSES"
+        exit 1
+    fi
+    by_class=$(printf '%s\n' "$class_listing" | awk -v classes="$CLASSES" '
+        BEGIN { n = split(classes, c, ","); for (i = 1; i <= n; i++) want[c[i]] = 1 }
+        NF == 3 && ($3 in want) { print $1 " " $2 }')
+    # Labelled PVCs first, in the API server's order, then those only their
+    # class covers: each PVC once, so it gets one snapshot per run.
+    pvc_list=$(printf '%s\n%s\n' "$pvc_list" "$by_class" | awk 'NF && !seen[$0]++')
+fi
+
 pvc_count=0
 failed=0
-if [ -z "$pvc_list" ]; then
+if [ -z "$pvc_list" ] && [ -n "$CLASSES" ]; then
+    log "no PVCs match '$SELECTOR' or use classes $CLASSES (policy $POLICY)"
+elif [ -z "$pvc_list" ]; then
     log "no PVCs match '$SELECTOR' (policy $POLICY)"
 fi
 while read -r ns pvc extra <&3; do

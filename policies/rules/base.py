@@ -115,6 +115,12 @@ def containers(pod: Mapping) -> list[Mapping]:
     return [*as_list(pod.get("initContainers")), *as_list(pod.get("containers"))]
 
 
+def job_env(subject: Subject) -> dict:
+    """Every container's literal environment of a workload, merged: name -> value."""
+    pod = pod_spec(subject) or {}
+    return {e.get("name"): e.get("value") for c in containers(pod) for e in as_list(c.get("env"))}
+
+
 @dataclass(frozen=True)
 class Verdict:
     name: str

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 
 from design import storage as sc
 from design.images import image_pin_problem
-from design.snapshots import MAX_AGE_LIMIT_SECONDS, POLICY_LABEL, SNAPSHOT_API_GROUP
+from design.snapshots import MAX_AGE_LIMIT_SECONDS, POLICY_LABEL
 
 from .base import (
     EXACT_VERSION,
@@ -18,38 +18,47 @@ from .base import (
     Settings,
     StackRule,
     Subject,
-    as_list,
     containers,
     get,
+    job_env,
     kind,
     pod_spec,
 )
+from .recovery import APP_NAME, SCHEDULED_JOBS, is_reconciler, reconciled_policies
 
 
 def snapshot_generation_limit(s: Subject, _: Settings) -> Iterator[str]:
-    """R7/F4: every snapshot schedule prunes to a finite number of generations."""
-    if kind(s) != "CronJob" or POLICY_LABEL not in (get(s.props, "metadata", "labels") or {}):
+    """R7/F4: every snapshot schedule prunes to a finite number of generations; it, the storage
+    policy reconciler and every restore drill never overlap themselves, keep bounded history
+    and cannot stop silently after missed runs."""
+    if kind(s) != "CronJob":
+        return
+    labels = get(s.props, "metadata", "labels") or {}
+    if POLICY_LABEL in labels:
+        yield from _generation_problems(s, labels[POLICY_LABEL])
+    elif labels.get(APP_NAME) not in SCHEDULED_JOBS:
         return
     spec = s.props.get("spec") or {}
-    pod = pod_spec(s) or {}
-    envs = {e.get("name"): e.get("value") for c in containers(pod) for e in as_list(c.get("env"))}
+    if spec.get("concurrencyPolicy") != "Forbid":
+        yield "scheduled runs must not overlap (concurrencyPolicy: Forbid)"
+    for limit in ("successfulJobsHistoryLimit", "failedJobsHistoryLimit"):
+        if not isinstance(spec.get(limit), int) or not 1 <= spec[limit] <= 10:
+            yield f"{limit} must be bounded (1..10)"
+    if not spec.get("startingDeadlineSeconds"):
+        yield "startingDeadlineSeconds must be set, or missed runs can stop the schedule"
+
+
+def _generation_problems(s: Subject, policy: str) -> Iterator[str]:
+    envs = job_env(s)
     keep = str(envs.get("KEEP", ""))
     if not keep.isdigit() or not 1 <= int(keep) <= 1000:
         yield f"KEEP must be a generation limit between 1 and 1000, got {keep!r}"
-    policy = (get(s.props, "metadata", "labels") or {})[POLICY_LABEL]
     if policy not in str(envs.get("KNOWN_POLICIES", "")).split(","):
         yield f"KNOWN_POLICIES must list every configured policy, this job's {policy!r} included"
     if "MAX_AGE_SECONDS" in envs:
         age = str(envs["MAX_AGE_SECONDS"])
         if not age.isdigit() or not 3600 <= int(age) <= MAX_AGE_LIMIT_SECONDS:
             yield f"MAX_AGE_SECONDS must be between an hour and ten years, got {age!r}"
-    if spec.get("concurrencyPolicy") != "Forbid":
-        yield "snapshot runs must not overlap (concurrencyPolicy: Forbid)"
-    for limit in ("successfulJobsHistoryLimit", "failedJobsHistoryLimit"):
-        if not isinstance(spec.get(limit), int) or not 1 <= spec[limit] <= 10:
-            yield f"{limit} must be bounded (1..10)"
-    if not spec.get("startingDeadlineSeconds"):
-        yield "startingDeadlineSeconds must be set, or missed runs can stop the schedule"
 
 
 def production_retains_data(s: Subject, settings: Settings) -> Iterator[str]:
@@ -65,6 +74,17 @@ def production_retains_data(s: Subject, settings: Settings) -> Iterator[str]:
         and get(s.props, "backupPolicy", "status") != "ENABLED"
     ):
         yield "production file systems must be backed up"
+    if is_reconciler(s):
+        # Classes alone reach only new PVs and contents: existing ones follow the reconciler.
+        classes, _, snapshot_policy = reconciled_policies(s)
+        for name, policy in sorted(classes.items()):
+            if policy != "Retain":
+                yield f"production reconciles existing PVs of {name} to Retain, not {policy!r}"
+        if snapshot_policy != "Retain":
+            yield (
+                "production reconciles existing snapshot contents to Retain, "
+                f"not {snapshot_policy!r}"
+            )
 
 
 def storage_class_protected(s: Subject, settings: Settings) -> Iterator[str]:
@@ -113,72 +133,6 @@ def versions_pinned(s: Subject, settings: Settings) -> Iterator[str]:
             yield problem
 
 
-CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
-CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
-# What pruning one generation calls: read the snapshot's bound content, read the content,
-# release it (deletionPolicy Delete), delete the snapshot.
-PRUNE_ACCESS = (
-    (SNAPSHOT_API_GROUP, "volumesnapshots", "get"),
-    (SNAPSHOT_API_GROUP, "volumesnapshots", "delete"),
-    (SNAPSHOT_API_GROUP, "volumesnapshotcontents", "get"),
-    (SNAPSHOT_API_GROUP, "volumesnapshotcontents", "patch"),
-)
-
-
-def _allows(rule: Mapping, group: str, resource: str, verb: str) -> bool:
-    # A rule limited to resourceNames cannot cover snapshots named at run time.
-    return (
-        not rule.get("resourceNames")
-        and any(g in (group, "*") for g in as_list(rule.get("apiGroups")))
-        and any(r in (resource, "*") for r in as_list(rule.get("resources")))
-        and any(v in (verb, "*") for v in as_list(rule.get("verbs")))
-    )
-
-
-def _names(subject: Mapping, namespace: str, account: str) -> bool:
-    if subject.get("kind") == "ServiceAccount":
-        return (subject.get("namespace"), subject.get("name")) == (namespace, account)
-    return subject.get("kind") == "Group" and subject.get("name") in (
-        "system:serviceaccounts",
-        f"system:serviceaccounts:{namespace}",
-    )
-
-
-def snapshot_rotator_can_prune(
-    subjects: Sequence[Subject], _: Settings
-) -> Iterator[tuple[str, str]]:
-    """R7/F4: a snapshot job's service account may release and delete what it prunes.
-
-    Contents are cluster-scoped and the jobs prune in every namespace, so only a
-    ClusterRoleBinding to a ClusterRole counts; a RoleBinding cannot grant either."""
-    roles = {get(s.props, "metadata", "name"): s.props for s in subjects if s.type == CLUSTER_ROLE}
-    bindings = [s.props for s in subjects if s.type == CLUSTER_ROLE_BINDING]
-    for job in subjects:
-        labels = get(job.props, "metadata", "labels") or {}
-        if kind(job) != "CronJob" or POLICY_LABEL not in labels:
-            continue
-        namespace = get(job.props, "metadata", "namespace") or "default"
-        account = (pod_spec(job) or {}).get("serviceAccountName") or "default"
-        granted = [
-            rule
-            for binding in bindings
-            if get(binding, "roleRef", "kind") == "ClusterRole"
-            and any(_names(s, namespace, account) for s in as_list(binding.get("subjects")))
-            for rule in as_list((roles.get(get(binding, "roleRef", "name")) or {}).get("rules"))
-        ]
-        missing = [
-            f"{verb} {resource}"
-            for group, resource, verb in PRUNE_ACCESS
-            if not any(_allows(rule, group, resource, verb) for rule in granted)
-        ]
-        if missing:
-            yield (
-                job.urn,
-                f"snapshot job {job.name} runs as {namespace}/{account}, which no ClusterRole "
-                f"binding lets {', '.join(missing)}: pruning would fail and generations pile up",
-            )
-
-
 def protected_stack_state(
     subjects: Sequence[Subject], settings: Settings
 ) -> Iterator[tuple[str, str]]:
@@ -208,14 +162,14 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
     ResourceRule(
         "snapshot-generation-limit",
         "R7",
-        "Snapshot schedules keep a finite number of generations and cannot stop silently",
+        "Snapshot schedules keep finite generations; scheduled jobs never overlap or stop silently",
         "mandatory",
         snapshot_generation_limit,
     ),
     ResourceRule(
         "production-retains-data",
         "R7",
-        "Production reclaims Retain, keeps snapshots and backs up EFS",
+        "Production reclaims Retain, keeps snapshots, existing ones too, and backs up EFS",
         "mandatory",
         production_retains_data,
     ),
@@ -229,13 +183,6 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
 )
 
 STACK_RULES: tuple[StackRule, ...] = (
-    StackRule(
-        "snapshot-rotator-can-prune",
-        "R7",
-        "Snapshot jobs may release the contents and delete the snapshots they prune",
-        "mandatory",
-        snapshot_rotator_can_prune,
-    ),
     StackRule(
         "protected-stack-state",
         "F4",

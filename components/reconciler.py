@@ -1,0 +1,105 @@
+"""Existing volumes follow policy (R7): an hourly CronJob in the snapshot namespace that sets
+each PV's reclaimPolicy to its class's and each content of the stack's snapshot classes to the
+stack's deletionPolicy (design.reconciler). Changing a class, or promoting a stack to
+production, reaches only new PVs and contents otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from design import reconciler as design
+from design.labels import MANAGED_BY
+
+SCRIPT = Path(__file__).parent / "scripts" / design.SCRIPT_KEY
+LABELS = {"app.kubernetes.io/name": design.APP_NAME, **MANAGED_BY}
+
+
+@dataclass(frozen=True)
+class StoragePolicyReconcilerArgs:
+    namespace: pulumi.Input[str]
+    """Where the job runs: the snapshot namespace (restricted Pod Security, no default token)."""
+    image: str
+    reclaim_policies: Mapping[str, str]
+    """Every class of the catalog, retired ones included, with the reclaimPolicy it has."""
+    snapshot_classes: Sequence[str]
+    """Every VolumeSnapshotClass name the stack can have made contents with."""
+    snapshot_deletion_policy: str
+    exempt_namespaces: Sequence[str]
+    """Namespaces whose claims' PVs are deleted on purpose (restore drills)."""
+    provider: k8s.Provider
+
+
+class StoragePolicyReconciler(pulumi.ComponentResource):
+    cron_job: k8s.batch.v1.CronJob
+
+    def __init__(
+        self,
+        name: str,
+        args: StoragePolicyReconcilerArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("eks-config-storage:storage:StoragePolicyReconciler", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-account",
+            metadata={"name": design.APP_NAME, "namespace": args.namespace, "labels": LABELS},
+            opts=child,
+        )
+        role = k8s.rbac.v1.ClusterRole(
+            f"{name}-role",
+            metadata={"name": design.APP_NAME, "labels": LABELS},
+            rules=design.reconciler_rules(),
+            opts=child,
+        )
+        binding = k8s.rbac.v1.ClusterRoleBinding(
+            f"{name}-binding",
+            metadata={"name": design.APP_NAME, "labels": LABELS},
+            role_ref={
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": role.metadata.name,
+            },
+            subjects=[
+                {
+                    "kind": "ServiceAccount",
+                    "name": account.metadata.name,
+                    "namespace": account.metadata.namespace,
+                }
+            ],
+            opts=child,
+        )
+        script = k8s.core.v1.ConfigMap(
+            f"{name}-script",
+            metadata={
+                "name": "storage-policy-reconcile-script",
+                "namespace": args.namespace,
+                "labels": LABELS,
+            },
+            data={design.SCRIPT_KEY: SCRIPT.read_text()},
+            opts=child,
+        )
+        spec = pulumi.Output.all(account.metadata.name, script.metadata.name).apply(
+            lambda refs: design.cronjob_spec(
+                reclaim_policies=args.reclaim_policies,
+                snapshot_classes=args.snapshot_classes,
+                snapshot_deletion_policy=args.snapshot_deletion_policy,
+                exempt_namespaces=args.exempt_namespaces,
+                image=args.image,
+                service_account=refs[0],
+                script_config_map=refs[1],
+                labels=LABELS,
+            )
+        )
+        self.cron_job = k8s.batch.v1.CronJob(
+            f"{name}-cronjob",
+            metadata={"name": design.CRONJOB_NAME, "namespace": args.namespace, "labels": LABELS},
+            spec=spec,
+            # Without its binding the first run would fail on permissions.
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[binding])),
+        )
+        self.register_outputs({"cronJob": self.cron_job.metadata.name})
