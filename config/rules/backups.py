@@ -9,6 +9,7 @@ from config.rules.base import Problem, repeated
 from config.rules.storage import storage_catalog
 from config.schedules import longest_gap
 from config.schema import StackConfig, StorageClass
+from design import reconciler
 from design.alerts import Watched
 from design.apps import FOREIGN_CLASSES
 
@@ -96,6 +97,16 @@ def watched_jobs(cfg: StackConfig) -> list[Watched]:
         )
         for policy in cfg.snapshots.policies
     ]
+    # A stopped reconciler leaves new PVs on a reclaimPolicy nobody chose: watched like a backup.
+    jobs.append(
+        Watched(
+            "storage policy reconciler",
+            reconciler.CRONJOB_NAME,
+            cfg.snapshots.namespace,
+            reconciler.CRONJOB_NAME,
+            longest_gap(reconciler.SCHEDULE),
+        )
+    )
     return jobs
 
 
