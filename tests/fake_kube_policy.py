@@ -108,6 +108,9 @@ class PolicyForms:
         elif patch_type == "json" and patch == DELETE_BOUND_PV:
             json_patch_test(args[0], pv.get("phase"), "Bound", "/status/phase")
             policy = "Delete"
+        elif patch_type == "json" and self.is_drill_release(patch):
+            self.test_drill_release(pv, patch)
+            policy = "Delete"
         else:
             raise UnsupportedError(f"patch persistentvolume {patch_type} {patch!r}")
         if args[0] in self.state.get("fail_patch_pv", []):
