@@ -6,7 +6,8 @@ anything else (exit 3, "fake kubectl: unsupported: ...") so a change in a script
 up as a failing test. The forms and state live by concern:
   tests/fake_kube_snapshots.py  snapshot_rotate.sh
   tests/fake_kube_policy.py     storage_policy_reconcile.sh
-  tests/fake_kube_drills.py     restore_drill.sh
+  tests/fake_kube_drills.py     restore_drill.sh: sources, copies, cleanup, the record
+  tests/fake_kube_workloads.py  restore_drill.sh: the restored PVC and the check pod
   tests/fake_kube_core.py       argv, selectors, names, manifests, the simulated clock
 
 Environment:
@@ -35,12 +36,13 @@ from fake_kube_core import (
 from fake_kube_drills import DrillForms
 from fake_kube_policy import PolicyForms
 from fake_kube_snapshots import SNAPSHOT_API, SnapshotForms
+from fake_kube_workloads import WorkloadForms
 
 LISTS = ("pvcs", "snapshots", "contents", "physical", "pvs", "volumes", "pods", "cronjobs")
 FAILURES = ("fail_create_for", "never_ready", "fail_delete", "fail_patch", "fail_patch_pv")
 
 
-class Fake(SnapshotForms, PolicyForms, DrillForms):
+class Fake(SnapshotForms, PolicyForms, DrillForms, WorkloadForms):
     def __init__(self, state: dict, stdin_text: str | None):
         self.state = state
         self.stdin_text = stdin_text

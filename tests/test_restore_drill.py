@@ -53,8 +53,11 @@ SUCCESS = [
 DAILY_3 = source("app", "data-daily-3", "2026-11-26T03:00:00Z")
 
 
-@pytest.mark.parametrize("class_reclaim", ["Retain", "Delete"])
-@pytest.mark.parametrize("original", ["Retain", "Delete"])
+# Each class reclaim policy and each original content policy once; the property test in
+# test_restore_drill_contract.py draws every pair.
+@pytest.mark.parametrize(
+    ("class_reclaim", "original"), [("Retain", "Delete"), ("Delete", "Retain")]
+)
 def test_a_ready_snapshot_is_restored_checked_cleaned_up_and_recorded(
     script_bin, class_reclaim, original
 ):

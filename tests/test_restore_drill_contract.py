@@ -29,29 +29,33 @@ from tests.drill_harness import (
     recorded,
     source,
 )
-from tests.snapshot_harness import run_fake
+from tests.kube_harness import ScriptBin
+from tests.snapshot_harness import IMAGE_SHELL, run_fake
 from tests.upstream_schema import manifest_problems
 
 K8S_VERSION = "1.35.0"
 DAILY_3 = source("app", "data-daily-3", "2026-11-26T03:00:00Z")
 
 
-def sent(bin_) -> list[dict]:
-    result = drill(bin_, cluster([DAILY_3]))
+@pytest.fixture(scope="module", params=IMAGE_SHELL)
+def sent(request, tmp_path_factory) -> list[dict]:
+    """What one drill under the image's shell sends with ``kubectl create``: the manifests do
+    not depend on the shell, and every test below reads the same ones."""
+    result = drill(ScriptBin(tmp_path_factory.mktemp("drill"), request.param), cluster([DAILY_3]))
     assert result.returncode == 0, result.stderr
     return [yaml.safe_load(text) for text in result.stdins]
 
 
-def test_every_manifest_validates(script_bin):
-    content, copy, pvc, pod = sent(script_bin)
+def test_every_manifest_validates(sent):
+    content, copy, pvc, pod = sent
     assert manifest_problems(content) == []
     assert manifest_problems(copy) == []
     for manifest in (pvc, pod):
         kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
 
 
-def test_the_check_pod_meets_restricted_pod_security(script_bin):
-    *_, pod = sent(script_bin)
+def test_the_check_pod_meets_restricted_pod_security(sent):
+    *_, pod = sent
     assert pod["spec"]["securityContext"] == {
         "runAsNonRoot": True,
         "runAsUser": 65532,
@@ -68,7 +72,7 @@ def test_the_check_pod_meets_restricted_pod_security(script_bin):
     assert check["image"] == "docker.io/alpine/k8s:1.34.1"
 
 
-def test_the_copy_and_pvc_have_the_shapes_of_a_restore_by_hand(script_bin):
+def test_the_copy_and_pvc_have_the_shapes_of_a_restore_by_hand(sent):
     """design/restore.py (python -m tools.restore) renders the same objects for a person; only
     the names differ (a drill names them after its run)."""
     snap, content = DAILY_3
@@ -103,7 +107,7 @@ def test_the_copy_and_pvc_have_the_shapes_of_a_restore_by_hand(script_bin):
     by_hand_pvc = restore_design.pvc_from_snapshot(
         snapshot, name=RUN, namespace=SCRATCH, storage_class=CLASS, source_name=RUN
     )
-    content_sent, copy_sent, pvc_sent, _ = sent(script_bin)
+    content_sent, copy_sent, pvc_sent, _ = sent
 
     expected = json.loads(json.dumps(by_hand_content["spec"]))
     expected["volumeSnapshotRef"]["name"] = RUN
