@@ -221,3 +221,15 @@ def test_without_restore_size_the_source_pvcs_capacity_is_asked_for(script_bin):
     assert yaml.safe_load(result.stdins[2])["spec"]["resources"] == {
         "requests": {"storage": "20Gi"}
     }
+
+
+def test_a_snapshot_without_a_class_gets_a_copy_without_one(script_bin):
+    snap, content = source("app", "data-daily-3", "2026-11-26T03:00:00Z")
+    del snap["volumeSnapshotClassName"]
+    result = drill(script_bin, cluster([(snap, content)]))
+
+    assert result.returncode == 0, result.stderr
+    content_sent, copy_sent, *_ = (yaml.safe_load(text) for text in result.stdins)
+    assert "volumeSnapshotClassName" not in content_sent["spec"]
+    assert copy_sent["spec"] == {"source": {"volumeSnapshotContentName": COPY_CONTENT}}
+    assert leftovers(result) == NOTHING_LEFT
