@@ -12,6 +12,7 @@ from components.backup import OffClusterBackups, OffClusterBackupsArgs
 from components.cluster import Cluster, ClusterArgs
 from components.context import current_aws_context, warn_about_account_settings
 from components.controller_roles import ControllerRoles, ControllerRolesArgs
+from components.drills import RestoreDrills, RestoreDrillsArgs
 from components.efs import EfsStorage, EfsStorageArgs
 from components.escrow import SealingKeyEscrow, SealingKeyEscrowArgs
 from components.external_secrets import (
@@ -198,6 +199,14 @@ snapshots = SnapshotSchedules(
 )
 
 # Existing volumes and snapshots follow policy; restores are drilled.
+drills = None
+if cfg.restore_drills:
+    drills = RestoreDrills(
+        "drills",
+        RestoreDrillsArgs(
+            drills=cfg.restore_drills, image=cfg.snapshots.job_image, provider=cluster.provider
+        ),
+    )
 StoragePolicyReconciler(
     "storage-policy",
     StoragePolicyReconcilerArgs(
@@ -206,7 +215,7 @@ StoragePolicyReconciler(
         reclaim_policies=classes.reclaim_policies,
         snapshot_classes=classes.snapshot_class_names,
         snapshot_deletion_policy=cfg.snapshots.deletion_policy,
-        exempt_namespaces=[],
+        exempt_namespaces=[drills.scratch_namespace] if drills else [],
         provider=cluster.provider,
     ),
 )

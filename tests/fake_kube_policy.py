@@ -102,14 +102,19 @@ class PolicyForms:
         patch_type = cmd.require("--type")
         patch = patch_document(cmd)
         cmd.done()
-        pv = self.require_pv(args[0])
         if patch_type == "merge" and patch == RETAIN_PV:
-            policy = "Retain"
+            policy, form = "Retain", "retain"
         elif patch_type == "json" and patch == DELETE_BOUND_PV:
-            json_patch_test(args[0], pv.get("phase"), "Bound", "/status/phase")
-            policy = "Delete"
+            policy, form = "Delete", "bound"
+        elif patch_type == "json" and self.is_drill_release(patch):
+            policy, form = "Delete", "drill"
         else:
             raise UnsupportedError(f"patch persistentvolume {patch_type} {patch!r}")
+        pv = self.require_pv(args[0])
+        if form == "bound":
+            json_patch_test(args[0], pv.get("phase"), "Bound", "/status/phase")
+        elif form == "drill":
+            self.test_drill_release(pv, patch)
         if args[0] in self.state.get("fail_patch_pv", []):
             raise KubectlError(f'Error from server (Forbidden): cannot patch "{args[0]}"')
         pv["reclaimPolicy"] = policy

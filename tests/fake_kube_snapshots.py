@@ -56,6 +56,7 @@ from fake_kube_core import (
     patch_document,
     string_map,
 )
+from fake_kube_drills import SOURCES_TEMPLATE
 
 PVC_TEMPLATE = '{range .items[*]}{.metadata.namespace}{" "}{.metadata.name}{"\\n"}{end}'
 CLASS_TEMPLATE = (
@@ -117,6 +118,8 @@ class SnapshotForms:
             output = cmd.require("--output")
             cmd.done()
             snaps = [s for s in self.state["snapshots"] if selected(s.get("labels", {}))]
+            if output == f"jsonpath={SOURCES_TEMPLATE}":
+                return self.source_rows(snaps)
             return labelled_rows(snaps, output)
         ns = cmd.require("--namespace")
         selected = parse_selector(cmd.require("--selector"))
@@ -137,6 +140,8 @@ class SnapshotForms:
         )
 
     def create_snapshot(self, doc: dict) -> str:
+        if "volumeSnapshotContentName" in ((doc.get("spec") or {}).get("source") or {}):
+            return self.create_copy(doc)
         snap = parse_snapshot(doc)
         key = f"{snap['namespace']}/{snap['pvc']}"
         if key in self.state["fail_create_for"]:
@@ -230,8 +235,10 @@ class SnapshotForms:
     def get_content(self, cmd: Command, args: list[str]) -> str:
         if len(args) != 1:
             raise UnsupportedError(f"get volumesnapshotcontent target {args}")
-        require_output(cmd, CONTENT_TEMPLATE)
+        output = cmd.require("--output")
         cmd.done()
+        if output != f"jsonpath={CONTENT_TEMPLATE}":
+            return self.content_facts(args[0], output)
         content = self.require_content(args[0])
         ref = content["volumeSnapshotRef"]
         return f"{ref['namespace']} {ref['name']} {content['deletionPolicy']}"

@@ -6,6 +6,8 @@ anything else (exit 3, "fake kubectl: unsupported: ...") so a change in a script
 up as a failing test. The forms and state live by concern:
   tests/fake_kube_snapshots.py  snapshot_rotate.sh
   tests/fake_kube_policy.py     storage_policy_reconcile.sh
+  tests/fake_kube_drills.py     restore_drill.sh: sources, copies, cleanup, the record
+  tests/fake_kube_workloads.py  restore_drill.sh: the restored PVC and the check pod
   tests/fake_kube_core.py       argv, selectors, names, manifests, the simulated clock
 
 Environment:
@@ -31,14 +33,16 @@ from fake_kube_core import (
     load_manifest,
     parse_argv,
 )
+from fake_kube_drills import DrillForms
 from fake_kube_policy import PolicyForms
 from fake_kube_snapshots import SNAPSHOT_API, SnapshotForms
+from fake_kube_workloads import WorkloadForms
 
-LISTS = ("pvcs", "snapshots", "contents", "physical", "pvs", "volumes")
+LISTS = ("pvcs", "snapshots", "contents", "physical", "pvs", "volumes", "pods", "cronjobs")
 FAILURES = ("fail_create_for", "never_ready", "fail_delete", "fail_patch", "fail_patch_pv")
 
 
-class Fake(SnapshotForms, PolicyForms):
+class Fake(SnapshotForms, PolicyForms, DrillForms, WorkloadForms):
     def __init__(self, state: dict, stdin_text: str | None):
         self.state = state
         self.stdin_text = stdin_text
@@ -63,6 +67,12 @@ class Fake(SnapshotForms, PolicyForms):
             ("get", "persistentvolumes"): self.get_pvs,
             ("get", "volumesnapshotcontents"): self.get_contents,
             ("patch", "persistentvolume"): self.patch_pv,
+            ("get", "persistentvolumeclaim"): self.get_claim,
+            ("get", "pod"): self.get_pod,
+            ("delete", "pod"): self.delete_pod,
+            ("delete", "persistentvolumeclaim"): self.delete_claim,
+            ("delete", "volumesnapshotcontent"): self.delete_content,
+            ("patch", "cronjob"): self.patch_cronjob,
             ("delete", "volumesnapshot"): self.delete_snapshot,
         }
         for form, handler in handlers.items():
@@ -75,7 +85,12 @@ class Fake(SnapshotForms, PolicyForms):
             raise UnsupportedError("create form")
         cmd.done()
         doc = load_manifest(self.stdin_text)
-        kinds = {(SNAPSHOT_API, "VolumeSnapshot"): self.create_snapshot}
+        kinds = {
+            (SNAPSHOT_API, "VolumeSnapshot"): self.create_snapshot,
+            (SNAPSHOT_API, "VolumeSnapshotContent"): self.create_copy_content,
+            ("v1", "PersistentVolumeClaim"): self.create_claim,
+            ("v1", "Pod"): self.create_pod,
+        }
         handler = kinds.get((doc.get("apiVersion"), doc.get("kind")))
         if handler is None:
             raise UnsupportedError(f"create of {doc.get('apiVersion')}/{doc.get('kind')}")

@@ -70,7 +70,7 @@ class ScriptBin:
         self.clock_file = root / "clock"
         self.write_tool(
             "kubectl",
-            f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -E {shlex.quote(str(FAKE))} "$@"\n',
+            f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -E -S {shlex.quote(str(FAKE))} "$@"\n',
         )
         busybox = Path(shell[0]).name == "busybox"
         if busybox:

@@ -283,7 +283,7 @@ def test_the_plan_prints_what_protects_each_class(plans):
         "30d",
         "Velero",
         "nightly",
-        "none",
+        "drill-weekly",
     ]
     assert rows["gp3-ssd-prod-rwo"] == rows["io2-ssd-db-prod-rwo"]
     assert "AWS Backup" in rows["efs-elastic-prod-rwx"]

@@ -147,6 +147,8 @@ def test_stale_or_failed_backups_alert(alerting, plans):
     assert daily["expr"].endswith(f"> {2 * 86400 + 1800}")
     reconciler = 'namespace="storage-snapshots", cronjob="storage-policy-reconcile"'
     assert rules[("BackupJobStale", reconciler)]["expr"].endswith("> 9000")
+    drill = rules[("BackupJobStale", 'namespace="restore-drills", cronjob="drill-weekly"')]
+    assert drill["expr"].endswith(f"> {2 * 7 * 86400 + 1800}")
     velero = rules[("VeleroBackupStale", 'schedule="nightly"')]
     assert velero["expr"] == (
         'time() - velero_backup_last_successful_timestamp{schedule="nightly"} > 174600'

@@ -29,6 +29,7 @@ EXPECTED = {
         ),
         "SNAPSHOT_CLASSES": "ebs-retain-prod,ebs-delete-prod",
         "SNAPSHOT_DELETION_POLICY": "Retain",
+        "EXEMPT_NAMESPACES": "restore-drills",
         "HOME": "/tmp",
     },
 }

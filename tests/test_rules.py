@@ -9,6 +9,7 @@ import json
 import pytest
 
 from components import nodes
+from design import drills as drills_design
 from design import reconciler as reconciler_design
 from design import snapshots as snapshot_design
 from design import storage as storage_design
@@ -165,6 +166,16 @@ def reconciler_job(
             {"name": "SNAPSHOT_DELETION_POLICY", "value": snapshot},
         ]
     )
+    return job
+
+
+def drill_job(timeout: str = "1800", deadline: int | None = 2400, **spec) -> Subject:
+    job = snapshot_job(**spec)
+    job.props["metadata"]["labels"] = {"app.kubernetes.io/name": drills_design.APP_NAME}
+    template = job.props["spec"]["jobTemplate"]["spec"]
+    template["template"]["spec"] = pod(env=[{"name": "TIMEOUT_SECONDS", "value": timeout}])
+    if deadline is not None:
+        template["activeDeadlineSeconds"] = deadline
     return job
 
 
@@ -521,7 +532,7 @@ CASES = {
     ),
     "snapshot-generation-limit": (
         DEV,
-        [snapshot_job(), snapshot_job(max_age="129600"), reconciler_job()],
+        [snapshot_job(), snapshot_job(max_age="129600"), reconciler_job(), drill_job()],
         [
             snapshot_job(keep=""),
             snapshot_job(keep="0"),
@@ -534,6 +545,12 @@ CASES = {
             reconciler_job(concurrencyPolicy="Allow"),
             reconciler_job(failedJobsHistoryLimit=None),
             reconciler_job(startingDeadlineSeconds=None),
+            drill_job(concurrencyPolicy="Replace"),
+            drill_job(successfulJobsHistoryLimit=0),
+            drill_job(startingDeadlineSeconds=None),
+            drill_job(deadline=1800),  # killed at its timeout, it could not clean up
+            drill_job(deadline=None),
+            drill_job(timeout=""),
         ],
         "",
     ),
@@ -848,3 +865,14 @@ def test_a_production_reconciler_that_releases_existing_volumes_fails_the_plan(m
     err = capsys.readouterr().err
     assert "production-retains-data" in err
     assert "existing-volumes-follow-policy" in err
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value"), [("CLEANUP_SECONDS", 0), ("STARTING_DEADLINE_SECONDS", 0)]
+)
+def test_a_drill_that_could_not_clean_up_or_stop_silently_fails_the_plan(
+    monkeypatch, capsys, attribute, value
+):
+    monkeypatch.setattr(drills_design, attribute, value)
+    assert plan_cli.main(["prod"]) == 1
+    assert "mandatory rules violated: snapshot-generation-limit" in capsys.readouterr().err

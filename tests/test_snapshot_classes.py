@@ -134,7 +134,7 @@ claims = st.lists(
 )
 
 
-@settings(max_examples=15)
+@settings(max_examples=8)
 @given(drawn=claims, classes=st.lists(st.sampled_from(CLASS_NAMES), min_size=1, unique=True))
 def test_every_pvc_of_the_label_or_the_classes_is_snapshotted_once(kube_image, drawn, classes):
     pvcs = [

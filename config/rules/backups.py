@@ -9,7 +9,7 @@ from config.rules.base import Problem, repeated
 from config.rules.storage import storage_catalog
 from config.schedules import longest_gap
 from config.schema import StackConfig, StorageClass
-from design import reconciler
+from design import drills, reconciler
 from design.alerts import Watched
 from design.apps import FOREIGN_CLASSES
 
@@ -107,6 +107,17 @@ def watched_jobs(cfg: StackConfig) -> list[Watched]:
             longest_gap(reconciler.SCHEDULE),
         )
     )
+    # A drill that stops running proves nothing: its last success is watched too.
+    jobs += [
+        Watched(
+            "restore drill",
+            drill.name,
+            drills.NAMESPACE,
+            drills.cronjob_name(drill.name),
+            longest_gap(drill.schedule),
+        )
+        for drill in cfg.restore_drills
+    ]
     return jobs
 
 

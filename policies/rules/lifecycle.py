@@ -24,7 +24,7 @@ from .base import (
     kind,
     pod_spec,
 )
-from .recovery import APP_NAME, SCHEDULED_JOBS, is_reconciler, reconciled_policies
+from .recovery import APP_NAME, DRILL_APP, SCHEDULED_JOBS, is_reconciler, reconciled_policies
 
 
 def snapshot_generation_limit(s: Subject, _: Settings) -> Iterator[str]:
@@ -46,6 +46,15 @@ def snapshot_generation_limit(s: Subject, _: Settings) -> Iterator[str]:
             yield f"{limit} must be bounded (1..10)"
     if not spec.get("startingDeadlineSeconds"):
         yield "startingDeadlineSeconds must be set, or missed runs can stop the schedule"
+    if labels.get(APP_NAME) == DRILL_APP:
+        # Killed at its deadline, a drill could not delete its copy, PVC and volume.
+        timeout = str(job_env(s).get("TIMEOUT_SECONDS", ""))
+        deadline = get(spec, "jobTemplate", "spec", "activeDeadlineSeconds")
+        if not timeout.isdigit() or not isinstance(deadline, int) or deadline <= int(timeout):
+            yield (
+                f"activeDeadlineSeconds ({deadline}) must leave a drill time to clean up after "
+                f"TIMEOUT_SECONDS ({timeout or 'unset'})"
+            )
 
 
 def _generation_problems(s: Subject, policy: str) -> Iterator[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 
-from design import reconciler
+from design import drills, reconciler
 from design.snapshots import POLICY_LABEL, SNAPSHOT_API_GROUP
 
 from .base import (
@@ -25,7 +25,8 @@ from .base import (
 APP_NAME = "app.kubernetes.io/name"
 # CronJobs of the program besides the snapshot policies': each must be as hard to stop or pile
 # up as a snapshot schedule.
-SCHEDULED_JOBS = frozenset({reconciler.APP_NAME})
+DRILL_APP = drills.APP_NAME
+SCHEDULED_JOBS = frozenset({reconciler.APP_NAME, DRILL_APP})
 
 
 def is_reconciler(s: Subject) -> bool:
