@@ -289,3 +289,32 @@ def test_the_plan_prints_what_protects_each_class(plans):
     assert "AWS Backup" in rows["efs-elastic-prod-rwx"]
     dev = protection_lines(plans["dev"])[1:]
     assert all("none: no protection and no reason" in line for line in dev)
+
+
+def chain_lengths(plan: Plan) -> dict[str, int]:
+    """How many resources the engine creates one after another before each one can start."""
+    lengths: dict[str, int] = {}
+
+    def length(urn: str) -> int:
+        if urn not in lengths:
+            lengths[urn] = 1 + max(
+                (length(d) for d in plan.by_urn[urn].dependencies if d in plan.by_urn), default=0
+            )
+        return lengths[urn]
+
+    for resource in plan:
+        length(resource.urn)
+    return lengths
+
+
+def test_backups_join_the_deploy_beside_the_apps_without_lengthening_it(prod):
+    lengths = chain_lengths(prod)
+    backups = {r.urn for r in prod if r.name.startswith("backups-")}
+    apps = {r.urn for r in prod if r.name.startswith("app-")}
+    assert backups and apps
+    others = max(n for urn, n in lengths.items() if urn not in backups)
+    # Velero waits for the nodes and its bucket, as the apps wait for theirs; nothing waits for it,
+    # so the deploy's longest chain is the same with or without it.
+    assert max(lengths[urn] for urn in backups) <= others
+    assert not [r.name for r in prod if r.urn not in backups and set(r.dependencies) & backups]
+    assert max(lengths[urn] for urn in backups) <= max(lengths[urn] for urn in apps)
