@@ -236,7 +236,7 @@ fi
 #   (processSnapshotWithDeletionTimestamp): the deletion policy is read from
 #   the content when the VolumeSnapshot is deleted, and only a content whose
 #   volumeSnapshotRef points back at that VolumeSnapshot is deleted.
-# vmware-tanzu/velero@v1.18.1:pkg/util/csi/volume_snapshot.go
+# velero-io/velero@v1.18.1:pkg/util/csi/volume_snapshot.go
 # (CleanupVolumeSnapshot) releases expired backups the same way: merge-patch
 # the bound content to Delete, then delete the VolumeSnapshot. Unlike Velero,
 # a failed step here keeps the VolumeSnapshot: deleting it while its content is
