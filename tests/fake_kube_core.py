@@ -9,9 +9,8 @@ each import costs milliseconds the script's tests pay thousands of times.
 from __future__ import annotations
 
 import json
-import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
@@ -176,10 +175,10 @@ def duration_seconds(text: str) -> float:
     )
 
 
-def advance_clock(seconds: float) -> None:
+def advance_clock(seconds: float, env: Mapping[str, str]) -> None:
     """Let simulated time pass, as a wait that runs into its timeout would: the harness's
     ``date`` reads FAKE_CLOCK (seconds since the epoch) when it is set."""
-    path = os.environ.get("FAKE_CLOCK")
+    path = env.get("FAKE_CLOCK")
     if not path:
         return
     with open(path, encoding="utf-8") as f:

@@ -39,8 +39,8 @@ Selectors: comma-separated terms "k=v", "k==v", "k!=v", "k" and "!k".
 
 from __future__ import annotations
 
-import os
 import re
+from collections.abc import Mapping
 
 from fake_kube_core import (
     Command,
@@ -88,6 +88,7 @@ SNAPSHOT_API = "snapshot.storage.k8s.io/v1"
 
 class SnapshotForms:
     state: dict
+    env: Mapping[str, str]
 
     def get_pvcs(self, cmd: Command, args: list[str]) -> str:
         if args or cmd.require("--all-namespaces") != "true":
@@ -151,7 +152,7 @@ class SnapshotForms:
                 f'Error from server (AlreadyExists): {SNAPSHOT_KIND} "{snap["name"]}" '
                 "already exists"
             )
-        snap["creationTimestamp"] = os.environ.get("FAKE_NOW", DEFAULT_NOW)
+        snap["creationTimestamp"] = self.env.get("FAKE_NOW", DEFAULT_NOW)
         snap["readyToUse"] = key not in self.state["never_ready"]
         snap["boundVolumeSnapshotContentName"] = self.provision(snap)
         self.state["snapshots"].append(snap)
@@ -170,7 +171,7 @@ class SnapshotForms:
         if snap is None:
             raise not_found(SNAPSHOT_KIND, name)
         if not snap.get("readyToUse"):
-            advance_clock(timeout)
+            advance_clock(timeout, self.env)
             raise KubectlError(f"error: timed out waiting for the condition on {args[0]}")
         return f"volumesnapshot.snapshot.storage.k8s.io/{name} condition met\n"
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Mapping
 
 from fake_kube_core import (
     Command,
@@ -43,9 +44,10 @@ FAILURES = ("fail_create_for", "never_ready", "fail_delete", "fail_patch", "fail
 
 
 class Fake(SnapshotForms, PolicyForms, DrillForms, WorkloadForms):
-    def __init__(self, state: dict, stdin_text: str | None):
+    def __init__(self, state: dict, stdin_text: str | None, env: Mapping[str, str]):
         self.state = state
         self.stdin_text = stdin_text
+        self.env = env
         for key in (*LISTS, *FAILURES):
             state.setdefault(key, [])
         state.setdefault("classes", {})
@@ -97,25 +99,42 @@ class Fake(SnapshotForms, PolicyForms, DrillForms, WorkloadForms):
         return handler(doc)
 
 
-def main(argv: list[str]) -> int:
-    stdin_text = sys.stdin.read() if argv[:1] == ["create"] else None
+def call(
+    state: dict, argv: list[str], stdin_text: str | None, env: Mapping[str, str]
+) -> tuple[int, str, str]:
+    """One kubectl call on ``state``: its exit status, stdout and stderr. Like the API server,
+    a refused call changes nothing, so ``state`` is only updated when the call succeeds."""
+    scratch = json.loads(json.dumps(state))
+    try:
+        out = Fake(scratch, stdin_text, env).run(argv)
+    except UnsupportedError as exc:
+        return 3, "", f"fake kubectl: unsupported: {exc}: {argv}\n"
+    except KubectlError as exc:
+        return 1, "", f"{exc}\n"
+    state.clear()
+    state.update(scratch)
+    return 0, out, ""
+
+
+def log_entry(argv: list[str], stdin_text: str | None) -> str:
     entry: dict = {"argv": argv}
     if stdin_text is not None:
         entry["stdin"] = stdin_text
-    with open(os.environ["FAKE_KUBECTL_LOG"], "a", encoding="utf-8") as log:
-        log.write(json.dumps(entry) + "\n")
+    return json.dumps(entry) + "\n"
 
+
+def main(argv: list[str]) -> int:
+    """The command-line form, one process per call: FAKE_KUBECTL_STATE is read and rewritten."""
+    stdin_text = sys.stdin.read() if argv[:1] == ["create"] else None
+    with open(os.environ["FAKE_KUBECTL_LOG"], "a", encoding="utf-8") as log:
+        log.write(log_entry(argv, stdin_text))
     state_path = os.environ["FAKE_KUBECTL_STATE"]
     with open(state_path, encoding="utf-8") as f:
         state = json.load(f)
-    try:
-        out = Fake(state, stdin_text).run(argv)
-    except UnsupportedError as exc:
-        print(f"fake kubectl: unsupported: {exc}: {argv}", file=sys.stderr)
-        return 3
-    except KubectlError as exc:
-        print(exc, file=sys.stderr)
-        return 1
+    status, out, err = call(state, argv, stdin_text, os.environ)
+    sys.stderr.write(err)
+    if status:
+        return status
     tmp = f"{state_path}.tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(state, f, indent=1)

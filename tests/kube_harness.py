@@ -1,10 +1,12 @@
 """Runs a script of components/scripts/ under a real shell against tests/fake_kubectl.py.
 
-A bin directory comes first on PATH with the stand-in kubectl, busybox's applets when the shell
-is busybox (the image's userland), and a ``date`` and ``sleep`` that keep simulated time: ``date
--u +%s`` answers FAKE_CLOCK's content (a file) when set, else FAKE_EPOCH; ``sleep N`` moves
-FAKE_CLOCK on by N seconds at once. Every other ``date`` call goes to the real date of the
-shell under test, so date arithmetic (``date -u -d @N``) is the image's own.
+A bin directory comes first on PATH with the stand-in kubectl (a client of
+tests/fake_kube_server.py, which keeps the cluster's state in the test process), busybox's
+applets when the shell is busybox (the image's userland), and a ``date`` and ``sleep`` that
+keep simulated time: ``date -u +%s`` answers FAKE_CLOCK's content (a file) when set, else
+FAKE_EPOCH; ``sleep N`` moves FAKE_CLOCK on by N seconds at once. Every other ``date`` call
+goes to the real date of the shell under test, so date arithmetic (``date -u -d @N``) is the
+image's own.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import os
 import shlex
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.fake_kube_server import CLIENT, KubeServer
 
 TESTS = Path(__file__).resolve().parent
 SCRIPTS = TESTS.parent / "components" / "scripts"
@@ -65,13 +68,9 @@ class ScriptBin:
         self.shell = shell
         self.bin = root / "bin"
         self.bin.mkdir()
-        self.state_file = root / "state.json"
-        self.log_file = root / "kubectl.log"
         self.clock_file = root / "clock"
-        self.write_tool(
-            "kubectl",
-            f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -E -S {shlex.quote(str(FAKE))} "$@"\n',
-        )
+        self.server = KubeServer(root)
+        self.write_tool("kubectl", CLIENT)
         busybox = Path(shell[0]).name == "busybox"
         if busybox:
             applets = subprocess.run(
@@ -94,26 +93,27 @@ class ScriptBin:
     ) -> ScriptRun:
         """Run components/scripts/<script> on ``state``; with ``clock``, time starts there
         (seconds since the epoch) and moves only when the script sleeps or a wait times out."""
-        self.state_file.write_text(json.dumps(state))
-        self.log_file.write_text("")
+        # Through JSON, as an API server would hold it (and as the command-line stand-in does).
+        live = json.loads(json.dumps(state))
+        log: list[str] = []
         full_env = {
             "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
-            "FAKE_KUBECTL_STATE": str(self.state_file),
-            "FAKE_KUBECTL_LOG": str(self.log_file),
+            **self.server.env(),
             **env,
         }
         if clock is not None:
             self.clock_file.write_text(f"{clock}\n")
             full_env["FAKE_CLOCK"] = str(self.clock_file)
-        proc = subprocess.run(
-            [*self.shell, str(SCRIPTS / script)],
-            env=full_env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        entries = [json.loads(line) for line in self.log_file.read_text().splitlines()]
+        with self.server.serve(live, full_env, log):
+            proc = subprocess.run(
+                [*self.shell, str(SCRIPTS / script)],
+                env=full_env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+        entries = [json.loads(line) for line in log]
         result = ScriptRun(
             returncode=proc.returncode,
             stdout=proc.stdout,
@@ -121,7 +121,7 @@ class ScriptBin:
             calls=[e["argv"] for e in entries],
             stdins=[e["stdin"] for e in entries if "stdin" in e],
             before=state,
-            state=json.loads(self.state_file.read_text()),
+            state=live,
         )
         assert "fake kubectl: unsupported" not in result.stderr, result.stderr
         return result
