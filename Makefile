@@ -7,6 +7,10 @@ PYTHON ?= python3
 VENV_PYTHON ?= $(PYTHON)
 PY := $(VENV)/bin/python
 STACK ?= dev
+# uv installs without bytecode, so every process compiles what it imports (about 1 s of pulumi_aws
+# alone) unless Python may cache it: a caller's PYTHONDONTWRITEBYTECODE would make that every time.
+# The venv and the project's __pycache__ (git-ignored) are build output, so cache.
+unexport PYTHONDONTWRITEBYTECODE
 
 # uv installs the locked sets. A uv of the locked version on PATH is used as it is (CI puts one
 # there); otherwise make installs that version, hash-checked, from requirements-uv.txt into the
