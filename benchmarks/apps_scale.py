@@ -12,6 +12,7 @@ Target: 200 apps plan in <= 10 s.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -22,6 +23,9 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+# As under make: bytecode is cached, so each measured process starts from it, whatever the
+# caller's PYTHONDONTWRITEBYTECODE (uv installs none).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 sys.path.insert(0, str(ROOT))
 
 from tools.offline import stack_config  # noqa: E402
@@ -53,11 +57,11 @@ def stack_file(directory: Path, apps: int) -> Path:
 
 def plan_times(path: Path, runs: int) -> list[float]:
     argv = [sys.executable, "-m", "tools.plan", STACK, "--stack-file", str(path)]
-    subprocess.run(argv, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)  # warm caches
+    subprocess.run(argv, cwd=ROOT, env=ENV, check=True, stdout=subprocess.DEVNULL)  # warm caches
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(argv, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(argv, cwd=ROOT, env=ENV, check=True, stdout=subprocess.DEVNULL)
         times.append(time.perf_counter() - start)
     return times
 

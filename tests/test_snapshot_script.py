@@ -1,6 +1,6 @@
 """Tests for components/scripts/snapshot_rotate.sh, run by real shells against a fake kubectl.
 
-tests/fake_kubectl.py keeps the cluster in a JSON file and logs every call, so each test
+tests/fake_kubectl.py keeps the cluster's state and logs every call, so each test
 states a cluster, runs the script and checks the exact calls, deletions and survivors.
 """
 
