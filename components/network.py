@@ -52,7 +52,14 @@ class Network(pulumi.ComponentResource):
         for subnet_id in existing.private_subnet_ids:
             # Resolved now, not as an Output: the zones decide how many mount targets exist.
             zone = aws.ec2.get_subnet(id=subnet_id).availability_zone
-            self.private_subnets.setdefault(zone, pulumi.Output.from_input(subnet_id))
+            if zone in self.private_subnets:
+                pulumi.log.warn(
+                    f"network.existing.privateSubnetIds: {subnet_id} is not used, an earlier "
+                    f"subnet of the list is in {zone} (one subnet per zone is used)",
+                    resource=self,
+                )
+                continue
+            self.private_subnets[zone] = pulumi.Output.from_input(subnet_id)
         if len(self.private_subnets) < 2:
             raise ValueError(
                 "network.existing.privateSubnetIds must span at least two availability zones"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 
 import pytest
 from hypothesis import given, settings
@@ -100,6 +101,23 @@ def test_existing_subnets_in_a_single_zone_are_refused(dev_values):
         run_config("dev", values, subnet_zones=dict.fromkeys(ids, "eu-west-1a"))
 
 
+def test_a_second_subnet_in_a_used_zone_is_left_out_with_a_warning(dev_values, caplog):
+    ids = ["subnet-0000000000000000a", "subnet-0000000000000000b", "subnet-0000000000000000c"]
+    values = broken(
+        dev_values,
+        "network",
+        {"existing": {"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": ids}},
+    )
+    zones = {ids[0]: "eu-west-1a", ids[1]: "eu-west-1a", ids[2]: "eu-west-1b"}
+    with caplog.at_level(logging.WARNING):
+        plan = run_config("dev", values, subnet_zones=zones)
+    assert plan.exports["privateSubnetIds"] == {"eu-west-1a": ids[0], "eu-west-1b": ids[2]}
+    assert (
+        f"network.existing.privateSubnetIds: {ids[1]} is not used, an earlier subnet of the "
+        "list is in eu-west-1a (one subnet per zone is used)"
+    ) in caplog.messages
+
+
 @given(prefix=st.integers(16, 20), zones=st.integers(1, 6))
 def test_subnet_plan_fits_the_vpc_without_overlap(prefix, zones):
     vpc = ipaddress.ip_network(f"10.0.0.0/{prefix}")
@@ -125,19 +143,17 @@ SUBNET_IDS = st.lists(
 @settings(max_examples=12)
 @given(ids=SUBNET_IDS)
 def test_adopted_subnets_plan_the_same_whatever_their_ids(ids):
-    """Offline, an adopted subnet's zone follows its position in the list (a, b, c, a, ...), so
-    any valid IDs give the same plan shape: never a CI failure or a missing mount target that
-    depends on what the IDs happen to be."""
+    """Offline, the n-th adopted subnet is in the region's n-th zone (one subnet per zone, as
+    documented), so any valid IDs give the same plan shape: every subnet used, never a CI
+    failure or a missing mount target that depends on what the IDs happen to be."""
     values = broken(
         stack_config("prod"),
         "network.existing",
         {"vpcId": "vpc-0a1b2c3d4e5f60718", "privateSubnetIds": ids},
     )
     plan = run_config("prod", values)
-    used = ids[: min(len(ids), 3)]
-    assert plan.exports["privateSubnetIds"] == dict(
-        zip(["eu-west-1a", "eu-west-1b", "eu-west-1c"], used, strict=False)
-    )
-    assert plan.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]["subnetIds"] == used
+    zones = [f"eu-west-1{z}" for z in "abcdef"][: len(ids)]
+    assert plan.exports["privateSubnetIds"] == dict(zip(zones, ids, strict=True))
+    assert plan.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]["subnetIds"] == ids
     targets = plan.of_type("aws:efs/mountTarget:MountTarget")
-    assert sorted(t.inputs["subnetId"] for t in targets) == sorted(used)
+    assert sorted(t.inputs["subnetId"] for t in targets) == sorted(ids)

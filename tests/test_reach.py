@@ -120,6 +120,19 @@ def test_an_endpoint_nothing_can_reach_is_refused_with_the_reason(stack, endpoin
     assert says in line
 
 
+def test_a_created_vpc_already_connected_to_the_runners_may_keep_a_private_endpoint():
+    """A stack whose earlier up created its VPC, since peered or attached to the runners'
+    network, is not stuck: it says so and plans, in production too."""
+    values = stack_config("prod")
+    del values["eks-config-storage:network"]["existing"]
+    values["eks-config-storage:network"]["create"] = {"azCount": 3, "natGateways": "perAz"}
+    line = rejected("prod", values, "endpoint")
+    assert "network.create.connectedToRunners: true" in line
+    values["eks-config-storage:network"]["create"]["connectedToRunners"] = True
+    plan = run_config("prod", values)
+    assert admitted(plan) == ([], ["10.60.96.0/24", "10.8.0.0/16"])
+
+
 @given(
     st.tuples(st.integers(0, 255), st.integers(0, 255), st.integers(0, 255), st.integers(0, 255)),
     st.integers(0, 32),

@@ -45,14 +45,16 @@ def endpoint_reachable(cfg: StackConfig) -> Iterator[Problem]:
             "endpoint.privateAccessCidrs or endpoint.privateAccessSecurityGroupIds to the "
             "networks your deploy runners and operators connect from",
         )
-    elif cfg.network.create is not None:
+    elif cfg.network.create is not None and not cfg.network.create.connected_to_runners:
         yield (
             "endpoint",
             "the endpoint is private only, but network.create makes the VPC in this same up: no "
             "runner can be inside it or connected to it yet, so every Kubernetes object would "
             "fail; adopt a VPC your deploy runners reach (network.existing) or, outside "
             "production, reach a public endpoint limited to your runners' addresses "
-            "(endpoint.publicAccess with publicAccessCidrs)",
+            "(endpoint.publicAccess with publicAccessCidrs); if an earlier up created this VPC "
+            "and it is now connected to your runners' network, set "
+            "network.create.connectedToRunners: true",
         )
 
 

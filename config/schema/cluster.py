@@ -17,6 +17,9 @@ class CreatedNetwork(Model):
     vpc_cidr: str = "10.0.0.0/16"
     az_count: int = Field(default=2, ge=2, le=6)
     nat_gateways: Literal["single", "perAz"] = "single"
+    # Set once an earlier `up` has created the VPC and it is connected (peering, Transit Gateway,
+    # VPN) to the network the deploy runners are in: a private-only endpoint is reachable then.
+    connected_to_runners: bool = False
 
     @field_validator("vpc_cidr")
     @classmethod

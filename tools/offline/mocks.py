@@ -21,8 +21,6 @@ RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 SECRET_MARK = "[secret]"
 
-# Zones an adopted VPC's subnets are spread over offline (most regions have at least three).
-ADOPTED_SUBNET_ZONES = 3
 # EKS's default add-on versions per Kubernetes version, as offline stand-ins. kube-proxy and
 # CoreDNS follow the EKS docs (latest/ug/networking/managing-kube-proxy.adoc and
 # managing-coredns.adoc); the others keep one version across these minors, as EKS mostly does.
@@ -105,11 +103,12 @@ class AwsMocks(pulumi.runtime.Mocks):
     def _call_getSubnet(self, args):
         subnet_id = args["id"]
         if subnet_id not in self.subnet_zones:
-            # Offline there is no VPC to ask: an adopted subnet's zone follows the order the stack
-            # lists it in (a, b, c, a, ...), the layout `network.existing` documents. The answer
-            # depends only on that order, never on the ID, so any valid IDs plan the same.
+            # Offline there is no VPC to ask: the n-th subnet the stack lists is in the region's
+            # n-th zone (a, b, c, ...), the one-subnet-per-zone layout `network.existing`
+            # documents. The answer depends only on that order, never on the ID, so any valid
+            # IDs plan the same.
             seen = len(self.subnet_zones.keys() - self.mapped_subnets)
-            self.subnet_zones[subnet_id] = self.zones[seen % ADOPTED_SUBNET_ZONES]
+            self.subnet_zones[subnet_id] = self.zones[seen % len(self.zones)]
         zone = self.subnet_zones[subnet_id]
         return {"id": subnet_id, "availabilityZone": zone, "vpcId": "vpc-0offline0000000001"}
 
