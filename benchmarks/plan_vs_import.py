@@ -2,8 +2,9 @@
 
 The floor is a fresh process that only imports the SDK modules the program uses (found by
 running the plan once and listing its pulumi / pulumi_aws / pulumi_kubernetes / pydantic
-modules, leaving out the lazily registered ones it never loaded). Each measurement is a fresh process, as ``pulumi preview`` runs the program; the
-median of ``--runs`` is reported. Target: prod plan <= 2x the floor.
+modules, leaving out the lazily registered ones it never loaded). Each measurement is a fresh
+process, as ``pulumi preview`` runs the program; the median of ``--runs`` is reported.
+Target: prod plan <= 2x the floor.
 
     python benchmarks/plan_vs_import.py [--runs 7]
 """
