@@ -31,6 +31,7 @@ from components.storage_classes import CatalogEntry, StorageClasses, StorageClas
 from components.storage_drivers import StorageDrivers, StorageDriversArgs
 from config import pulumi_source, rules
 from design import naming
+from design.backup import excluded_namespaces
 
 cfg = pulumi_source.load()
 aws_ctx = current_aws_context()
@@ -242,10 +243,17 @@ if cfg.backups.enabled:
             oidc=cluster.oidc,
             classes_by_schedule=rules.classes_by_schedule(cfg),
             known_classes=rules.known_classes(cfg),
-            namespaces=[app.namespace_name for app in cfg.apps],
+            excluded_namespaces=excluded_namespaces(
+                velero=cfg.backups.namespace,
+                sealing_key=cfg.sealed_secrets.namespace,
+                scratch=[drills.scratch_namespace] if drills else [],
+            ),
             protect=cfg.protect,
             provider=cluster.provider,
             nodes=nodes.groups,
+            service_monitor_labels=(
+                cfg.monitoring.rule_labels if cfg.monitoring.prometheus_rules else None
+            ),
         ),
     )
 

@@ -43,10 +43,13 @@ class OffClusterBackupsArgs:
     # Which classes each schedule snapshots, and every class the platform knows (the rest).
     classes_by_schedule: Mapping[str, Sequence[str]]
     known_classes: Sequence[str]
-    namespaces: Sequence[str]
+    # Namespaces the schedules leave out (design.excluded_namespaces); all others are backed up.
+    excluded_namespaces: Sequence[str]
     protect: bool
     provider: k8s.Provider
     nodes: Sequence[pulumi.Resource]
+    # With the Prometheus Operator: the labels its serviceMonitorSelector matches; None without.
+    service_monitor_labels: Mapping[str, str] | None = None
 
 
 class OffClusterBackups(pulumi.ComponentResource):
@@ -103,6 +106,7 @@ class OffClusterBackups(pulumi.ComponentResource):
                 region=args.aws.region,
                 role_arn=v[1],
                 plugin_image=settings.plugin_image,
+                service_monitor_labels=args.service_monitor_labels,
             )
         )
         release = pinned_release(
@@ -149,7 +153,7 @@ class OffClusterBackups(pulumi.ComponentResource):
                         lambda policy_name, schedule=schedule: design.schedule_spec(
                             schedule=schedule.schedule,
                             ttl=schedule.ttl,
-                            namespaces=args.namespaces,
+                            excluded=args.excluded_namespaces,
                             resource_policy=policy_name,
                         )
                     ),

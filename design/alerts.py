@@ -96,6 +96,21 @@ def velero_rules(schedule: str, longest_gap: timedelta) -> list[dict]:
             },
         },
         {
+            # Velero sets this gauge only on a success and keeps it in memory
+            # (pkg/metrics/metrics.go: InitSchedule leaves it out), so a schedule that never
+            # succeeded, since its creation or Velero's restart, or a Velero nobody scrapes,
+            # shows up as its absence.
+            "alert": "VeleroBackupNeverSucceeded",
+            "expr": f'absent(velero_backup_last_successful_timestamp{{schedule="{schedule}"}})',
+            "for": _duration(limit),
+            "labels": labels,
+            "annotations": {
+                "summary": f"Velero schedule {schedule} has no successful backup on record",
+                "description": "kubectl get backups.velero.io -n <velero namespace> -l "
+                f"velero.io/schedule-name={schedule} --sort-by=.status.completionTimestamp",
+            },
+        },
+        {
             "alert": "VeleroBackupFailed",
             "expr": f'increase(velero_backup_failure_total{{schedule="{schedule}"}}[{window}]) > 0',
             "labels": labels,

@@ -11,7 +11,7 @@ and no EC2 rights: the AWS plugin only serves the object store here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import yaml
 
@@ -19,8 +19,6 @@ from design.aws import AwsContext
 from design.iam import document
 
 PLUGIN_MOUNT = "/target"  # where the chart's plugins volume is mounted in init containers
-# velero-io/velero@v1.18.1:pkg/apis/velero/v1/labels_annotations.go
-CSI_CLASS_LABEL = "velero.io/csi-volumesnapshot-class"
 SCHEDULE_LABEL = "backups.eks-config-storage.io/schedule"
 POLICY_KEY = "policies.yaml"
 # internal/resourcepolicies/volume_resources_validator.go: currentSupportDataVersion
@@ -98,9 +96,25 @@ def velero_policy(*, bucket: str, key_arn: str, aws: AwsContext) -> dict:
 
 
 def velero_values(
-    *, bucket: str, key_arn: str, region: str, role_arn: str, plugin_image: str
+    *,
+    bucket: str,
+    key_arn: str,
+    region: str,
+    role_arn: str,
+    plugin_image: str,
+    service_monitor_labels: Mapping[str, str] | None = None,
 ) -> dict:
-    """Chart values (vmware-tanzu/helm-charts@velero-12.1.0:charts/velero/values.yaml)."""
+    """Chart values (vmware-tanzu/helm-charts@velero-12.1.0:charts/velero/values.yaml). With
+    ``service_monitor_labels`` (clusters that run the Prometheus Operator), a ServiceMonitor
+    with those labels, so the operator scrapes the metrics the backup alerts read."""
+    metrics: dict = {"enabled": True}
+    if service_monitor_labels is not None:
+        # templates/servicemonitor.yaml renders only with serviceMonitor.enabled (and the
+        # monitoring.coreos.com/v1 API present, as autodetect checks).
+        metrics["serviceMonitor"] = {
+            "enabled": True,
+            "additionalLabels": dict(service_monitor_labels),
+        }
     return {
         "initContainers": [
             {
@@ -111,6 +125,12 @@ def velero_values(
             }
         ],
         "configuration": {
+            # Without it Velero skips every CSI action and records each PV as skipped, and the
+            # backup still ends Completed (velero-io/velero@v1.18.1: pkg/util/csi/util.go
+            # ShouldSkipAction, pkg/backup/item_backupper.go). It picks the driver's default
+            # VolumeSnapshotClass, the one this program annotates as such
+            # (pkg/util/csi/volume_snapshot.go GetVolumeSnapshotClassForStorageClass).
+            "features": "EnableCSI",
             "backupStorageLocation": [
                 {
                     "name": "default",
@@ -134,7 +154,7 @@ def velero_values(
                 "annotations": {"eks.amazonaws.com/role-arn": role_arn},
             }
         },
-        "metrics": {"enabled": True},
+        "metrics": metrics,
     }
 
 
@@ -155,16 +175,29 @@ def volume_policies(*, snapshot: Sequence[str], skip: Sequence[str], schedule: s
     return yaml.safe_dump({"version": POLICY_VERSION, "volumePolicies": policies}, sort_keys=False)
 
 
+# Kubernetes' own namespaces hold no workload data, and EKS recreates what is in them.
+KUBERNETES_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
+
+
+def excluded_namespaces(*, velero: str, sealing_key: str, scratch: Sequence[str]) -> list[str]:
+    """What a schedule leaves out: Kubernetes' own namespaces, Velero's, the sealing key's (it
+    has its own escrow, with its own narrow access) and the drills' scratch namespace. Every
+    other namespace is in, so a PVC on a protected class is covered wherever it is."""
+    return sorted({*KUBERNETES_NAMESPACES, velero, sealing_key, *scratch})
+
+
 def schedule_spec(
-    *, schedule: str, ttl: str, namespaces: Sequence[str], resource_policy: str
+    *, schedule: str, ttl: str, excluded: Sequence[str], resource_policy: str
 ) -> dict:
-    """A Velero Schedule: every app namespace, CSI snapshots by the volume policies, no data
-    mover, and a TTL after which Velero deletes the backup and its snapshots."""
+    """A Velero Schedule: every namespace but the ``excluded``, CSI snapshots by the volume
+    policies, no data mover, and a TTL after which Velero deletes the backup and its
+    snapshots."""
     return {
         "schedule": schedule,
         "useOwnerReferencesInBackup": False,
         "template": {
-            "includedNamespaces": sorted(namespaces),
+            "includedNamespaces": ["*"],
+            "excludedNamespaces": list(excluded),
             "snapshotVolumes": True,
             "snapshotMoveData": False,
             "defaultVolumesToFsBackup": False,

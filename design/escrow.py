@@ -78,10 +78,15 @@ def store_spec(*, region: str, namespace: str) -> dict:
 
 
 def push_spec(*, environment: str, key_arn: str) -> dict:
-    """Push the active key, the whole Secret as JSON, encrypted with the stack's key."""
+    """Push the active key, the whole Secret as JSON, encrypted with the stack's key. Never
+    over an escrowed key: a cluster rebuilt without ``restoreEscrowedKey`` makes a new key, and
+    replacing the escrowed one with it would strand every SealedSecret in Git. IfNotExists asks
+    first, with GetSecretValue (external-secrets/external-secrets@v0.20.4:
+    pkg/controllers/pushsecret/pushsecret_controller.go, pkg/provider/aws/secretsmanager/
+    secretsmanager.go SecretExists)."""
     return {
         "refreshInterval": "1h",
-        "updatePolicy": "Replace",
+        "updatePolicy": "IfNotExists",
         "deletionPolicy": "None",
         "secretStoreRefs": [{"name": STORE, "kind": "ClusterSecretStore"}],
         "selector": {"secret": {"selector": {"matchLabels": {KEY_LABEL: "active"}}}},

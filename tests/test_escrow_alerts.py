@@ -11,7 +11,7 @@ import pytest
 from design import alerts
 from tests.conftest import doc, rejected
 from tests.test_config import broken
-from tests.upstream_schema import manifest_problems
+from tests.upstream_schema import manifest_problems, values_problems
 from tools.offline import Plan, run_config, stack_config
 
 NS = "eks-config-storage"
@@ -35,7 +35,8 @@ def test_the_active_sealing_key_is_pushed_with_the_stacks_key(plan: Plan):
     (item,) = spec["data"]
     assert item["match"] == {"remoteRef": {"remoteKey": f"{env}/sealed-secrets/sealing-key"}}
     assert item["metadata"]["spec"]["kmsKeyId"] == key_arn
-    assert (spec["updatePolicy"], spec["deletionPolicy"]) == ("Replace", "None")
+    # Never over an escrowed key, never deleted with the PushSecret.
+    assert (spec["updatePolicy"], spec["deletionPolicy"]) == ("IfNotExists", "None")
     store = next(
         s
         for s in plan.of_type("kubernetes:external-secrets.io/v1:ClusterSecretStore")
@@ -154,6 +155,23 @@ def test_stale_or_failed_backups_alert(alerting, plans):
         'time() - velero_backup_last_successful_timestamp{schedule="nightly"} > 174600'
     )
     assert ("VeleroBackupFailed", 'schedule="nightly"') in rules
+    never = rules[("VeleroBackupNeverSucceeded", 'schedule="nightly"')]
+    assert never["expr"] == 'absent(velero_backup_last_successful_timestamp{schedule="nightly"})'
+    assert never["for"] == "2910m"
+
+
+def test_velero_is_scraped_where_the_alerts_look(alerting):
+    """The alerts read Velero's metrics: the chart's ServiceMonitor, with the labels the
+    operator selects, renders only when enabled (velero-12.1.0 templates/servicemonitor.yaml)."""
+    release = alerting.one("kubernetes:helm.sh/v3:Release", "backups-release")
+    assert release.inputs["values"]["metrics"] == {
+        "enabled": True,
+        "serviceMonitor": {
+            "enabled": True,
+            "additionalLabels": {"release": "kube-prometheus-stack"},
+        },
+    }
+    assert values_problems("velero", release.inputs["values"]) == []
 
 
 def test_thresholds_follow_the_schedule():

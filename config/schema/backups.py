@@ -80,7 +80,8 @@ class Monitoring(Model):
     """Alerting for clusters that run the Prometheus Operator (and kube-state-metrics)."""
 
     prometheus_rules: bool = False
-    # Where the operator looks for rules, and the labels its ruleSelector matches (for
-    # kube-prometheus-stack, release: <its release name>).
+    # Where the operator looks for rules, and the labels its ruleSelector (and, for Velero's
+    # ServiceMonitor, its serviceMonitorSelector) matches (for kube-prometheus-stack, release:
+    # <its release name>, for both).
     namespace: DnsLabel = "monitoring"
     rule_labels: dict[str, str] = Field(default_factory=dict)
