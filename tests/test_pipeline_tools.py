@@ -6,9 +6,11 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -352,3 +354,21 @@ def test_a_new_objects_generated_names_may_differ_but_not_which_inputs_it_sets()
     # An existing object's values are compared in full: that is where drift shows.
     gp3 = with_change(PLAN, "::gp3", updates={"parameters": {"iops": "6000", "x": "1"}})
     assert plan_file.differences(PLAN, gp3)
+
+
+def test_the_preflight_checks_every_chart_repository_the_stacks_install(plans):
+    """A deploy runner downloads each chart itself: its repository's host must be on the list
+    the preflight checks (and the README's list of hosts)."""
+    script = (ROOT / ".github" / "scripts" / "preflight.sh").read_text()
+    hosts = set(re.search(r"hosts=\((.*?)\)", script, re.S).group(1).split())
+    readme = (ROOT / "README.md").read_text()
+    repositories = {
+        release.inputs["repositoryOpts"]["repo"]
+        for plan in plans.values()
+        for release in plan.of_type("kubernetes:helm.sh/v3:Release")
+    }
+    assert len(repositories) == 3  # External Secrets, Sealed Secrets, Velero
+    for repository in repositories:
+        host = urlsplit(repository).hostname
+        assert host in hosts, host
+        assert f"`{host}`" in readme, host

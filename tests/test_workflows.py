@@ -4,6 +4,7 @@ runner inventory (.github/runners.yml) and the stack files allow them."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -52,11 +53,16 @@ def credentialed(job: dict) -> bool:
 
 
 def group_of(job: dict) -> tuple[str, dict] | None:
-    labels = job["runs-on"]
-    for name, group in RUNNERS.items():
-        if labels == group["labels"]:
-            return name, group
-    return None
+    """The runner group of .github/runners.yml a job runs in: named as the group, not only by
+    its labels, so a runner outside the group that carries the same labels (a repository-level
+    one, say) never gets the job ("Choosing runners in a group", docs.github.com)."""
+    target = job["runs-on"]
+    if not isinstance(target, dict):
+        return None
+    group = RUNNERS.get(target.get("group"))
+    if group is None or target.get("labels") != group["labels"]:
+        return None
+    return target["group"], group
 
 
 def readme_pins() -> dict[str, tuple[str, str]]:
@@ -254,6 +260,14 @@ def test_the_pulumi_cli_version_comes_from_one_file_that_matches_the_sdk_lock():
     assert count == 4
 
 
+def test_every_install_in_a_workflow_checks_hashes():
+    """Whatever a job installs with uv or pip comes from a lock, every hash checked."""
+    for name, job_id, job in ALL_JOBS:
+        for line in runs(job).splitlines():
+            if re.search(r"\b(uv pip|pip) (install|sync)\b", line):
+                assert "--require-hashes" in line and " -r " in line, (name, job_id, line)
+
+
 def test_uv_comes_from_the_lock_everywhere():
     for name, job_id, job in ALL_JOBS:
         for step in steps(job):
@@ -314,6 +328,42 @@ def test_production_stacks_get_no_preview_from_pull_requests():
 def test_credentials_outlive_the_job(name, job_id):
     job = FILES[name]["jobs"][job_id]
     step = steps(job)[index_of(job, lambda s: uses(s) == CREDENTIALS)]
-    assert step["with"]["role-duration-seconds"] >= job["timeout-minutes"] * 60
-    # The README's MaxSessionDuration for the role covers it too (IAM's maximum is 12 h).
-    assert step["with"]["role-duration-seconds"] <= 43_200
+    duration = step["with"]["role-duration-seconds"]
+    assert duration >= job["timeout-minutes"] * 60
+    # STS refuses a session longer than the role's MaxSessionDuration, so the README's table,
+    # which says how to create each role, must allow it (IAM's maximum is 12 h).
+    variable = re.fullmatch(r"\$\{\{ vars\.(\w+) \}\}", job["env"]["ROLE_ARN"]).group(1)
+    assert duration <= readme_session_limits()[variable] <= 43_200
+
+
+def readme_session_limits() -> dict[str, int]:
+    """MaxSessionDuration by role variable, from the README's table of roles."""
+    rows = re.findall(
+        r"^\| `[\w-]+` \| `(\w+)` \|.*\| (\d+) \|$", (ROOT / "README.md").read_text(), re.M
+    )
+    return {variable: int(limit) for variable, limit in rows}
+
+
+def readme_policy(heading: str) -> dict:
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index(heading) :].split("```json\n", 1)[1].split("```", 1)[0]
+    return json.loads(block)
+
+
+def test_the_preview_role_reads_no_other_object_version_or_secret_value():
+    """PR code runs with the preview role: it may read its own stack's state and nothing else,
+    in any version (the state bucket is versioned), and no secret value at all."""
+    policy = readme_policy("**Permissions of the preview role**")
+    denied = {
+        action
+        for st in policy["Statement"]
+        if st["Effect"] == "Deny"
+        for action in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
+    }
+    assert {"s3:GetObject", "s3:GetObjectVersion"} <= denied
+    assert {"secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue"} <= denied
+    assert "ssm:GetParameter*" in denied  # GetParameter(s), ByPath and History
+    (objects,) = [s for s in policy["Statement"] if s["Sid"] == "NoOtherObjects"]
+    (own,) = [s for s in policy["Statement"] if s["Sid"] == "ReadThisStacksState"]
+    assert objects["NotResource"] == own["Resource"]
+    assert all("/dev" in r or r.endswith("meta.yaml") for r in own["Resource"])
