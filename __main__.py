@@ -196,6 +196,7 @@ snapshots = SnapshotSchedules(
         snapshot_class_name=classes.snapshot_class_name,
         provider=cluster.provider,
         catalog=catalog,
+        snapshot_class_names=classes.snapshot_class_names,
     ),
 )
 

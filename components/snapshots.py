@@ -33,6 +33,9 @@ class SnapshotSchedulesArgs:
     catalog: Sequence[CatalogEntry] = ()
     """Every class, retired ones included: PVCs of a class whose ``protection.snapshotPolicies``
     names a policy are that policy's by construction."""
+    snapshot_class_names: Sequence[str] = ()
+    """Every VolumeSnapshotClass the stack can have made contents with: the only contents the
+    rotator may release."""
 
 
 class SnapshotSchedules(pulumi.ComponentResource):
@@ -65,7 +68,7 @@ class SnapshotSchedules(pulumi.ComponentResource):
         ns = self.namespace
         account = k8s.core.v1.ServiceAccount(
             f"{name}-rotator",
-            metadata={"name": "snapshot-rotator", "namespace": ns, "labels": LABELS},
+            metadata={"name": design.ROTATOR_ACCOUNT, "namespace": ns, "labels": LABELS},
             opts=child,
         )
         role = k8s.rbac.v1.ClusterRole(
@@ -83,6 +86,20 @@ class SnapshotSchedules(pulumi.ComponentResource):
                 "name": role.metadata.name,
             },
             subjects=[{"kind": "ServiceAccount", "name": account.metadata.name, "namespace": ns}],
+            opts=child,
+        )
+        scope = k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+            f"{name}-rotator-scope",
+            metadata={"name": design.ADMISSION_POLICY, "labels": LABELS},
+            spec=design.rotator_admission_policy(
+                namespace=args.namespace, snapshot_classes=args.snapshot_class_names
+            ),
+            opts=child,
+        )
+        scope_binding = k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+            f"{name}-rotator-scope",
+            metadata={"name": design.ADMISSION_POLICY, "labels": LABELS},
+            spec={"policyName": scope.metadata.name, "validationActions": ["Deny"]},
             opts=child,
         )
         script = k8s.core.v1.ConfigMap(
@@ -121,9 +138,9 @@ class SnapshotSchedules(pulumi.ComponentResource):
                     f"{name}-{policy.name}",
                     metadata={"name": f"snapshot-{policy.name}", "namespace": ns, "labels": labels},
                     spec=spec,
-                    # Without its binding the first run would fail on permissions.
+                    # No run before its access, and none before the policy that narrows it.
                     opts=pulumi.ResourceOptions.merge(
-                        child, pulumi.ResourceOptions(depends_on=[binding])
+                        child, pulumi.ResourceOptions(depends_on=[binding, scope_binding])
                     ),
                 )
             )

@@ -61,6 +61,80 @@ def rotator_rules() -> list[dict]:
     ]
 
 
+ROTATOR_ACCOUNT = "snapshot-rotator"
+ADMISSION_POLICY = "snapshot-rotator-scope"
+# The script's mark on a content it releases (components/scripts/snapshot_rotate.sh).
+PRUNING_ANNOTATION = "snapshots.eks-config-storage.io/pruning"
+
+
+def _same(field: str, default: str) -> str:
+    """CEL: ``field`` of the object is what it was, absent (``default``) included."""
+    return (
+        f"(has(object.{field}) ? object.{field} : {default}) == "
+        f"(has(oldObject.{field}) ? oldObject.{field} : {default})"
+    )
+
+
+def rotator_admission_policy(*, namespace: str, snapshot_classes: Sequence[str]) -> dict:
+    """A ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1) for the rotator's account:
+    RBAC cannot name contents in advance, so ``patch`` on volumesnapshotcontents reaches every
+    content of the cluster. This lets it only release a content of the stack's snapshot classes
+    the way the script does (deletionPolicy Delete, marked with the snapshot it belongs to), and
+    change nothing else, so the account cannot strip Retain from anyone else's snapshots."""
+    ref = "oldObject.spec.volumeSnapshotRef"
+    classes = ", ".join(f"'{c}'" for c in sorted(snapshot_classes))
+    return {
+        "failurePolicy": "Fail",
+        "matchConstraints": {
+            "resourceRules": [
+                {
+                    "apiGroups": [SNAPSHOT_API_GROUP],
+                    "apiVersions": ["*"],
+                    "operations": ["UPDATE"],
+                    "resources": ["volumesnapshotcontents"],
+                }
+            ]
+        },
+        "matchConditions": [
+            {
+                "name": "snapshot-rotator-account",
+                "expression": "request.userInfo.username == "
+                f"'system:serviceaccount:{namespace}:{ROTATOR_ACCOUNT}'",
+            }
+        ],
+        "validations": [
+            {
+                "expression": "has(oldObject.spec.volumeSnapshotClassName) && "
+                f"oldObject.spec.volumeSnapshotClassName in [{classes}]",
+                "message": "the snapshot rotator changes only contents of the stack's "
+                "snapshot classes",
+            },
+            {
+                "expression": "object.spec.deletionPolicy == 'Delete' && "
+                "has(object.metadata.annotations) && "
+                f"'{PRUNING_ANNOTATION}' in object.metadata.annotations && "
+                f"object.metadata.annotations['{PRUNING_ANNOTATION}'] == "
+                f"{ref}.namespace + '/' + {ref}.name",
+                "message": "the snapshot rotator only releases a content (deletionPolicy "
+                f"Delete), marked {PRUNING_ANNOTATION} with the snapshot it prunes",
+            },
+            {
+                "expression": " && ".join(
+                    [
+                        "object.spec.volumeSnapshotRef == oldObject.spec.volumeSnapshotRef",
+                        "object.spec.source == oldObject.spec.source",
+                        "object.spec.driver == oldObject.spec.driver",
+                        _same("spec.volumeSnapshotClassName", "''"),
+                        _same("metadata.labels", "{}"),
+                        _same("metadata.finalizers", "[]"),
+                    ]
+                ),
+                "message": "the snapshot rotator changes nothing else of a content",
+            },
+        ],
+    }
+
+
 def classes_by_policy(protections: Iterable[tuple[str, Sequence[str]]]) -> dict[str, list[str]]:
     """The classes each snapshot policy covers by construction, from (class name, the class's
     ``protection.snapshotPolicies``) pairs: policy -> sorted class names."""

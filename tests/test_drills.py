@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from design import drills as design
+from tests.admission import denials
 from tests.drill_harness import claim, cluster, source
 from tests.kube_harness import ScriptBin
 from tools.offline import Plan, run_config
@@ -147,6 +148,58 @@ def test_an_admission_policy_narrows_what_names_cannot(plans):
         "validationActions": ["Deny"],
     }
     assert plan.depends_on(plan.one(CRONJOB, "drills-weekly"), binding)
+
+
+DRILL = "system:serviceaccount:restore-drills:restore-drill"
+
+
+def copy_content(policy: str, labelled: bool = True) -> dict:
+    labels = {design.DRILL_LABEL: "weekly"} if labelled else {}
+    return {
+        "metadata": {"name": "drill-copy", "labels": labels},
+        "spec": {"deletionPolicy": policy, "source": {"snapshotHandle": "snap-1"}},
+    }
+
+
+def volume(claim_namespace: str, policy: str = "Retain") -> dict:
+    return {
+        "metadata": {"name": "pv-1"},
+        "spec": {
+            "claimRef": {"namespace": claim_namespace, "name": "check"},
+            "persistentVolumeReclaimPolicy": policy,
+        },
+    }
+
+
+CONTENTS, VOLUMES = "volumesnapshotcontents", "persistentvolumes"
+DRILL_REQUESTS = {
+    "create a Retain copy": (("CREATE", CONTENTS, None, copy_content("Retain")), True),
+    "create a Delete copy": (("CREATE", CONTENTS, None, copy_content("Delete")), False),
+    "create an unlabelled copy": (("CREATE", CONTENTS, None, copy_content("Retain", False)), False),
+    "delete its Retain copy": (("DELETE", CONTENTS, copy_content("Retain"), None), True),
+    "delete a Delete content": (("DELETE", CONTENTS, copy_content("Delete"), None), False),
+    "delete someone's content": (("DELETE", CONTENTS, copy_content("Retain", False), None), False),
+    "release its own volume": (
+        ("UPDATE", VOLUMES, volume("restore-drills"), volume("restore-drills", "Delete")),
+        True,
+    ),
+    "release an app's volume": (
+        ("UPDATE", VOLUMES, volume("orders"), volume("orders", "Delete")),
+        False,
+    ),
+    "move a claim": (("UPDATE", VOLUMES, volume("restore-drills"), volume("orders")), False),
+}
+
+
+@pytest.mark.parametrize("case", list(DRILL_REQUESTS))
+def test_the_admission_policy_admits_exactly_the_drills_own_changes(plans, case):
+    """The policy's own CEL, evaluated: what the drill does passes, anything broader fails."""
+    spec = plans["prod"].one(f"{VAP}:ValidatingAdmissionPolicy", "drills-scope").inputs["spec"]
+    (operation, resource, old, new), admitted = DRILL_REQUESTS[case]
+    request = {"operation": operation, "resource": resource, "old": old, "new": new}
+    assert (denials(spec, username=DRILL, **request) == []) is admitted
+    # Anyone else's requests are not this policy's to judge.
+    assert denials(spec, username="system:serviceaccount:velero:velero-server", **request) == []
 
 
 def test_jobs_run_the_tested_script(plans):
