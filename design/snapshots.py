@@ -40,8 +40,10 @@ def max_age_seconds(text: str) -> int:
 
 def rotator_rules() -> list[dict]:
     """Exactly what the rotation script calls: list PVCs, create/watch/list/get/delete
-    snapshots, and read and release (patch deletionPolicy to Delete) the content of each
-    generation it prunes. Contents are cluster-scoped, so only a ClusterRole can grant them."""
+    snapshots, read and release (patch deletionPolicy to Delete) the content of each generation
+    it prunes, and list and delete the released contents that outlived their snapshot.
+    Contents are cluster-scoped, so only a ClusterRole can grant them; an admission policy
+    (``rotator_admission_policy``) narrows what the patch and the delete may touch."""
     return [
         {
             "apiGroups": [""],
@@ -56,7 +58,7 @@ def rotator_rules() -> list[dict]:
         {
             "apiGroups": [SNAPSHOT_API_GROUP],
             "resources": ["volumesnapshotcontents"],
-            "verbs": ["get", "patch"],
+            "verbs": ["delete", "get", "list", "patch"],
         },
     ]
 
@@ -75,14 +77,35 @@ def _same(field: str, default: str) -> str:
     )
 
 
+def _released(obj: str) -> str:
+    """CEL: ``obj`` is a released content: Delete, marked with the snapshot it belonged to."""
+    ref = "oldObject.spec.volumeSnapshotRef"
+    return (
+        f"{obj}.spec.deletionPolicy == 'Delete' && has({obj}.metadata.annotations) && "
+        f"'{PRUNING_ANNOTATION}' in {obj}.metadata.annotations && "
+        f"{obj}.metadata.annotations['{PRUNING_ANNOTATION}'] == "
+        f"{ref}.namespace + '/' + {ref}.name"
+    )
+
+
 def rotator_admission_policy(*, namespace: str, snapshot_classes: Sequence[str]) -> dict:
     """A ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1) for the rotator's account:
-    RBAC cannot name contents in advance, so ``patch`` on volumesnapshotcontents reaches every
-    content of the cluster. This lets it only release a content of the stack's snapshot classes
-    the way the script does (deletionPolicy Delete, marked with the snapshot it belongs to), and
-    change nothing else, so the account cannot strip Retain from anyone else's snapshots."""
-    ref = "oldObject.spec.volumeSnapshotRef"
+    RBAC cannot name contents in advance, so ``patch`` and ``delete`` on volumesnapshotcontents
+    reach every content of the cluster. This lets it only release a content of the stack's
+    snapshot classes the way the script does (deletionPolicy Delete, marked with the snapshot
+    it belongs to) and change nothing else, and delete only contents so released, so the
+    account cannot strip Retain from, or delete, anyone else's snapshots."""
     classes = ", ".join(f"'{c}'" for c in sorted(snapshot_classes))
+    unchanged = " && ".join(
+        [
+            "object.spec.volumeSnapshotRef == oldObject.spec.volumeSnapshotRef",
+            "object.spec.source == oldObject.spec.source",
+            "object.spec.driver == oldObject.spec.driver",
+            _same("spec.volumeSnapshotClassName", "''"),
+            _same("metadata.labels", "{}"),
+            _same("metadata.finalizers", "[]"),
+        ]
+    )
     return {
         "failurePolicy": "Fail",
         "matchConstraints": {
@@ -90,7 +113,7 @@ def rotator_admission_policy(*, namespace: str, snapshot_classes: Sequence[str])
                 {
                     "apiGroups": [SNAPSHOT_API_GROUP],
                     "apiVersions": ["*"],
-                    "operations": ["UPDATE"],
+                    "operations": ["UPDATE", "DELETE"],
                     "resources": ["volumesnapshotcontents"],
                 }
             ]
@@ -110,26 +133,17 @@ def rotator_admission_policy(*, namespace: str, snapshot_classes: Sequence[str])
                 "snapshot classes",
             },
             {
-                "expression": "object.spec.deletionPolicy == 'Delete' && "
-                "has(object.metadata.annotations) && "
-                f"'{PRUNING_ANNOTATION}' in object.metadata.annotations && "
-                f"object.metadata.annotations['{PRUNING_ANNOTATION}'] == "
-                f"{ref}.namespace + '/' + {ref}.name",
+                "expression": f"request.operation != 'UPDATE' || ({_released('object')})",
                 "message": "the snapshot rotator only releases a content (deletionPolicy "
                 f"Delete), marked {PRUNING_ANNOTATION} with the snapshot it prunes",
             },
             {
-                "expression": " && ".join(
-                    [
-                        "object.spec.volumeSnapshotRef == oldObject.spec.volumeSnapshotRef",
-                        "object.spec.source == oldObject.spec.source",
-                        "object.spec.driver == oldObject.spec.driver",
-                        _same("spec.volumeSnapshotClassName", "''"),
-                        _same("metadata.labels", "{}"),
-                        _same("metadata.finalizers", "[]"),
-                    ]
-                ),
+                "expression": f"request.operation != 'UPDATE' || ({unchanged})",
                 "message": "the snapshot rotator changes nothing else of a content",
+            },
+            {
+                "expression": f"request.operation != 'DELETE' || ({_released('oldObject')})",
+                "message": "the snapshot rotator deletes only contents it released",
             },
         ],
     }

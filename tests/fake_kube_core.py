@@ -36,7 +36,12 @@ VALUE_FLAGS = {
     "-p": "--patch",
 }
 # Boolean flags: bare means true, a value only as "--flag=value".
-BOOL_FLAGS = {"--all-namespaces": "--all-namespaces", "-A": "--all-namespaces", "--wait": "--wait"}
+BOOL_FLAGS = {
+    "--all-namespaces": "--all-namespaces",
+    "-A": "--all-namespaces",
+    "--wait": "--wait",
+    "--ignore-not-found": "--ignore-not-found",
+}
 
 
 class KubectlError(Exception):

@@ -177,7 +177,12 @@ class DrillForms:
     def delete_content(self, cmd: Command, args: list[str]) -> str:
         if cmd.require("--wait") != "false" or len(args) != 1:
             raise UnsupportedError("delete volumesnapshotcontent form")
+        ignore_missing = cmd.take("--ignore-not-found") == "true"
         cmd.done()
+        if args[0] in self.state.get("fail_delete_content", []):
+            raise KubectlError(f'Error from server (Forbidden): cannot delete "{args[0]}"')
+        if ignore_missing and self.find_content(args[0]) is None:
+            return ""
         content = self.require_content(args[0])
         self.state["contents"].remove(content)
         if content["deletionPolicy"] == "Delete":

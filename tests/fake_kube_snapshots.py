@@ -74,6 +74,8 @@ LABELLED_TEMPLATE = re.compile(
     r'\{"\\n"\}\{end\}'
 )
 BOUND_TEMPLATE = "{.status.boundVolumeSnapshotContentName}"
+# finish_releases: does a released content's snapshot still exist, bound to it?
+EXISTS_TEMPLATE = '{.metadata.name}{" "}{.status.boundVolumeSnapshotContentName}'
 CONTENT_TEMPLATE = (
     '{.spec.volumeSnapshotRef.namespace}{" "}{.spec.volumeSnapshotRef.name}{" "}'
     "{.spec.deletionPolicy}"
@@ -188,8 +190,12 @@ class SnapshotForms:
             raise KubectlError(f'Error from server (Forbidden): cannot delete "{ns}/{name}"')
         self.state["snapshots"].remove(snap)
         content = self.find_content(snap.get("boundVolumeSnapshotContentName"))
+        # The controller reads the content from its informer cache: one that had not seen the
+        # release yet keeps the content, now bound to nothing (stale_cache: ["ns/name", ...]).
+        stale = f"{ns}/{name}" in self.state.get("stale_cache", [])
         if (
-            content is not None
+            not stale
+            and content is not None
             and content["volumeSnapshotRef"] == {"namespace": ns, "name": name}
             and content["deletionPolicy"] == "Delete"
         ):
@@ -226,6 +232,13 @@ class SnapshotForms:
         ns = cmd.require("--namespace")
         if len(args) != 1:
             raise UnsupportedError(f"get volumesnapshot target {args}")
+        if cmd.take("--ignore-not-found") == "true":
+            require_output(cmd, EXISTS_TEMPLATE)
+            cmd.done()
+            snap = self.find(ns, args[0])
+            if snap is None:
+                return ""  # kubectl prints nothing and exits 0
+            return f"{snap['name']} {snap.get('boundVolumeSnapshotContentName') or ''}"
         require_output(cmd, BOUND_TEMPLATE)
         cmd.done()
         snap = self.find(ns, args[0])

@@ -155,3 +155,19 @@ def test_anything_else_is_refused_with_the_reason(scope, case):
     messages = update(scope, old, change(old))
     assert messages, case
     assert any(says in m for m in messages), messages
+
+
+def delete(spec: dict, old: dict) -> list[str]:
+    return denials(
+        spec, username=ROTATOR, operation="DELETE", resource="volumesnapshotcontents", old=old
+    )
+
+
+def test_only_contents_it_released_may_be_deleted(scope):
+    """finish_releases deletes released contents that outlived their snapshot; nothing else."""
+    assert delete(scope, released(content())) == []
+    assert "the snapshot rotator deletes only contents it released" in delete(scope, content())
+    unmarked = content(spec__deletionPolicy="Delete")
+    assert "the snapshot rotator deletes only contents it released" in delete(scope, unmarked)
+    foreign = released(content(spec__volumeSnapshotClassName="manual-backups"))
+    assert any("stack's snapshot classes" in m for m in delete(scope, foreign))

@@ -13,6 +13,7 @@ from tests.snapshot_harness import (
     BOUND_JSONPATH,
     CONTENT_JSONPATH,
     DAILY,
+    EXISTS_JSONPATH,
     NOW,
     UNKNOWN_CHECK,
     WEEKLY,
@@ -198,13 +199,15 @@ def expected_doomed(generations: list[dict], new: str, keep: int) -> list[str]:
     drawn=st.tuples(generations, generations),
     keep=st.integers(1, 5),
     deletion_policy=st.sampled_from(POLICIES),
-    outcome=st.sampled_from(["ready", "create fails", "never ready"]),
+    situation=st.tuples(st.sampled_from(["ready", "create fails", "never ready"]), st.booleans()),
 )
 def test_pruning_bounds_physical_snapshots_and_touches_nothing_else(
-    kube_image, drawn, keep, deletion_policy, outcome
+    kube_image, drawn, keep, deletion_policy, situation
 ):
     """Two PVCs of the policy, app/data (whose new snapshot may fail) and app/db, among
-    snapshots the policy did not make."""
+    snapshots the policy did not make, and perhaps a release of app/db's an earlier run left
+    behind (the controller's cache missed it): that one is finished whatever else happens."""
+    outcome, missed = situation
     generations_of = {
         pvc_name: [
             snap("app", f"{pvc_name}-{s}", ts, pvc_name, ready=ready) for ts, s, ready in draw
@@ -217,7 +220,12 @@ def test_pruning_bounds_physical_snapshots_and_touches_nothing_else(
         "fail_create_for": ["app/data"] if outcome == "create fails" else [],
         "never_ready": ["app/data"] if outcome == "never ready" else [],
     }
+    leftover = missed_release("db-earlier", "db") if missed else {"contents": [], "physical": []}
+    state |= leftover
     result = kube_image.run(state, deletion_policy, KEEP=str(keep))
+    for content in leftover["contents"]:
+        assert content["name"] not in {c["name"] for c in result.state["contents"]}
+        assert content["snapshotHandle"] not in result.state["physical"]
 
     before = {(s["namespace"], s["name"]): s for s in result.before["snapshots"]}
     after = {(s["namespace"], s["name"]): s for s in result.state["snapshots"]}
@@ -255,12 +263,122 @@ def test_pruning_bounds_physical_snapshots_and_touches_nothing_else(
 
 
 def test_content_verbs_are_exactly_those_the_rotator_is_granted(kube):
-    """The rotator's ClusterRole grants on contents exactly the verbs a pruning run uses."""
+    """The rotator's ClusterRole grants on contents exactly the verbs a run uses: pruning
+    (get, patch) and finishing a release that outlived its snapshot (list, delete)."""
     old = [snap("app", f"data-{n}", day(n), "data") for n in (1, 2)]
-    result = kube.run({"pvcs": [pvc("app", "data")], "snapshots": old}, "Retain", KEEP="1")
+    state = {"pvcs": [pvc("app", "data")], "snapshots": old, **missed_release()}
+    result = kube.run(state, "Retain", KEEP="1")
 
-    used = sorted({argv[0] for argv in result.calls if argv[1:2] == ["volumesnapshotcontent"]})
+    verbs = {
+        ("get", "volumesnapshotcontents"): "list",
+        ("get", "volumesnapshotcontent"): "get",
+        ("patch", "volumesnapshotcontent"): "patch",
+        ("delete", "volumesnapshotcontent"): "delete",
+    }
+    used = sorted(
+        {verbs[tuple(a[:2])] for a in result.releases + result.calls if "content" in a[1]}
+    )
     rules = snapshot_design.rotator_rules()
     (granted,) = [r for r in rules if "volumesnapshotcontents" in r["resources"]]
-    assert used == granted["verbs"] == ["get", "patch"]
+    assert used == granted["verbs"] == ["delete", "get", "list", "patch"]
     assert granted["apiGroups"] == ["snapshot.storage.k8s.io"]
+
+
+# ------------------------------------------------------- releases the controller missed
+
+
+def missed_release(name: str = "data-0", pvc_name: str = "data", ns: str = "app") -> dict:
+    """A content a prune released (Delete, marked) whose snapshot is gone: the controller's
+    cache had not seen the release when the snapshot was deleted, and it never deletes a
+    content bound to no snapshot (external-snapshotter@v8.3.0 syncContent)."""
+    handle = f"snap-missed-{name}"
+    return {
+        "contents": [
+            {
+                "name": f"snapcontent-missed-{name}",
+                "deletionPolicy": "Delete",
+                "snapshotHandle": handle,
+                "volumeSnapshotClassName": "ebs-retain-prod",
+                "volumeSnapshotRef": {"namespace": ns, "name": name},
+                "annotations": {"snapshots.eks-config-storage.io/pruning": f"{ns}/{name}"},
+            }
+        ],
+        "physical": [handle],
+    }
+
+
+@pytest.mark.parametrize("deletion_policy", POLICIES)
+def test_a_release_the_controller_missed_is_finished_by_the_next_run(kube, deletion_policy):
+    old = [snap("app", f"data-{n}", day(n), "data") for n in (1, 2)]
+    first = kube.run(
+        {"pvcs": [pvc("app", "data")], "snapshots": old, "stale_cache": ["app/data-1"]},
+        deletion_policy,
+        KEEP="2",
+    )
+    assert first.returncode == 0, first.stderr
+    missed = content_of(first.before, "app", "data-1")
+    (left,) = [c for c in first.state["contents"] if c["name"] == missed["name"]]
+    assert left["deletionPolicy"] == "Delete"
+    assert missed["snapshotHandle"] in first.state["physical"]
+
+    # The next run (of any policy: here one that has no PVC to snapshot today).
+    second = kube.run({**first.state, "stale_cache": [], "pvcs": []}, deletion_policy, KEEP="2")
+    assert second.returncode == 0, second.stderr
+    finish = ["delete", "volumesnapshotcontent", missed["name"], "--wait=false"]
+    assert [*finish, "--ignore-not-found"] in second.releases
+    assert missed["name"] not in {c["name"] for c in second.state["contents"]}
+    assert missed["snapshotHandle"] not in second.state["physical"]
+    assert f"deleted {missed['name']}: released when app/data-1 was pruned" in second.stdout
+    # Two generations kept, each with its physical snapshot: nothing piles up.
+    assert len(second.physical("app", "data")) == 2
+
+
+def test_contents_not_released_or_still_bound_are_left_alone(kube):
+    """Only a released content whose snapshot is gone is deleted: not one whose snapshot is
+    still there (a generation, or being deleted), not a marked one already being deleted, not
+    one someone else made Delete, not a Retain one."""
+    old = [snap("app", "data-1", day(1), "data")]
+    state = with_contents({"pvcs": [pvc("app", "data")], "snapshots": old}, "Retain")
+    bound = content_of(state, "app", "data-1")
+    bound.update(
+        deletionPolicy="Delete",
+        annotations={"snapshots.eks-config-storage.io/pruning": "app/data-1"},
+    )
+    deleting = missed_release("data-0")["contents"][0] | {"deletionTimestamp": NOW}
+    foreign = missed_release("other-0")["contents"][0] | {"annotations": {}}
+    kept = missed_release("kept-0")["contents"][0] | {"deletionPolicy": "Retain"}
+    state["contents"] += [deleting, foreign, kept]
+    result = kube.run(state, "Retain", KEEP="5")
+
+    assert result.returncode == 0, result.stderr
+    assert [a for a in result.releases if a[0] == "delete"] == []
+    names = {c["name"] for c in result.state["contents"]}
+    assert {bound["name"], deleting["name"], foreign["name"], kept["name"]} <= names
+    # The still-bound one was checked, and found bound to its snapshot.
+    assert result.releases[1] == [
+        "get",
+        "volumesnapshot",
+        "--namespace",
+        "app",
+        "data-1",
+        "--ignore-not-found",
+        "-o",
+        EXISTS_JSONPATH,
+    ]
+
+
+def test_a_release_that_cannot_be_finished_fails_the_run_after_the_snapshots(kube):
+    missed = missed_release()
+    state = {
+        "pvcs": [pvc("app", "data")],
+        "fail_delete_content": [missed["contents"][0]["name"]],
+        **missed,
+    }
+    result = kube.run(state, "Retain", KEEP="2")
+
+    assert result.returncode == 1
+    assert result.created_name("app", "data")  # the run still took today's snapshot
+    assert "cannot delete snapcontent-missed-data-0, released when app/data-0 was pruned" in (
+        result.stderr
+    )
+    assert "some contents released by earlier runs are still there" in result.stderr

@@ -132,7 +132,7 @@ def test_rotator_rbac_is_exactly_what_the_script_uses(plan):
         {
             "apiGroups": ["snapshot.storage.k8s.io"],
             "resources": ["volumesnapshotcontents"],
-            "verbs": ["get", "patch"],
+            "verbs": ["delete", "get", "list", "patch"],
         },
     ]
     binding = plan.one(

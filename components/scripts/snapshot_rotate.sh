@@ -31,7 +31,8 @@
 # Pruning a generation releases its physical snapshot whatever the class's
 # deletionPolicy: the bound VolumeSnapshotContent is switched to Delete and
 # annotated PRUNING_ANNOTATION, then the VolumeSnapshot is deleted (see
-# prune_generation). A Retain class still
+# prune_generation); each run first finishes the releases of earlier runs that
+# the snapshot controller missed (see finish_releases). A Retain class still
 # protects against deleting a VolumeSnapshot or a namespace by hand; rotation
 # is a deliberate deletion.
 #
@@ -295,6 +296,64 @@ EOF
     log "pruned $pg_ns/$pg_name ($pg_reason; content $pg_content was $pg_policy)"
 }
 
+# finish_releases: delete the contents an earlier prune released (Delete,
+# marked PRUNING_ANNOTATION=<namespace>/<snapshot>) that outlived their
+# snapshot. The controller reads the content's deletionPolicy from its informer
+# cache when the snapshot is deleted; a cache that had not seen the release yet
+# keeps the content, and the controller never deletes a content whose snapshot
+# is gone (kubernetes-csi/external-snapshotter@v8.3.0:
+# pkg/common-controller/snapshot_controller.go, syncContent: "Do not trigger
+# content deletion if snapshot is nil"). Deleting it lets the CSI sidecar
+# delete the physical snapshot, as the prune meant. A content whose snapshot
+# still exists and is bound to it is left alone: that snapshot is still a
+# generation (or being deleted), pruned again by its policy. Every policy's run
+# does this for all marked contents; a second delete finds nothing.
+finish_releases() {
+    if ! fr_listing=$(kubectl get volumesnapshotcontents \
+        -o jsonpath='{range .items[*]}{.metadata.name}{"\t"}{.spec.volumeSnapshotClassName}{"\t"}{.spec.deletionPolicy}{"\t"}{.metadata.resourceVersion}{"\t"}{.spec.source.volumeHandle}{"\t"}{.metadata.deletionTimestamp}{"\t"}{.metadata.annotations.snapshots\.eks-config-storage\.io/pruning}{"\t"}{.metadata.labels.velero\.io/backup-name}{"\n"}{end}' \
+        </dev/null); then
+        err "cannot list VolumeSnapshotContents to finish earlier releases"
+        return 1
+    fi
+    # Tab is whitespace to read: empty fields would shift, so awk splits.
+    fr_released=$(printf '%s\n' "$fr_listing" |
+        awk -F "$TAB" '$3 == "Delete" && $6 == "" && $7 != "" { print $1 " " $7 }')
+    fr_failed=0
+    while read -r fr_content fr_mark fr_extra <&6; do
+        if [ -z "$fr_content$fr_mark$fr_extra" ]; then
+            continue
+        fi
+        fr_ns=${fr_mark%%/*}
+        fr_snap=${fr_mark#*/}
+        if [ -n "$fr_extra" ] || ! is_dns_subdomain "$fr_content" || ! is_dns_label "$fr_ns" ||
+            ! is_dns_subdomain "$fr_snap"; then
+            err "unexpected released content '$fr_content' marked '$fr_mark'; left alone"
+            fr_failed=$((fr_failed + 1))
+            continue
+        fi
+        if ! fr_found=$(kubectl get volumesnapshot --namespace "$fr_ns" "$fr_snap" \
+            --ignore-not-found -o jsonpath='{.metadata.name}{" "}{.status.boundVolumeSnapshotContentName}' \
+            </dev/null); then
+            err "cannot check whether $fr_mark, released with $fr_content, still exists"
+            fr_failed=$((fr_failed + 1))
+            continue
+        fi
+        if [ "$fr_found" = "$fr_snap $fr_content" ]; then
+            continue
+        fi
+        if ! kubectl delete volumesnapshotcontent "$fr_content" --wait=false --ignore-not-found \
+            >/dev/null </dev/null; then
+            err "cannot delete $fr_content, released when $fr_mark was pruned"
+            fr_failed=$((fr_failed + 1))
+            continue
+        fi
+        log "deleted $fr_content: released when $fr_mark was pruned, it outlived that snapshot"
+    done 6<<EOF
+$fr_released
+EOF
+    [ "$fr_failed" -eq 0 ]
+}
+
 # prune_pvc NS PVC NEW_NAME: prune this policy's snapshots of NS/PVC: those
 # beyond the newest KEEP and, with MAX_AGE_SECONDS, those created before
 # CUTOFF, but never the newest ready one. NEW_NAME (the snapshot just created)
@@ -502,6 +561,13 @@ if [ -n "$MAX_AGE_SECONDS" ]; then
     log "policy $POLICY: pruning generations created before $CUTOFF (maxAge ${MAX_AGE_SECONDS}s)"
 fi
 
+# Before this run prunes anything: what earlier runs released has long been
+# through the controller.
+releases_done=1
+if ! finish_releases; then
+    releases_done=0
+fi
+
 if ! pvc_list=$(kubectl get persistentvolumeclaims --all-namespaces -l "$SELECTOR" \
     -o jsonpath='{range .items[*]}{.metadata.namespace}{" "}{.metadata.name}{"\n"}{end}' \
     </dev/null); then
@@ -566,7 +632,10 @@ fi
 if [ "$unknown_checked" -ne 1 ]; then
     err "policy $POLICY: could not check for PVCs labelled with a policy that is not configured"
 fi
-if [ "$failed" -gt 0 ] || [ "$unknown_checked" -ne 1 ]; then
+if [ "$releases_done" -ne 1 ]; then
+    err "policy $POLICY: some contents released by earlier runs are still there, and their physical snapshots with them"
+fi
+if [ "$failed" -gt 0 ] || [ "$unknown_checked" -ne 1 ] || [ "$releases_done" -ne 1 ]; then
     exit 1
 fi
 if [ "$unknown" -gt 0 ]; then

@@ -55,6 +55,9 @@ PRUNE_ACCESS = (
     (SNAPSHOT_API_GROUP, "volumesnapshots", "delete"),
     (SNAPSHOT_API_GROUP, "volumesnapshotcontents", "get"),
     (SNAPSHOT_API_GROUP, "volumesnapshotcontents", "patch"),
+    # Finishing releases that outlived their snapshot (snapshot_rotate.sh finish_releases).
+    (SNAPSHOT_API_GROUP, "volumesnapshotcontents", "list"),
+    (SNAPSHOT_API_GROUP, "volumesnapshotcontents", "delete"),
 )
 
 
