@@ -47,6 +47,24 @@ class Network(pulumi.ComponentResource):
         return list(self.private_subnets.values())
 
     def _adopt(self, existing: ExistingNetwork) -> None:
+        # The private endpoint resolves through a private hosted zone that EKS associates with
+        # the VPC: "your VPC must have enableDnsHostnames and enableDnsSupport set to true"
+        # (awsdocs/amazon-eks-user-guide: latest/ug/clusters/cluster-endpoint.adoc).
+        vpc = aws.ec2.get_vpc(id=existing.vpc_id)
+        off = [
+            name
+            for name, on in (
+                ("enableDnsSupport", vpc.enable_dns_support),
+                ("enableDnsHostnames", vpc.enable_dns_hostnames),
+            )
+            if not on
+        ]
+        if off:
+            raise ValueError(
+                f"network.existing.vpcId: {existing.vpc_id} has {' and '.join(off)} off; the "
+                "cluster's private endpoint resolves only in a VPC with both on (ask its owner "
+                "to turn them on: aws ec2 modify-vpc-attribute)"
+            )
         self.vpc_id = pulumi.Output.from_input(existing.vpc_id)
         self.private_subnets = {}
         for subnet_id in existing.private_subnet_ids:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from design.network import subnet_plan
 from tests.test_config import broken
 from tools.offline import Plan, ProgramError, run_config, stack_config
+from tools.offline.mocks import AwsMocks
 
 SUBNET = "aws:ec2/subnet:Subnet"
 
@@ -99,6 +100,28 @@ def test_existing_subnets_in_a_single_zone_are_refused(dev_values):
     )
     with pytest.raises(ProgramError, match="at least two availability zones"):
         run_config("dev", values, subnet_zones=dict.fromkeys(ids, "eu-west-1a"))
+
+
+@pytest.mark.parametrize("off", [["enableDnsSupport"], ["enableDnsSupport", "enableDnsHostnames"]])
+def test_an_adopted_vpc_without_dns_is_refused_before_the_cluster(dev_values, monkeypatch, off):
+    """EKS's private endpoint resolves through a private hosted zone: the VPC needs DNS support
+    and hostnames (awsdocs/amazon-eks-user-guide: latest/ug/clusters/cluster-endpoint.adoc)."""
+    answer = AwsMocks._call_getVpc
+
+    def without_dns(self, args):
+        return {**answer(self, args), **dict.fromkeys(off, False)}
+
+    monkeypatch.setattr(AwsMocks, "_call_getVpc", without_dns)
+    values = broken(
+        dev_values,
+        "network",
+        {"existing": {"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": SUBNETS}},
+    )
+    with pytest.raises(ProgramError, match=f"vpc-0123456789abcdef0 has {' and '.join(off)} off"):
+        run_config("dev", values)
+
+
+SUBNETS = ["subnet-0000000000000000a", "subnet-0000000000000000b"]
 
 
 def test_a_second_subnet_in_a_used_zone_is_left_out_with_a_warning(dev_values, caplog):

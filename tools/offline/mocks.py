@@ -112,6 +112,16 @@ class AwsMocks(pulumi.runtime.Mocks):
         zone = self.subnet_zones[subnet_id]
         return {"id": subnet_id, "availabilityZone": zone, "vpcId": "vpc-0offline0000000001"}
 
+    def _call_getVpc(self, args):
+        # An adopted VPC as EKS needs it (DNS support and hostnames on).
+        return {
+            "id": args["id"],
+            "cidrBlock": "10.60.0.0/16",
+            "enableDnsSupport": True,
+            "enableDnsHostnames": True,
+            "state": "available",
+        }
+
     def _call_getAddonVersion(self, args):
         return {
             "addonName": args["addonName"],
