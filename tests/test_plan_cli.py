@@ -101,7 +101,9 @@ def test_the_plan_reports_the_accounts_ebs_encryption_default(monkeypatch, capsy
 
 def test_an_invoke_without_a_mock_fails_loudly():
     def program():
-        aws.ec2.get_vpc(default=True)
+        aws.ec2.get_security_group(name="default")
 
-    with pytest.raises(ProgramError, match="no mock for invoke aws:ec2/getVpc:getVpc"):
+    with pytest.raises(
+        ProgramError, match="no mock for invoke aws:ec2/getSecurityGroup:getSecurityGroup"
+    ):
         run_function("test", {"aws:region": "eu-west-1"}, program)
