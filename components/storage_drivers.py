@@ -21,9 +21,9 @@ SNAPSHOT_CONTROLLER = "snapshot-controller"
 # Nodes keep IMDS hop limit 1 (pods stay off the node role), so the node plugin runs on the host
 # network to reach IMDS: on Kubernetes metadata instead it "will assume one ENI and one EBS volume
 # (the root volume) is attached" and miscounts the node's attach limit
-# (kubernetes-sigs/aws-ebs-csi-driver@v1.64.0:docs/install.md). Keys from the driver's chart
-# (charts/aws-ebs-csi-driver/values.yaml: node.hostNetwork, sidecars.snapshotter.forceEnable);
-# tests validate them against the vendored values schema.
+# (kubernetes-sigs/aws-ebs-csi-driver@v1.48.0:docs/install.md, the deployed release). Keys from
+# the driver's chart (charts/aws-ebs-csi-driver/values.yaml: node.hostNetwork,
+# sidecars.snapshotter.forceEnable); tests validate them against the vendored values schema.
 EBS_CSI_CONFIGURATION = {
     "node": {"hostNetwork": True},
     "sidecars": {"snapshotter": {"forceEnable": True}},
@@ -67,7 +67,7 @@ class StorageDrivers(pulumi.ComponentResource):
         # driver installs (awsdocs/amazon-eks-user-guide: latest/ug/storage/ebs-csi.adoc, "you
         # must first install the CSI snapshot controller"); the driver's chart renders its
         # csi-snapshotter sidecar only when they exist or when forced
-        # (kubernetes-sigs/aws-ebs-csi-driver@helm-chart-aws-ebs-csi-driver-2.64.0:
+        # (kubernetes-sigs/aws-ebs-csi-driver@v1.48.0:
         # charts/aws-ebs-csi-driver/templates/controller.yaml). Both, so snapshots are certain.
         self.ebs_csi = addon(
             EBS_CSI,

@@ -38,7 +38,7 @@ GP3_IOPS = (3000, 80000)
 GP3_THROUGHPUT_MIBPS = (125, 2000)
 GP3_MIBPS_PER_IOPS = 0.25
 # All io2 volumes are Block Express now, up to 256,000 IOPS; the driver ignores its old
-# blockExpress parameter (kubernetes-sigs/aws-ebs-csi-driver@v1.64.0:pkg/driver/constants.go,
+# blockExpress parameter (kubernetes-sigs/aws-ebs-csi-driver@v1.48.0:pkg/driver/constants.go,
 # DeprecatedBlockExpressKey: "now deprecated as all io2 volumes now support up to 256,000 IOPS").
 IO2_IOPS = (100, 256000)
 

@@ -102,8 +102,8 @@ def test_every_helm_releases_values_fit_its_chart(plan):
 
 def test_add_on_configuration_values_fit_the_drivers_chart(plan):
     """No public copy of the EBS CSI add-on's configuration schema exists, so the driver's chart
-    at the same release judges its configurationValues (tests/upstream/SOURCES.yaml); today the
-    add-on runs with EKS's defaults, an empty configuration."""
+    at the same release judges its configurationValues (tests/upstream/SOURCES.yaml): host
+    networking for the node plugin and the forced snapshot sidecar."""
     manifest = upstream.sources()
     judged = [
         p

@@ -22,6 +22,7 @@ CRON_JOB = "kubernetes:batch/v1:CronJob"
 VELERO_SCHEDULE = "kubernetes:velero.io/v1:Schedule"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+STORAGE_CLASS_PATCH = "kubernetes:storage.k8s.io/v1:StorageClassPatch"
 DEFAULT_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 SUMMARY_PARAMETERS = ("type", "iops", "throughput", "blockExpress", "kmsKeyId", "fileSystemId")
 
@@ -262,6 +263,17 @@ def protection_lines(plan: Plan) -> list[str]:
             f"  {meta['name']:<24}{_gap(min(gaps)):<6}{', '.join(kept):<40}"
             f"{_gap(max(oldest)) if oldest else '-':<8}{', '.join(off) or 'no':<18}"
             f"{', '.join(drilled) or 'none'}"
+        )
+    for patch in plan.of_type(STORAGE_CLASS_PATCH):
+        # EKS's own gp2 stays (PVCs may name it) but is the platform's to avoid, not protect.
+        lines.append(
+            f"  {patch.inputs['metadata']['name']:<24}none: EKS's class, not the default; "
+            "app namespaces have zero quota on it"
+        )
+    if drills:
+        # A drill proves a restore of its policy's newest snapshot, not of every class's.
+        lines.append(
+            "  (a drill restores the newest ready snapshot of its policy, of whichever class)"
         )
     return lines
 
