@@ -233,3 +233,36 @@ def test_free_form_maps_of_a_chart_take_any_key():
     )
     ebs = {"controller": {"extraVolumeTags": {"team": "platform"}}}
     assert upstream.values_problems("aws-ebs-csi-driver", ebs) == []
+
+
+def test_the_crds_cel_rules_judge_the_object_too():
+    """Rules the OpenAPI schema cannot say are CEL (x-kubernetes-validations): evaluated, so
+    a pre-bound content without its snapshot's namespace, or an empty class name, is refused."""
+    content = {
+        "apiVersion": "snapshot.storage.k8s.io/v1",
+        "kind": "VolumeSnapshotContent",
+        "metadata": {"name": "copy"},
+        "spec": {
+            "deletionPolicy": "Retain",
+            "driver": "ebs.csi.aws.com",
+            "source": {"snapshotHandle": "snap-0123"},
+            "volumeSnapshotRef": {"name": "restored", "namespace": "orders"},
+        },
+    }
+    assert upstream.manifest_problems(content) == []
+    del content["spec"]["volumeSnapshotRef"]["namespace"]
+    assert upstream.manifest_problems(content) == [
+        "VolumeSnapshotContent copy: spec.volumeSnapshotRef: both "
+        "spec.volumeSnapshotRef.name and spec.volumeSnapshotRef.namespace must be set"
+    ]
+    snapshot = {
+        "apiVersion": "snapshot.storage.k8s.io/v1",
+        "kind": "VolumeSnapshot",
+        "metadata": {"name": "data-1", "namespace": "orders"},
+        "spec": {"source": {"persistentVolumeClaimName": "data"}, "volumeSnapshotClassName": ""},
+    }
+    (problem,) = upstream.manifest_problems(snapshot)
+    assert problem.startswith(
+        "VolumeSnapshot orders/data-1: spec.volumeSnapshotClassName: volumeSnapshotClassName "
+        "must not be the empty string"
+    )

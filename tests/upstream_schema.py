@@ -6,8 +6,10 @@ object refuses fields its schema does not declare unless it has
 ``x-kubernetes-preserve-unknown-fields: true``; ``x-kubernetes-int-or-string`` takes an integer
 or a string; ``nullable`` takes null; ``metadata`` is left to the API server (it checks names
 and labels itself) but must be an object. OpenAPI v3.0 schemas use draft 4's boolean
-``exclusiveMinimum``, so they are checked with the draft 4 validator. Not checked here: CEL
-rules (``x-kubernetes-validations``), ``format`` and list-map key uniqueness.
+``exclusiveMinimum``, so they are checked with the draft 4 validator. CEL rules
+(``x-kubernetes-validations``) are evaluated with cel-python where they judge the object alone;
+transition rules (those that read ``oldSelf``) apply only to updates and are not. Not checked
+here: ``format`` and list-map key uniqueness.
 
 Chart values: the values the program passes, merged over the chart's ``values.yaml``, against
 the chart's ``values.schema.json`` where it has one. Chart schemas mostly leave objects open, so
@@ -26,6 +28,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import celpy
 import jsonschema
 import yaml
 
@@ -179,9 +182,89 @@ def manifest_problems(manifest: dict) -> list[str]:
     except UpstreamError as exc:
         return [f"{name}: {exc}"]
     problems = [f"{name}: {_where(e)}: {e.message}" for e in _errors(validator, manifest)]
+    if not problems:
+        schema = crd_version(api_version, kind).schema
+        problems = [
+            f"{name}: {where}: {message}" for where, message in cel_problems(schema, manifest)
+        ]
     if crd_version(api_version, kind).scope == "Cluster" and "namespace" in meta:
         problems.append(f"{name}: metadata.namespace: {kind} is cluster-scoped")
     return problems
+
+
+# -- CEL rules -------------------------------------------------------------------------------
+
+CEL = celpy.Environment()
+
+# Property names that are CEL reserved words are escaped as __name__, and so are some characters
+# (kubernetes/kubernetes@v1.34.0: staging/src/k8s.io/apiserver/pkg/cel/escaping.go).
+CEL_RESERVED = frozenset(
+    {
+        "true",
+        "false",
+        "null",
+        "in",
+        "as",
+        "break",
+        "const",
+        "continue",
+        "else",
+        "for",
+        "function",
+        "if",
+        "import",
+        "let",
+        "loop",
+        "package",
+        "namespace",
+        "return",
+        "var",
+        "void",
+        "while",
+    }
+)
+
+
+def _cel_escaped(value: Any) -> Any:
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            name = key.replace("__", "__underscores__")
+            for char, word in ((".", "dot"), ("-", "dash"), ("/", "slash")):
+                name = name.replace(char, f"__{word}__")
+            out[f"__{name}__" if name in CEL_RESERVED else name] = _cel_escaped(item)
+        return out
+    if isinstance(value, list):
+        return [_cel_escaped(item) for item in value]
+    return value
+
+
+@cache
+def _cel_program(rule: str):
+    return CEL.program(CEL.compile(rule))
+
+
+def cel_problems(schema: dict, value: Any, path: str = "") -> list[tuple[str, str]]:
+    """(where, message) of each ``x-kubernetes-validations`` rule ``value`` breaks."""
+    found = []
+    for validation in schema.get("x-kubernetes-validations", []):
+        rule = validation["rule"]
+        if "oldSelf" in rule:
+            continue
+        result = _cel_program(rule).evaluate({"self": celpy.json_to_cel(_cel_escaped(value))})
+        if not (isinstance(result, celpy.celtypes.BoolType) and bool(result)):
+            found.append((path or "(root)", validation.get("message", f"failed rule: {rule}")))
+    if isinstance(value, dict):
+        for key, item in value.items():
+            child = (schema.get("properties") or {}).get(key)
+            if child is None and isinstance(schema.get("additionalProperties"), dict):
+                child = schema["additionalProperties"]
+            if child is not None:
+                found += cel_problems(child, item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for i, item in enumerate(value):
+            found += cel_problems(schema["items"], item, f"{path}[{i}]")
+    return found
 
 
 # -- chart values ------------------------------------------------------------------------------
