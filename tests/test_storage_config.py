@@ -110,13 +110,27 @@ BAD_STORAGE = [
             [{"name": "daily", "schedule": "0 3 * * *", "keep": 3, "maxAge": age}],
             "snapshots.policies[0].maxAge",
         )
-        for age in ("14 days", "0d", "36m", "1.5d", "3651d")
+        for age in ("14 days", "0d", "36m", "1.5d", "3651d", "23h")
     ],
     ("dev", "addons.ebsCsiDriver", "latest", "addons.ebsCsiDriver"),
     ("prod", "storage.reclaimPolicy", "Delete", "storage.reclaimPolicy"),
     ("prod", "snapshots.deletionPolicy", "Delete", "snapshots.deletionPolicy"),
     ("prod", "storage.efs", {"throughputMode": "elastic", "backup": False}, "storage.efs.backup"),
 ]
+
+
+def test_a_max_age_shorter_than_the_schedules_gap_is_refused_with_both():
+    """Every run would prune all but the newest, whatever keep says: refused, and said why."""
+    policy = {"name": "weekly", "schedule": "0 3 * * 0", "keep": 4, "maxAge": "6d"}
+    line = rejected(
+        "dev",
+        broken(stack_config("dev"), "snapshots.policies", [policy]),
+        "snapshots.policies[0].maxAge",
+    )
+    assert "6d is shorter than the 168h between runs of '0 3 * * 0'" in line
+    policy["maxAge"] = "1w"
+    values = broken(stack_config("dev"), "snapshots.policies", [policy])
+    assert runner.typed_config("dev", values).snapshots.policies[0].max_age_seconds == 7 * 86400
 
 
 @pytest.mark.parametrize(("stack", "key", "value", "named"), BAD_STORAGE)

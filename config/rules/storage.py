@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 
 from config.rules.base import Problem, camel, repeated
+from config.schedules import longest_gap
 from config.schema import StackConfig, StorageClass
 from design import storage as sc
 
@@ -98,6 +100,22 @@ def snapshot_policies(cfg: StackConfig) -> Iterator[Problem]:
     yield from repeated("snapshots.policies", "policy name", (p.name for p in policies))
     if policies and not any(cls.backing in sc.EBS_MEDIA for cls in cfg.storage.classes):
         yield "snapshots.policies", "snapshots are taken of EBS volumes: add an EBS class"
+    for i, policy in enumerate(policies):
+        if policy.max_age_seconds is None:
+            continue
+        gap = longest_gap(policy.schedule)
+        if timedelta(seconds=policy.max_age_seconds) < gap:
+            yield (
+                f"snapshots.policies[{i}].maxAge",
+                f"{policy.max_age} is shorter than the {_span(gap)} between runs of "
+                f"'{policy.schedule}': every run would prune all generations but the newest, "
+                "whatever keep says; use keep: 1 for that, or a maxAge of at least that gap",
+            )
+
+
+def _span(gap: timedelta) -> str:
+    minutes = int(gap.total_seconds() // 60)
+    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 
 def production_storage(cfg: StackConfig) -> Iterator[Problem]:
