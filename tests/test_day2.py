@@ -171,6 +171,10 @@ CASES = [
             ("cluster-eks", "acknowledge.replacements"),
             ("cluster-logs", "acknowledge.replacements"),
             ("efs-fs", "acknowledge.replacements"),
+            # The file system's replacement reaches what refers to it.
+            ("efs-backup", "acknowledge.replacements"),
+            ("efs-eu-west-1a", "acknowledge.replacements"),
+            ("efs-eu-west-1b", "acknowledge.replacements"),
         ],
     ),
     (
@@ -207,7 +211,11 @@ CASES = [
         "20b EFS performance mode",
         "prod",
         edit("storage.efs.performanceMode", "maxIO"),
-        [("efs-fs", "acknowledge.replacements")],
+        [
+            ("efs-fs", "acknowledge.replacements"),
+            ("efs-backup", "acknowledge.replacements"),
+            *[(f"efs-eu-west-1{z}", "acknowledge.replacements") for z in "abc"],
+        ],
     ),
     (
         "21a snapshot policy renamed",
@@ -226,6 +234,30 @@ CASES = [
     ("23b External Secrets chart", "prod", edit("externalSecrets.chartVersion", "0.20.5"), []),
     ("24 Sealed Secrets chart", "prod", edit("sealedSecrets.chartVersion", "2.18.5"), []),
     ("25 log retention", "prod", edit("logRetentionDays", 400), []),
+    (
+        "28 VPC CIDR of a created VPC",
+        "dev",
+        edit("network.create.vpcCidr", "10.1.0.0/16"),
+        [
+            ("network.create.vpcCidr", "acknowledge.settings"),
+            ("efs-eu-west-1a", "acknowledge.replacements"),
+            ("efs-eu-west-1b", "acknowledge.replacements"),
+        ],
+    ),
+    # EKS sets the creator's admin entry only at creation: turning it on later (as a way out of
+    # the lock-out check) replaces the cluster, and the diff says so.
+    (
+        "27 creator admin turned on after creation",
+        "prod",
+        edit("bootstrapCreatorAdmin", True),
+        [("cluster-eks", "acknowledge.replacements")],
+    ),
+    (
+        "27 creator admin turned on after creation (dev)",
+        "dev",
+        edit("bootstrapCreatorAdmin", True),
+        [("cluster-eks", "acknowledge.replacements")],
+    ),
 ]
 
 

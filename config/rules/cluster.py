@@ -124,8 +124,9 @@ def deployer_problems(cfg: StackConfig, caller_arn: str) -> list[Problem]:
         (
             "adminRoleArns",
             f"the deploying identity {caller_arn} is not among them: this deployment would lock "
-            "itself (and the pipeline) out of the cluster's Kubernetes API; add its role, or set "
-            "bootstrapCreatorAdmin",
+            "itself (and the pipeline) out of the cluster's Kubernetes API; add its role "
+            "(bootstrapCreatorAdmin helps only a cluster not created yet: EKS sets it at "
+            "creation, and changing it replaces the cluster)",
         )
     ]
 

@@ -27,6 +27,7 @@ TransitionSetting = Literal[
     "externalSecrets.namespace",
     "network",
     "zones",
+    "network.create.vpcCidr",
     "kubernetesVersion",
 ]
 

@@ -105,6 +105,12 @@ class Plan:
                     "provider": r.provider_urn,
                     "options": r.options,
                     "inputs": r.inputs,
+                    # What other resources may refer to: a replacement reaches them.
+                    "outputs": {
+                        k: r.outputs[k]
+                        for k in ("id", "arn", "name")
+                        if isinstance(r.outputs.get(k), str)
+                    },
                 }
                 for r in sorted(self.resources, key=lambda r: r.urn)
             ],

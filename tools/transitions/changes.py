@@ -59,6 +59,26 @@ def _nested(a: dict, b: dict, field: str) -> list[str]:
     return [f"{field}.{k}" for k in _changed(inner_a, inner_b)]
 
 
+def _forced(resource_type: str, after: dict) -> frozenset[str]:
+    options = after.get("options") or {}
+    forced = sem.FORCE_NEW.get(resource_type, frozenset())
+    if resource_type.startswith("kubernetes:"):
+        forced |= frozenset(options.get("replaceOnChanges") or ())
+    return forced
+
+
+def _delete_first(resource_type: str, after: dict) -> bool:
+    options = after.get("options") or {}
+    if resource_type.startswith("kubernetes:") and resource_type != "kubernetes:helm.sh/v3:Release":
+        return True  # same name and namespace: the new object would collide
+    autonamed = sem.AUTONAMED.get(resource_type)
+    return (
+        bool(options.get("deleteBeforeReplace"))
+        or resource_type in sem.ALWAYS_DELETE_FIRST
+        or (autonamed is not None and autonamed in after["inputs"])
+    )
+
+
 def _replacement(resource_type: str, before: dict, after: dict, changed: list[str]):
     """``(replacing fields, delete first)`` of an update, or ``((), False)`` when in place."""
     options = after.get("options") or {}
@@ -73,7 +93,9 @@ def _replacement(resource_type: str, before: dict, after: dict, changed: list[st
         fields = tuple(f for f in changed if f in forced)
         # Same name and namespace: the new object would collide, so the old one goes first.
         return fields, bool(fields)
-    fields = tuple(f for f in changed if f in sem.FORCE_NEW.get(resource_type, ()))
+    forced = sem.FORCE_NEW.get(resource_type, frozenset())
+    paths = {p for f in changed for p in (_nested(a, b, f) or [f])}
+    fields = tuple(sorted({f for f in changed if f in forced} | (paths & forced)))
     if not fields:
         return (), False
     autonamed = sem.AUTONAMED.get(resource_type)
@@ -152,13 +174,110 @@ def classify(before: dict | None, after: dict | None) -> Change | None:
     )
 
 
+def _references(value: Any, outputs: dict, path: str = "") -> set[str]:
+    """Paths (``field`` and ``field.child``) of ``value`` whose strings name ``outputs``: equal
+    to its name, or containing its ID or ARN (policy documents embed ARNs)."""
+    if isinstance(value, dict):
+        found = set()
+        for key, item in value.items():
+            inner = _references(item, outputs, f"{path}.{key}" if path else key)
+            found |= inner
+            if inner and path and "." not in path:
+                found.add(path)
+        return found
+    if isinstance(value, list):
+        return set().union(*(_references(item, outputs, path) for item in value))
+    if not isinstance(value, str):
+        return set()
+    long_ids = [v for k, v in outputs.items() if k in ("id", "arn") and len(v) >= 8]
+    if value == outputs.get("name") or any(v in value for v in long_ids):
+        return {path} if path else set()
+    return set()
+
+
+def _cascade(found: dict[str, Change | None], before: dict, after: dict) -> None:
+    """A replaced resource gets new outputs (unknown at preview), so every input that refers
+    to them changes too: a replace-forcing one replaces its resource in turn (pulumi/pulumi:
+    pkg/resource/deploy/step_generator.go, unknown inputs in a replacement's diff). Offline IDs
+    stay the same across a replacement, so the references are found through the outputs."""
+    done: set[str] = set()
+    while True:
+        replaced = [
+            u
+            for u, c in found.items()
+            if c and c.action == "replace" and u in after and u not in done
+        ]
+        if not replaced:
+            return
+        for cause in replaced:
+            done.add(cause)
+            outputs = after[cause].get("outputs") or {}
+            if not outputs:
+                continue
+            label = f"{found[cause].kind} {found[cause].name}"
+            for urn, entry in after.items():
+                current = found.get(urn)
+                if urn not in before or (current and current.action != "update"):
+                    continue
+                if cause not in ((entry.get("options") or {}).get("dependencies") or ()):
+                    continue
+                paths = _references(entry["inputs"], outputs)
+                if not paths:
+                    continue
+                found[urn] = _follow(entry, before[urn], current, paths, label)
+
+
+def _follow(entry: dict, before: dict, current: Change | None, paths: set[str], cause: str):
+    resource_type, kind = entry["type"], entry["type"].rsplit(":", 1)[-1]
+    options = before.get("options") or {}
+    protected, retained = bool(options.get("protect")), bool(options.get("retainOnDelete"))
+    forced = tuple(sorted(p for p in paths if p in _forced(resource_type, entry)))
+    if not forced:
+        fields = tuple(sorted({*(current.fields if current else ()), *paths}))
+        note = f"takes the new {cause}"
+        consequence = f"{current.consequence}; {note}" if current else f"in place: {note}"
+        return Change(
+            "update",
+            resource_type,
+            entry["name"],
+            fields,
+            consequence,
+            protected=protected,
+            before=before,
+            after=entry,
+        )
+    delete_first = _delete_first(resource_type, entry)
+    if protected:
+        consequence = "refused by protect: the update stops before anything is replaced"
+    elif delete_first:
+        consequence = (
+            f"the old one goes first: {sem.deleted(kind, before['inputs'])}, then a new one"
+        )
+    else:
+        consequence = "a new one first, then the old one is deleted"
+    return Change(
+        "replace",
+        resource_type,
+        entry["name"],
+        forced,
+        f"{consequence} (because {cause} is replaced)",
+        delete_first,
+        protected,
+        retained,
+        before,
+        entry,
+    )
+
+
 def changes(old: dict, new: dict) -> list[Change]:
     """Every change between two plan documents, creates first, then updates, replaces, deletes."""
     # Components only group their children: the provider is called for custom resources only.
     before = {r["urn"]: r for r in old["resources"] if r.get("custom", True)}
     after = {r["urn"]: r for r in new["resources"] if r.get("custom", True)}
-    found = [
-        classify(before.get(urn), after.get(urn)) for urn in sorted(before.keys() | after.keys())
-    ]
+    found = {
+        urn: classify(before.get(urn), after.get(urn))
+        for urn in sorted(before.keys() | after.keys())
+    }
+    _cascade(found, before, after)
     order = {"create": 0, "update": 1, "replace": 2, "delete": 3}
-    return sorted((c for c in found if c), key=lambda c: (order[c.action], c.type, c.name))
+    return sorted((c for c in found.values() if c), key=lambda c: (order[c.action], c.type, c.name))

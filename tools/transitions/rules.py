@@ -117,6 +117,13 @@ def _zones(document: dict) -> set:
     return set((document.get("exports") or {}).get("privateSubnetIds") or {})
 
 
+def _vpc_cidrs(old: dict, new: dict) -> list:
+    """The created VPC's CIDR before and after (both stacks create one)."""
+    return [
+        (_one(d, "aws:ec2/vpc:Vpc") or {}).get("inputs", {}).get("cidrBlock") for d in (old, new)
+    ]
+
+
 def setting_rules(old: dict, new: dict) -> Iterator[tuple[Violation, str, str]]:
     """Settings a cluster keeps for life: AWS or EKS refuses the change or orphans resources."""
     before, after = old.get("exports") or {}, new.get("exports") or {}
@@ -168,6 +175,17 @@ def setting_rules(old: dict, new: dict) -> Iterator[tuple[Violation, str, str]]:
             ),
             "settings",
             "network",
+        )
+    elif created[0] and len(set(cidrs := _vpc_cidrs(old, new))) == 2:
+        yield (
+            Violation(
+                "network.create.vpcCidr",
+                f"{cidrs[0]} -> {cidrs[1]}: replaces the VPC and every subnet, and EKS refuses "
+                "to move the cluster to subnets of another VPC; build a new stack and migrate",
+                "acknowledge.settings",
+            ),
+            "settings",
+            "network.create.vpcCidr",
         )
     elif _zones(old) and _zones(new) and _zones(old) != _zones(new):
         yield (

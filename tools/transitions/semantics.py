@@ -20,7 +20,7 @@ Sources (the engine, the providers' bridges and the providers themselves):
 
 from __future__ import annotations
 
-# Top-level inputs whose change replaces the resource.
+# Inputs whose change replaces the resource: top-level names, or ``parent.child`` paths.
 FORCE_NEW: dict[str, frozenset[str]] = {
     k: frozenset(v)
     for k, v in {
@@ -37,6 +37,10 @@ FORCE_NEW: dict[str, frozenset[str]] = {
             "roleArn",
             "kubernetesNetworkConfig",
             "bootstrapSelfManagedAddons",
+            # Set only by CreateCluster: UpdateClusterConfig's accessConfig carries only
+            # authenticationMode (docs.aws.amazon.com/eks/latest/APIReference/
+            # API_UpdateAccessConfigRequest.html), so the provider replaces the cluster.
+            "accessConfig.bootstrapClusterCreatorAdminPermissions",
         },
         "aws:eks/nodeGroup:NodeGroup": {
             "amiType",
