@@ -77,6 +77,11 @@ class ExternalSecretsOperator(pulumi.ComponentResource):
             namespace=namespace.metadata.name,
             values={
                 "installCRDs": True,
+                # Helm leaves the CRDs (and so every ExternalSecret and the Secrets they own)
+                # when the release is uninstalled or moved ("helm.sh/resource-policy: keep";
+                # the chart adds crds.annotations to each CRD:
+                # external-secrets/external-secrets@helm-chart-0.20.4:hack/helm.generate.sh).
+                "crds": {"annotations": {"helm.sh/resource-policy": "keep"}},
                 "serviceAccount": {
                     "create": True,
                     "name": ESO_SERVICE_ACCOUNT,

@@ -194,6 +194,8 @@ CASES = [
         "prod",
         efs_off,
         [
+            # Protected and retained: the engine refuses the delete, and the up fails there.
+            ("efs-fs", "acknowledge.deletes"),
             ("efs-backup", "acknowledge.deletes"),
             ("efs-eu-west-1a", "acknowledge.deletes"),
             ("efs-eu-west-1b", "acknowledge.deletes"),

@@ -95,6 +95,8 @@ def test_helm_releases_are_pinned_upstream_charts(plan, chart, key, repo, namesp
 def test_eso_installs_its_crds_and_runs_as_its_irsa_role(plan):
     values = release(plan, "external-secrets").inputs["values"]
     assert values["installCRDs"] is True
+    # Uninstalling or moving the release never takes the CRDs and every ExternalSecret with it.
+    assert values["crds"] == {"annotations": {"helm.sh/resource-policy": "keep"}}
     role_arn = plan.one("aws:iam/role:Role", "controllers-external-secrets-role").outputs["arn"]
     assert values["serviceAccount"] == {
         "create": True,

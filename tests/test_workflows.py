@@ -367,3 +367,15 @@ def test_the_preview_role_reads_no_other_object_version_or_secret_value():
     (own,) = [s for s in policy["Statement"] if s["Sid"] == "ReadThisStacksState"]
     assert objects["NotResource"] == own["Resource"]
     assert all("/dev" in r or r.endswith("meta.yaml") for r in own["Resource"])
+
+
+def test_a_pull_request_whose_base_cannot_be_planned_fails():
+    """The base plan is best effort, but without it the transition rules never ran: the offline
+    plan step then fails rather than pass as if the change had been judged."""
+    (plan_step,) = [
+        s for s in steps(FILES[PR]["jobs"]["offline-plan"]) if s.get("name") == "Offline plan"
+    ]
+    script = plan_step["run"]
+    assert "$BASE_RESULT != planned && $BASE_RESULT != new" in script
+    assert script.rstrip().endswith('exit "$status"')
+    assert script.index("status=1") > script.index("$BASE_RESULT != planned")

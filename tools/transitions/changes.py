@@ -31,8 +31,11 @@ class Change:
     @property
     def loses_what_it_holds(self) -> bool:
         """Replaced (service moves to a new, empty one; a retained old one is only left
-        behind), or deleted for real (not retained)."""
-        return self.action == "replace" or (self.action == "delete" and not self.retained)
+        behind), deleted for real (not retained), or a protected delete, which stops the
+        update part-way, after what depends on it is already gone."""
+        return self.action == "replace" or (
+            self.action == "delete" and (self.protected or not self.retained)
+        )
 
     def line(self) -> str:
         how = "replace (delete first)" if self.delete_first else self.action
@@ -120,12 +123,15 @@ def classify(before: dict | None, after: dict | None) -> Change | None:
     protected, retained = bool(options.get("protect")), bool(options.get("retainOnDelete"))
     if after is None:
         consequence = sem.deleted(kind, before["inputs"])
-        if retained:
+        # The engine refuses a protected resource's delete before retainOnDelete matters
+        # (pulumi/pulumi@v3.259.0:pkg/resource/deploy/step.go, DeleteStep.Apply): the update
+        # fails there.
+        if protected:
+            consequence = f"refused by protect, the update fails there; {consequence} otherwise"
+        elif retained:
             consequence = (
                 f"removed from the stack and left in place (retained): {consequence} otherwise"
             )
-        elif protected:
-            consequence = f"refused by protect; {consequence}"
         return Change(
             "delete", resource_type, name, (), consequence, False, protected, retained, before
         )
