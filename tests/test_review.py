@@ -10,6 +10,7 @@ from tools import plan as plan_cli
 from tools import review, transitions
 from tools.offline import run_config
 from tools.offline.manifests import manifests
+from tools.transitions.changes import classify
 
 
 def test_every_kubernetes_object_and_policy_document_is_rendered(plans, tmp_path):
@@ -93,3 +94,22 @@ def test_cli_renders_and_diffs(tmp_path, capsys, plans):
     assert "0 to create, 0 to update in place, 0 to replace, 0 to delete" in printed
     assert "Transition rules: PASS" in printed
     assert (out / "kubernetes" / "_cluster" / "StorageClass-gp3-ssd-dev-rwo.yaml").exists()
+
+
+def test_a_binding_whose_role_changes_is_replaced_old_first():
+    """Kubernetes refuses to change a binding's roleRef: a new role means a new binding."""
+
+    def binding(role: str) -> dict:
+        return {
+            "type": "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+            "name": "app-orders-reader",
+            "options": {},
+            "inputs": {
+                "metadata": {"name": "orders-reader", "namespace": "orders"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role},
+            },
+        }
+
+    change = classify(binding("orders-reader"), binding("orders-writer"))
+    assert (change.action, change.fields, change.delete_first) == ("replace", ("roleRef",), True)
+    assert classify(binding("orders-reader"), binding("orders-reader")) is None

@@ -81,6 +81,11 @@ FORCE_NEW: dict[str, frozenset[str]] = {
         "aws:efs/fileSystemPolicy:FileSystemPolicy": {"fileSystemId"},
         "aws:efs/backupPolicy:BackupPolicy": {"fileSystemId"},
         "kubernetes:core/v1:ConfigMap": {"data", "binaryData"},
+        # "After you create a binding, you cannot change the Role or ClusterRole that it refers
+        # to" (kubernetes.io/docs/reference/access-authn-authz/rbac/, RoleBinding and
+        # ClusterRoleBinding).
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": {"roleRef"},
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": {"roleRef"},
         "kubernetes:helm.sh/v3:Release": {"name", "namespace"},
     }.items()
 }
