@@ -352,3 +352,29 @@ def test_an_acknowledgement_that_matches_nothing_is_reported(plans, dev_values):
     lines, judgement = judged(plans["dev"], "dev", values)
     assert judgement.unused == ["deletes: efs-fs"]
     assert "  - deletes: efs-fs" in lines
+
+
+# What a real `up` does to the resources that carry each change (the review's table): the mark
+# matters as much as the verdict, e.g. a node group must be replaced new-one-first.
+MARKS = {
+    "5 class iops": {"classes-io2-ssd-db-prod-rwo": ("replace", True)},
+    "7 reclaim policy": {
+        "classes-gp3-ssd-dev-rwo": ("replace", True),
+        "classes-efs-burst-dev-rwx": ("replace", True),
+    },
+    "9 node instance types": {"nodes-general": ("replace", False)},
+    "9 node AMI type": {"nodes-general": ("replace", False)},
+    "11 node group name": {
+        "nodes-general": ("delete", False),
+        "nodes-general-v2": ("create", False),
+    },
+}
+
+
+@pytest.mark.parametrize("case", list(MARKS))
+def test_each_change_is_marked_as_a_real_up_makes_it(plans, case):
+    _, stack, change, _ = next(c for c in CASES if c[0] == case)
+    after = run_config(stack, head(stack, change))
+    found = {c.name: c for c in transitions.changes(plans[stack].document(), after.document())}
+    for name, (action, delete_first) in MARKS[case].items():
+        assert (found[name].action, found[name].delete_first) == (action, delete_first), name
