@@ -12,6 +12,7 @@ from pathlib import Path
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.admission import deny_unless
 from components.namespaces import no_default_token
 from config.schema import RestoreDrill
 from design import drills as design
@@ -92,17 +93,8 @@ class RestoreDrills(pulumi.ComponentResource):
             subjects=subjects,
             opts=child,
         )
-        policy = k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
-            f"{name}-scope",
-            metadata={"name": design.ADMISSION_POLICY, "labels": LABELS},
-            spec=design.admission_policy(),
-            opts=child,
-        )
-        policy_binding = k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
-            f"{name}-scope",
-            metadata={"name": design.ADMISSION_POLICY, "labels": LABELS},
-            spec={"policyName": policy.metadata.name, "validationActions": ["Deny"]},
-            opts=child,
+        policy_binding = deny_unless(
+            f"{name}-scope", design.ADMISSION_POLICY, design.admission_policy(), LABELS, child
         )
         script = k8s.core.v1.ConfigMap(
             f"{name}-script",

@@ -13,6 +13,7 @@ from pathlib import Path
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.admission import deny_unless
 from components.namespaces import no_default_token
 from components.storage_classes import CatalogEntry
 from config.schema import SnapshotPolicy
@@ -88,19 +89,14 @@ class SnapshotSchedules(pulumi.ComponentResource):
             subjects=[{"kind": "ServiceAccount", "name": account.metadata.name, "namespace": ns}],
             opts=child,
         )
-        scope = k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+        scope_binding = deny_unless(
             f"{name}-rotator-scope",
-            metadata={"name": design.ADMISSION_POLICY, "labels": LABELS},
-            spec=design.rotator_admission_policy(
+            design.ADMISSION_POLICY,
+            design.rotator_admission_policy(
                 namespace=args.namespace, snapshot_classes=args.snapshot_class_names
             ),
-            opts=child,
-        )
-        scope_binding = k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
-            f"{name}-rotator-scope",
-            metadata={"name": design.ADMISSION_POLICY, "labels": LABELS},
-            spec={"policyName": scope.metadata.name, "validationActions": ["Deny"]},
-            opts=child,
+            LABELS,
+            child,
         )
         script = k8s.core.v1.ConfigMap(
             f"{name}-script",

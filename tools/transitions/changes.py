@@ -101,13 +101,7 @@ def _replacement(resource_type: str, before: dict, after: dict, changed: list[st
     fields = tuple(sorted({f for f in changed if f in forced} | (paths & forced)))
     if not fields:
         return (), False
-    autonamed = sem.AUTONAMED.get(resource_type)
-    delete_first = (
-        bool(options.get("deleteBeforeReplace"))
-        or resource_type in sem.ALWAYS_DELETE_FIRST
-        or (autonamed is not None and autonamed in b)
-    )
-    return fields, delete_first
+    return fields, _delete_first(resource_type, after)
 
 
 def classify(before: dict | None, after: dict | None) -> Change | None:
@@ -140,26 +134,7 @@ def classify(before: dict | None, after: dict | None) -> Change | None:
         return None
     fields, delete_first = _replacement(resource_type, before, after, changed)
     if fields:
-        if protected:
-            consequence = "refused by protect: the update stops before anything is replaced"
-        elif delete_first:
-            consequence = (
-                f"the old one goes first: {sem.deleted(kind, before['inputs'])}, then a new one"
-            )
-        else:
-            consequence = "a new one first, then the old one is deleted"
-        return Change(
-            "replace",
-            resource_type,
-            name,
-            fields,
-            consequence,
-            delete_first,
-            protected,
-            retained,
-            before,
-            after,
-        )
+        return _replace(before, after, fields, delete_first)
     refused = sem.REFUSED_UPDATES.get(resource_type, {})
     paths = [p for f in changed for p in (_nested(before["inputs"], after["inputs"], f) or [f])]
     problems = [refused[p] for p in {*paths, *changed} if p in refused]
@@ -234,9 +209,8 @@ def _cascade(found: dict[str, Change | None], before: dict, after: dict) -> None
 
 
 def _follow(entry: dict, before: dict, current: Change | None, paths: set[str], cause: str):
-    resource_type, kind = entry["type"], entry["type"].rsplit(":", 1)[-1]
-    options = before.get("options") or {}
-    protected, retained = bool(options.get("protect")), bool(options.get("retainOnDelete"))
+    resource_type = entry["type"]
+    protected = bool((before.get("options") or {}).get("protect"))
     forced = tuple(sorted(p for p in paths if p in _forced(resource_type, entry)))
     if not forced:
         fields = tuple(sorted({*(current.fields if current else ()), *paths}))
@@ -252,7 +226,21 @@ def _follow(entry: dict, before: dict, current: Change | None, paths: set[str], 
             before=before,
             after=entry,
         )
-    delete_first = _delete_first(resource_type, entry)
+    return _replace(
+        before,
+        entry,
+        forced,
+        _delete_first(resource_type, entry),
+        f" (because {cause} is replaced)",
+    )
+
+
+def _replace(
+    before: dict, after: dict, fields: tuple[str, ...], delete_first: bool, why: str = ""
+) -> Change:
+    resource_type, kind = after["type"], after["type"].rsplit(":", 1)[-1]
+    options = before.get("options") or {}
+    protected, retained = bool(options.get("protect")), bool(options.get("retainOnDelete"))
     if protected:
         consequence = "refused by protect: the update stops before anything is replaced"
     elif delete_first:
@@ -264,14 +252,14 @@ def _follow(entry: dict, before: dict, current: Change | None, paths: set[str], 
     return Change(
         "replace",
         resource_type,
-        entry["name"],
-        forced,
-        f"{consequence} (because {cause} is replaced)",
+        after["name"],
+        fields,
+        consequence + why,
         delete_first,
         protected,
         retained,
         before,
-        entry,
+        after,
     )
 
 
