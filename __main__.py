@@ -13,7 +13,7 @@ from components.cluster import Cluster, ClusterArgs
 from components.context import current_aws_context, warn_about_account_settings
 from components.controller_roles import ControllerRoles, ControllerRolesArgs
 from components.drills import RestoreDrills, RestoreDrillsArgs
-from components.efs import EfsStorage, EfsStorageArgs
+from components.efs import EfsInUse, EfsInUseArgs, EfsStorage, EfsStorageArgs
 from components.escrow import SealingKeyEscrow, SealingKeyEscrowArgs
 from components.external_secrets import (
     PARAMETER_STORE,
@@ -186,6 +186,17 @@ classes = StorageClasses(
         provider=cluster.provider,
     ),
 )
+
+if efs is not None:
+    EfsInUse(
+        "efs-in-use",
+        EfsInUseArgs(
+            file_system_id=efs.file_system_id,
+            holders=[efs, drivers.efs_csi, *classes.efs_classes],
+            provider=cluster.provider,
+            protect=cfg.protect,
+        ),
+    )
 
 snapshots = SnapshotSchedules(
     "snapshots",

@@ -4,15 +4,18 @@ over TLS, one mount target per zone the nodes run in, and the EFS CSI driver's r
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_kubernetes as k8s
 
 from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
 from config.schema import Efs
 from design import iam, naming
 from design.aws import AwsContext
+from design.labels import MANAGED_BY
 from design.storage import EFS_CLUSTER_TAG
 
 NFS_PORT = 2049
@@ -147,3 +150,46 @@ class EfsStorage(pulumi.ComponentResource):
         self.register_outputs(
             {"fileSystemId": self.file_system_id, "csiRoleArn": self.csi_role.arn}
         )
+
+
+@dataclass(frozen=True)
+class EfsInUseArgs:
+    file_system_id: pulumi.Input[str]
+    holders: Sequence[pulumi.Resource]
+    """Everything the file system's data path is: the EfsStorage component (its file system,
+    mount targets, policy, backup policy, security group and driver role), every EFS class,
+    the EFS CSI add-on."""
+    provider: k8s.Provider
+    protect: bool
+
+
+class EfsInUse(pulumi.ComponentResource):
+    """Turning EFS off must stop before anything of it is removed. Pulumi deletes dependents
+    first, so protecting the file system alone still lets the classes, the driver and the TLS
+    policy go before the up fails at it. This marker depends on every holder and is protected
+    in protected stacks: it is the first delete, and the engine refuses a protected delete
+    before doing anything else (pulumi/pulumi@v3.259.0:pkg/resource/deploy/step.go,
+    DeleteStep.Apply; even in preview)."""
+
+    def __init__(self, name: str, args: EfsInUseArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("eks-config-storage:storage:EfsInUse", name, None, opts)
+        marker = k8s.core.v1.ConfigMap(
+            f"{name}-marker",
+            metadata={
+                "name": "eks-config-storage-efs-in-use",
+                "namespace": "kube-system",
+                "labels": MANAGED_BY,
+            },
+            data={
+                "fileSystemId": args.file_system_id,
+                "note": "Protected while the stack is: removing EFS stops here first. "
+                "Retire it deliberately: see the README, 'What never to change in place'.",
+            },
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=args.provider,
+                depends_on=list(args.holders),
+                protect=args.protect,
+            ),
+        )
+        self.register_outputs({"marker": marker.metadata.name})

@@ -69,9 +69,13 @@ class StorageClasses(pulumi.ComponentResource):
         self.classes = {}
         self.retired = {}
         self.reclaim_policies = {}
+        self.efs_classes: list[k8s.storage.v1.StorageClass] = []
+        """Every EFS class, retired ones included: what the file system serves."""
         for entry in args.entries:
             made = self._storage_class(name, entry, args)
             (self.retired if entry.retired else self.classes)[entry.name] = made
+            if entry.spec.backing == "efs":
+                self.efs_classes.append(made)
             self.reclaim_policies[entry.name] = entry.spec.reclaim_policy or args.reclaim_policy
         self.snapshot_class_names = [
             sc.snapshot_class_name(policy, args.environment) for policy in ("Retain", "Delete")

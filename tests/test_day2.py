@@ -194,7 +194,8 @@ CASES = [
         "prod",
         efs_off,
         [
-            # Protected and retained: the engine refuses the delete, and the up fails there.
+            # The marker goes first and protect refuses it: the up stops before anything else.
+            ("efs-in-use-marker", "acknowledge.deletes"),
             ("efs-fs", "acknowledge.deletes"),
             ("efs-backup", "acknowledge.deletes"),
             ("efs-eu-west-1a", "acknowledge.deletes"),
@@ -215,6 +216,7 @@ CASES = [
         edit("storage.efs.performanceMode", "maxIO"),
         [
             ("efs-fs", "acknowledge.replacements"),
+            ("efs-in-use-marker", "acknowledge.replacements"),
             ("efs-backup", "acknowledge.replacements"),
             *[(f"efs-eu-west-1{z}", "acknowledge.replacements") for z in "abc"],
         ],

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import doc, statement
-from tools.offline import Plan, run_config
+from tools.offline import Plan, run_config, stack_config
 
 FS = "aws:efs/fileSystem:FileSystem"
 
@@ -137,3 +137,27 @@ def test_efs_can_be_turned_off(dev_values):
     ]
     assert plan.exports["storageClasses"] == ["gp3-ssd-dev-rwo"]
     assert plan.exports["efsFileSystemId"] is None
+
+
+def test_turning_efs_off_stops_before_anything_of_it_is_removed(plans):
+    """Pulumi deletes dependents first: the marker depends on every part of EFS's data path, so
+    its delete comes first, and in a protected stack protect refuses it before any other."""
+    for stack, plan in plans.items():
+        marker = plan.one("kubernetes:core/v1:ConfigMap", "efs-in-use-marker")
+        assert marker.protect is bool(stack_config(stack).get("eks-config-storage:protect"))
+        assert marker.inputs["metadata"]["namespace"] == "kube-system"
+        efs_parts = [r for r in plan if r.custom and r.name.startswith("efs-") and r is not marker]
+        classes = [
+            r
+            for r in plan.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
+            if r.inputs["provisioner"] == "efs.csi.aws.com"
+        ]
+        addon = next(
+            a
+            for a in plan.of_type("aws:eks/addon:Addon")
+            if a.inputs["addonName"] == "aws-efs-csi-driver"
+        )
+        holders = [*efs_parts, *classes, addon]
+        assert len(efs_parts) >= 6 and classes
+        for holder in holders:
+            assert plan.depends_on(marker, holder), holder.name
