@@ -180,6 +180,8 @@ class EfsInUse(pulumi.ComponentResource):
                 "namespace": "kube-system",
                 "labels": MANAGED_BY,
             },
+            # Keep this data as it is: pulumi-kubernetes replaces a ConfigMap whose data
+            # changes, and protect would refuse that replacement and stop the update.
             data={
                 "fileSystemId": args.file_system_id,
                 "note": "Protected while the stack is: removing EFS stops here first. "
