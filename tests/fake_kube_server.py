@@ -78,6 +78,7 @@ class Serving:
         self.thread.join(timeout=10)
         os.close(self.fd)
         assert self.crash is None, f"the stand-in kubectl crashed:\n{self.crash}"
+        assert not self.thread.is_alive(), "the stand-in kubectl is stuck answering a call"
 
     def loop(self) -> None:
         with os.fdopen(os.dup(self.fd), encoding="utf-8") as lines:
