@@ -177,10 +177,11 @@ def _references(value: Any, outputs: dict, path: str = "") -> set[str]:
 
 
 def _cascade(found: dict[str, Change | None], before: dict, after: dict) -> None:
-    """A replaced resource gets new outputs (unknown at preview), so every input that refers
-    to them changes too: a replace-forcing one replaces its resource in turn (pulumi/pulumi:
-    pkg/resource/deploy/step_generator.go, unknown inputs in a replacement's diff). Offline IDs
-    stay the same across a replacement, so the references are found through the outputs."""
+    """A replaced resource gets new outputs, unknown at preview, so every input that refers to
+    them changes too. The engine hands those unknowns to the provider's diff
+    (pulumi/pulumi@v3.259.0:pkg/resource/deploy/step_generator.go, allowUnknowns in preview), and
+    an unknown in a replace-forcing input replaces that resource in turn. Offline IDs stay the
+    same across a replacement, so the references are found through the outputs."""
     done: set[str] = set()
     while True:
         replaced = [
