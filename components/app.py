@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.access import bound_role
 from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
 from components.namespaces import no_default_token
 from config.schema import App
@@ -169,23 +170,16 @@ class AppNamespace(pulumi.ComponentResource):
                 opts=child(f"{name}-external-secret", depends_on=list(args.secret_stores)),
             )
 
-        reader = k8s.rbac.v1.Role(
+        bound_role(
             f"{name}-reader",
-            metadata={"name": f"{app.name}-reader", "namespace": ns, "labels": labels},
+            f"{name}-reader",
+            name=f"{app.name}-reader",
+            namespace=ns,
             rules=design.app_rbac_rules(
                 config_map=design.config_map_name(app.name), secret_names=readable_secrets
             ),
-            opts=child(f"{name}-reader"),
-        )
-        k8s.rbac.v1.RoleBinding(
-            f"{name}-reader",
-            metadata={"name": f"{app.name}-reader", "namespace": ns, "labels": labels},
-            role_ref={
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "Role",
-                "name": reader.metadata.name,
-            },
-            subjects=[{"kind": "ServiceAccount", "name": account.metadata.name, "namespace": ns}],
+            account=(account.metadata.name, ns),
+            labels=labels,
             opts=child(f"{name}-reader"),
         )
 

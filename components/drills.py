@@ -12,7 +12,7 @@ from pathlib import Path
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.admission import deny_unless
+from components.access import bound_role, deny_unless
 from components.namespaces import no_default_token
 from config.schema import RestoreDrill
 from design import drills as design
@@ -58,39 +58,25 @@ class RestoreDrills(pulumi.ComponentResource):
             metadata={"name": design.SERVICE_ACCOUNT, "namespace": ns, "labels": LABELS},
             opts=child,
         )
-        subjects = [{"kind": "ServiceAccount", "name": account.metadata.name, "namespace": ns}]
-        role = k8s.rbac.v1.Role(
+        subject = (account.metadata.name, ns)
+        role_binding = bound_role(
             f"{name}-role",
-            metadata={"name": design.APP_NAME, "namespace": ns, "labels": LABELS},
+            f"{name}-role",
+            name=design.APP_NAME,
+            namespace=ns,
             rules=design.role_rules([d.name for d in args.drills]),
+            account=subject,
+            labels=LABELS,
             opts=child,
         )
-        role_binding = k8s.rbac.v1.RoleBinding(
-            f"{name}-role",
-            metadata={"name": design.APP_NAME, "namespace": ns, "labels": LABELS},
-            role_ref={
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "Role",
-                "name": role.metadata.name,
-            },
-            subjects=subjects,
-            opts=child,
-        )
-        cluster_role = k8s.rbac.v1.ClusterRole(
+        cluster_binding = bound_role(
             f"{name}-cluster-role",
-            metadata={"name": f"{design.NAMESPACE}-{design.APP_NAME}", "labels": LABELS},
+            f"{name}-cluster-role",
+            name=f"{design.NAMESPACE}-{design.APP_NAME}",
+            namespace=None,
             rules=design.cluster_rules(),
-            opts=child,
-        )
-        cluster_binding = k8s.rbac.v1.ClusterRoleBinding(
-            f"{name}-cluster-role",
-            metadata={"name": f"{design.NAMESPACE}-{design.APP_NAME}", "labels": LABELS},
-            role_ref={
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "ClusterRole",
-                "name": cluster_role.metadata.name,
-            },
-            subjects=subjects,
+            account=subject,
+            labels=LABELS,
             opts=child,
         )
         policy_binding = deny_unless(

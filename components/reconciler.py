@@ -12,6 +12,7 @@ from pathlib import Path
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.access import bound_role
 from design import reconciler as design
 from design.labels import MANAGED_BY
 
@@ -50,27 +51,14 @@ class StoragePolicyReconciler(pulumi.ComponentResource):
             metadata={"name": design.APP_NAME, "namespace": args.namespace, "labels": LABELS},
             opts=child,
         )
-        role = k8s.rbac.v1.ClusterRole(
+        binding = bound_role(
             f"{name}-role",
-            metadata={"name": design.APP_NAME, "labels": LABELS},
-            rules=design.reconciler_rules(),
-            opts=child,
-        )
-        binding = k8s.rbac.v1.ClusterRoleBinding(
             f"{name}-binding",
-            metadata={"name": design.APP_NAME, "labels": LABELS},
-            role_ref={
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "ClusterRole",
-                "name": role.metadata.name,
-            },
-            subjects=[
-                {
-                    "kind": "ServiceAccount",
-                    "name": account.metadata.name,
-                    "namespace": account.metadata.namespace,
-                }
-            ],
+            name=design.APP_NAME,
+            namespace=None,
+            rules=design.reconciler_rules(),
+            account=(account.metadata.name, account.metadata.namespace),
+            labels=LABELS,
             opts=child,
         )
         script = k8s.core.v1.ConfigMap(

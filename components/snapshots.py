@@ -13,7 +13,7 @@ from pathlib import Path
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.admission import deny_unless
+from components.access import bound_role, deny_unless
 from components.namespaces import no_default_token
 from components.storage_classes import CatalogEntry
 from config.schema import SnapshotPolicy
@@ -72,21 +72,14 @@ class SnapshotSchedules(pulumi.ComponentResource):
             metadata={"name": design.ROTATOR_ACCOUNT, "namespace": ns, "labels": LABELS},
             opts=child,
         )
-        role = k8s.rbac.v1.ClusterRole(
+        binding = bound_role(
             f"{name}-rotator",
-            metadata={"name": f"{args.namespace}-snapshot-rotator", "labels": LABELS},
+            f"{name}-rotator",
+            name=f"{args.namespace}-snapshot-rotator",
+            namespace=None,
             rules=design.rotator_rules(),
-            opts=child,
-        )
-        binding = k8s.rbac.v1.ClusterRoleBinding(
-            f"{name}-rotator",
-            metadata={"name": f"{args.namespace}-snapshot-rotator", "labels": LABELS},
-            role_ref={
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "ClusterRole",
-                "name": role.metadata.name,
-            },
-            subjects=[{"kind": "ServiceAccount", "name": account.metadata.name, "namespace": ns}],
+            account=(account.metadata.name, ns),
+            labels=LABELS,
             opts=child,
         )
         scope_binding = deny_unless(
