@@ -38,20 +38,22 @@ def kms_rotation(s: Subject, _: Settings) -> Iterator[str]:
         yield "automatic key rotation must be enabled"
 
 
+def _denies_plain_http(s: Subject) -> bool:
+    """Whether the resource policy has a Deny on aws:SecureTransport false."""
+    return any(
+        stmt.get("Effect") == "Deny"
+        and get(stmt, "Condition", "Bool", "aws:SecureTransport") == "false"
+        for stmt in as_list(document(s.props.get("policy")).get("Statement"))
+    )
+
+
 def efs_encrypted_tls(s: Subject, _: Settings) -> Iterator[str]:
     if s.type == "aws:efs/fileSystem:FileSystem" and (
         s.props.get("encrypted") is not True or not s.props.get("kmsKeyId")
     ):
         yield "the file system must be encrypted at rest with the stack's key (and TLS in transit)"
-    if s.type == "aws:efs/fileSystemPolicy:FileSystemPolicy":
-        denies = [
-            stmt
-            for stmt in as_list(document(s.props.get("policy")).get("Statement"))
-            if stmt.get("Effect") == "Deny"
-            and get(stmt, "Condition", "Bool", "aws:SecureTransport") == "false"
-        ]
-        if not denies:
-            yield "the file-system policy must deny access without TLS (aws:SecureTransport)"
+    if s.type == "aws:efs/fileSystemPolicy:FileSystemPolicy" and not _denies_plain_http(s):
+        yield "the file-system policy must deny access without TLS (aws:SecureTransport)"
 
 
 def storage_class_encrypted(s: Subject, _: Settings) -> Iterator[str]:
@@ -95,15 +97,8 @@ def bucket_protected(s: Subject, _: Settings) -> Iterator[str]:
                 yield "buckets encrypt with SSE-KMS and the stack's customer-managed key"
             if rule.get("bucketKeyEnabled") is not True:
                 yield "SSE-KMS buckets use a bucket key (bucketKeyEnabled)"
-    if s.type == "aws:s3/bucketPolicy:BucketPolicy":
-        denies = [
-            stmt
-            for stmt in as_list(document(s.props.get("policy")).get("Statement"))
-            if stmt.get("Effect") == "Deny"
-            and get(stmt, "Condition", "Bool", "aws:SecureTransport") == "false"
-        ]
-        if not denies:
-            yield "the bucket policy must deny access without TLS (aws:SecureTransport)"
+    if s.type == "aws:s3/bucketPolicy:BucketPolicy" and not _denies_plain_http(s):
+        yield "the bucket policy must deny access without TLS (aws:SecureTransport)"
     if s.type == "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":
         flags = (
             "blockPublicAcls",
