@@ -311,21 +311,7 @@ CASES = {
         DEV,
         [
             subject("aws:efs/fileSystem:FileSystem", {"encrypted": True, "kmsKeyId": KEY}),
-            subject(
-                "aws:efs/fileSystemPolicy:FileSystemPolicy",
-                {
-                    "policy": json.dumps(
-                        {
-                            "Statement": [
-                                {
-                                    "Effect": "Deny",
-                                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                                }
-                            ]
-                        }
-                    )
-                },
-            ),
+            subject("aws:efs/fileSystemPolicy:FileSystemPolicy", {"policy": TLS_ONLY}),
         ],
         [
             subject("aws:efs/fileSystem:FileSystem", {"encrypted": False}),
