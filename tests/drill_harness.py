@@ -90,6 +90,10 @@ def claim(ns: str, name: str, cls: str = CLASS) -> dict:
     }
 
 
+# The newest ready daily generation of app/data, the one most drills restore.
+DAILY_3 = source("app", "data-daily-3", "2026-11-26T03:00:00Z")
+
+
 def cluster(
     sources: list[tuple[dict, dict]],
     *,

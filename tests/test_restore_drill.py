@@ -12,6 +12,7 @@ import yaml
 from tests.drill_harness import (
     CLAIM_JSONPATH,
     COPY_CONTENT,
+    DAILY_3,
     HANDLE_JSONPATH,
     LAST_DRILL,
     NOTHING_LEFT,
@@ -50,7 +51,6 @@ SUCCESS = [
     "delete volumesnapshotcontent",
     "patch cronjob",
 ]
-DAILY_3 = source("app", "data-daily-3", "2026-11-26T03:00:00Z")
 
 
 # Each class reclaim policy and each original content policy once; the property test in

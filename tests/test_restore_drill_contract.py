@@ -18,6 +18,7 @@ from design import drills as drills_design
 from design import restore as restore_design
 from tests.drill_harness import (
     CLASS,
+    DAILY_3,
     NOTHING_LEFT,
     RUN,
     SCRATCH,
@@ -34,7 +35,6 @@ from tests.snapshot_harness import IMAGE_SHELL, run_fake
 from tests.upstream_schema import manifest_problems
 
 K8S_VERSION = "1.35.0"
-DAILY_3 = source("app", "data-daily-3", "2026-11-26T03:00:00Z")
 
 
 @pytest.fixture(scope="module", params=IMAGE_SHELL)

@@ -9,6 +9,7 @@ import pytest
 
 from tests.drill_harness import (
     COPY_CONTENT,
+    DAILY_3,
     NOTHING_LEFT,
     RUN,
     SCRATCH,
@@ -20,9 +21,6 @@ from tests.drill_harness import (
     source,
     steps,
 )
-
-DAILY_3 = source("app", "data-daily-3", "2026-11-26T03:00:00Z")
-
 
 # ------------------------------------------------------------ nothing to restore
 
