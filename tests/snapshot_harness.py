@@ -71,6 +71,16 @@ UNKNOWN_CHECK = [
     ],
     ["get", "volumesnapshots", "--all-namespaces", "-l", UNKNOWN_SELECTOR, "-o", LABELLED_JSONPATH],
 ]
+# The daily policy's listing of the PVCs labelled for it, first after finishing releases.
+LABELLED_LISTING = [
+    "get",
+    "persistentvolumeclaims",
+    "--all-namespaces",
+    "-l",
+    f"{LABEL}=daily",
+    "-o",
+    f"jsonpath={PVC_JSONPATH}",
+]
 NOW_EPOCH = 1795748400  # NOW as seconds since the epoch: the script's clock in every run
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tests.snapshot_harness import (
     DAILY,
     LABEL,
-    PVC_JSONPATH,
+    LABELLED_LISTING,
     UNKNOWN_CHECK,
     WEEKLY,
     day,
@@ -23,15 +23,6 @@ CLASS_JSONPATH = (
     '{range .items[*]}{.metadata.namespace}{" "}{.metadata.name}{" "}'
     '{.spec.storageClassName}{"\\n"}{end}'
 )
-LABELLED_LISTING = [
-    "get",
-    "persistentvolumeclaims",
-    "--all-namespaces",
-    "-l",
-    f"{LABEL}=daily",
-    "-o",
-    f"jsonpath={PVC_JSONPATH}",
-]
 CLASS_LISTING = [
     "get",
     "persistentvolumeclaims",

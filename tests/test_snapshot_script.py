@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from tests.snapshot_harness import (
     DAILY,
     LABEL,
+    LABELLED_LISTING,
     NOW,
     PVC_ANNOTATION,
-    PVC_JSONPATH,
     UNKNOWN_CHECK,
     WEEKLY,
     day,
@@ -47,18 +47,7 @@ def test_no_matching_pvcs_exits_zero_without_changes(kube):
 
     assert result.returncode == 0, result.stderr
     assert "no PVCs match" in result.stdout
-    assert result.calls == [
-        [
-            "get",
-            "persistentvolumeclaims",
-            "--all-namespaces",
-            "-l",
-            f"{LABEL}=daily",
-            "-o",
-            f"jsonpath={PVC_JSONPATH}",
-        ],
-        *UNKNOWN_CHECK,
-    ]
+    assert result.calls == [LABELLED_LISTING, *UNKNOWN_CHECK]
 
 
 def test_first_snapshot_of_a_pvc_creates_one_and_prunes_nothing(kube):
