@@ -6,16 +6,7 @@ only standard CEL (has, in, ==, &&, ||, ?:, + on strings)."""
 
 from __future__ import annotations
 
-import celpy
-
-CEL = celpy.Environment()
-
-
-def _true(expression: str, activation: dict) -> bool:
-    program = CEL.program(CEL.compile(expression))
-    result = program.evaluate(activation)
-    assert isinstance(result, celpy.celtypes.BoolType), (expression, result)
-    return bool(result)
+from tests.upstream_schema import cel_holds
 
 
 def denials(
@@ -34,17 +25,15 @@ def denials(
     )
     if not applies:
         return []
-    activation = {
-        "request": celpy.json_to_cel(
-            {
-                "userInfo": {"username": username},
-                "operation": operation,
-                "resource": {"resource": resource},
-            }
-        ),
-        "object": celpy.json_to_cel(new),
-        "oldObject": celpy.json_to_cel(old),
+    variables = {
+        "request": {
+            "userInfo": {"username": username},
+            "operation": operation,
+            "resource": {"resource": resource},
+        },
+        "object": new,
+        "oldObject": old,
     }
-    if not all(_true(c["expression"], activation) for c in spec.get("matchConditions", [])):
+    if not all(cel_holds(c["expression"], variables) for c in spec.get("matchConditions", [])):
         return []
-    return [v["message"] for v in spec["validations"] if not _true(v["expression"], activation)]
+    return [v["message"] for v in spec["validations"] if not cel_holds(v["expression"], variables)]

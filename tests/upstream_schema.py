@@ -244,6 +244,16 @@ def _cel_program(rule: str):
     return CEL.program(CEL.compile(rule))
 
 
+def cel_holds(expression: str, variables: dict[str, Any]) -> bool:
+    """Evaluate a boolean CEL expression over JSON ``variables``; anything but a boolean (an
+    evaluation error included) fails loudly: the expression or the evaluator is wrong."""
+    result = _cel_program(expression).evaluate(
+        {name: celpy.json_to_cel(value) for name, value in variables.items()}
+    )
+    assert isinstance(result, celpy.celtypes.BoolType), (expression, result)
+    return bool(result)
+
+
 def cel_problems(schema: dict, value: Any, path: str = "") -> list[tuple[str, str]]:
     """(where, message) of each ``x-kubernetes-validations`` rule ``value`` breaks."""
     found = []
@@ -251,8 +261,7 @@ def cel_problems(schema: dict, value: Any, path: str = "") -> list[tuple[str, st
         rule = validation["rule"]
         if "oldSelf" in rule:
             continue
-        result = _cel_program(rule).evaluate({"self": celpy.json_to_cel(_cel_escaped(value))})
-        if not (isinstance(result, celpy.celtypes.BoolType) and bool(result)):
+        if not cel_holds(rule, {"self": _cel_escaped(value)}):
             found.append((path or "(root)", validation.get("message", f"failed rule: {rule}")))
     if isinstance(value, dict):
         for key, item in value.items():
