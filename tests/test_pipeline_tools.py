@@ -361,7 +361,7 @@ def test_the_preflight_checks_every_chart_repository_the_stacks_install(plans):
     the preflight checks (and the README's list of hosts)."""
     script = (ROOT / ".github" / "scripts" / "preflight.sh").read_text()
     hosts = set(re.search(r"hosts=\((.*?)\)", script, re.S).group(1).split())
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "pipeline-setup.md").read_text()
     repositories = {
         release.inputs["repositoryOpts"]["repo"]
         for plan in plans.values()

@@ -67,7 +67,7 @@ def group_of(job: dict) -> tuple[str, dict] | None:
 
 def readme_pins() -> dict[str, tuple[str, str]]:
     """The README's table of verified pins: action -> (tag, commit)."""
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "pipeline.md").read_text()
     rows = re.findall(r"^\| `([\w.-]+/[\w.-]+)` \| `(v[\d.]+)` \| `([0-9a-f]{40})` \|", text, re.M)
     return {action: (tag, sha) for action, tag, sha in rows}
 
@@ -339,13 +339,15 @@ def test_credentials_outlive_the_job(name, job_id):
 def readme_session_limits() -> dict[str, int]:
     """MaxSessionDuration by role variable, from the README's table of roles."""
     rows = re.findall(
-        r"^\| `[\w-]+` \| `(\w+)` \|.*\| (\d+) \|$", (ROOT / "README.md").read_text(), re.M
+        r"^\| `[\w-]+` \| `(\w+)` \|.*\| (\d+) \|$",
+        (ROOT / "docs" / "pipeline-setup.md").read_text(),
+        re.M,
     )
     return {variable: int(limit) for variable, limit in rows}
 
 
 def readme_policy(heading: str) -> dict:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "pipeline-setup.md").read_text()
     block = text[text.index(heading) :].split("```json\n", 1)[1].split("```", 1)[0]
     return json.loads(block)
 

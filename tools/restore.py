@@ -14,7 +14,7 @@
         --namespace orders [--into orders-restored]
 
 The output goes to stdout (or --out FILE); nothing is applied: `kubectl apply -f` it after
-review. README "Backups and restores" has the runbooks.
+review. docs/backups.md has the runbooks.
 """
 
 from __future__ import annotations

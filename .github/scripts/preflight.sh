@@ -16,7 +16,7 @@ for name in ROLE_ARN AWS_REGION PULUMI_BACKEND_URL; do
     if [[ -z ${!name:-} ]]; then
         label=$name
         [[ $name == ROLE_ARN ]] && label=${ROLE_VARIABLE:-ROLE_ARN}
-        problem "repository variable $label is not set (README: 'Repository variables')"
+        problem "repository variable $label is not set (docs/pipeline-setup.md: 'Repository variables')"
     fi
 done
 if [[ -n ${PULUMI_BACKEND_URL:-} && $PULUMI_BACKEND_URL != s3://* ]]; then
@@ -32,16 +32,16 @@ if [[ ! -f $file ]]; then
     problem "no stack file $file"
 else
     grep -q '^secretsprovider: awskms://' "$file" \
-        || problem "$file has no 'secretsprovider: awskms://...' line. Run once, with the backend and a role that may use the secrets key: pulumi stack init $STACK --secrets-provider='awskms://alias/pulumi-secrets-$STACK?region=<region>' and commit the secretsprovider: and encryptedkey: lines it writes (README: 'Create each stack once')."
+        || problem "$file has no 'secretsprovider: awskms://...' line. Run once, with the backend and a role that may use the secrets key: pulumi stack init $STACK --secrets-provider='awskms://alias/pulumi-secrets-$STACK?region=<region>' and commit the secretsprovider: and encryptedkey: lines it writes (docs/pipeline-setup.md: 'Create each stack once')."
     grep -q '^encryptedkey: ' "$file" \
-        || problem "$file has no 'encryptedkey:' line: commit the one 'pulumi stack init' wrote next to secretsprovider: (README: 'Create each stack once')."
+        || problem "$file has no 'encryptedkey:' line: commit the one 'pulumi stack init' wrote next to secretsprovider: (docs/pipeline-setup.md: 'Create each stack once')."
 fi
 
 # Tools the job runs besides what the actions install: git (checkout), curl and tar (the Pulumi
 # CLI and uv downloads), make (the locked virtualenvs), and the AWS CLI v2 (the Kubernetes
 # provider authenticates with `aws eks get-token`; the lock check lists the state bucket).
 for tool in git curl tar gzip make aws; do
-    command -v "$tool" >/dev/null 2>&1 || problem "the runner has no '$tool' (README: 'Runner groups')"
+    command -v "$tool" >/dev/null 2>&1 || problem "the runner has no '$tool' (docs/pipeline-setup.md: 'Runner groups')"
 done
 if command -v aws >/dev/null 2>&1 && [[ $(aws --version 2>&1) != aws-cli/2.* ]]; then
     problem "the AWS CLI must be version 2, found: $(aws --version 2>&1)"
@@ -59,7 +59,7 @@ if [[ ${PREFLIGHT_SKIP_NETWORK:-} != 1 && -n ${AWS_REGION:-} ]]; then
     )
     for host in "${hosts[@]}"; do
         curl -sS -o /dev/null --max-time 10 "https://$host/" 2>/dev/null \
-            || problem "cannot reach https://$host from this runner (README: 'Runner groups')"
+            || problem "cannot reach https://$host from this runner (docs/pipeline-setup.md: 'Runner groups')"
     done
 fi
 

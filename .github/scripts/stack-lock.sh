@@ -42,7 +42,7 @@ if ((found == 0)); then
     echo "Stack $STACK is not locked."
     exit 0
 fi
-message="stack $STACK has $found lock(s) in the state bucket: an update is running elsewhere, or a cancelled run left it. README: 'Recovering a cancelled or timed-out deploy'."
+message="stack $STACK has $found lock(s) in the state bucket: an update is running elsewhere, or a cancelled run left it. docs/pipeline.md: 'Recovering a cancelled or timed-out deploy'."
 if [[ ${1:-} == --fail ]]; then
     echo "::error::$message"
     exit 1

@@ -64,7 +64,8 @@ class RetiredClass(StorageClass):
     storageclass that provisions the pvc must support resize", kubernetes/kubernetes
     plugin/pkg/admission/storage/persistentvolume/resize/admission.go) and StatefulSets could not
     replace their claims. A retired class keeps its old name and settings, is never the default
-    and admits no new claims, until its last PV is gone (README: retire a class).
+    and admits no new claims, until its last PV is gone (docs/changing-a-live-stack.md: retire a
+    class).
     """
 
     name: Annotated[str, Field(pattern=DNS_LABEL, max_length=63)]

@@ -51,7 +51,7 @@ def verdict(approvals: list[dict], environment: str, triggered_by: str) -> str |
         return (
             f"nobody approved the '{environment}' environment in this run, so it has no required "
             "reviewers. Add them (Settings > Environments; on a private repository this needs "
-            "GitHub Enterprise) or follow the README's alternative, 'Production without required "
+            "GitHub Enterprise) or follow docs/pipeline.md, 'Production without required "
             "reviewers'."
         )
     if approvers <= {triggered_by}:

@@ -101,7 +101,7 @@ def check(cluster: str, region: str, run: Run = run, get: Get = get_version) -> 
         return (
             f"this runner cannot reach the API server of {cluster} ({info['endpoint']}): its "
             "address must be admitted by the stack's endpoint settings (.github/runners.yml, "
-            "'reaches'; README, 'Runner groups')"
+            "'reaches'; docs/pipeline-setup.md, 'Runner groups')"
         )
     return (
         f"the API server of {cluster} answered {status} to this role: it needs an EKS access "
