@@ -27,8 +27,13 @@ class BackupSchedule(Model):
     name it, every ``schedule``; each backup expires after ``ttl`` (its generation limit)."""
 
     name: Annotated[str, Field(pattern=DNS_LABEL, max_length=40)]
+    """Named by classes' `protection.backupSchedule`, and by PVC label
+    `backups.eks-config-storage.io/schedule`."""
     schedule: CronSchedule
+    """Cron schedule (UTC), as CronJobs read it (see `snapshots.policies[].schedule`)."""
     ttl: Hours
+    """How long each backup lives, `1h` to `8760h`: Velero deletes it and its snapshots after
+    that."""
 
     @field_validator("ttl")
     @classmethod
@@ -47,16 +52,24 @@ class Backups(HelmChart):
     """Velero, with its backups in an S3 bucket of this stack encrypted with the stack's key."""
 
     enabled: bool = False
+    """Velero with a backup bucket of this stack ([backups.md](backups.md))."""
     chart_version: ChartVersion = "12.1.0"
+    """Velero chart version (pinned)."""
     repository: Annotated[str, Field(pattern=r"^https://[A-Za-z0-9./_-]+$")] = (
         "https://vmware-tanzu.github.io/helm-charts"
     )
+    """Chart repository."""
     namespace: DnsLabel = "velero"
+    """Velero's namespace."""
     # The AWS plugin serves the bucket (the object store); volumes are CSI snapshots.
     plugin_image: Image = "docker.io/velero/velero-plugin-for-aws:v1.14.2"
+    """The AWS object-store plugin; production needs a digest (`name:tag@sha256:...`)."""
     # Earlier versions of a backup object stay this long after being overwritten or deleted.
     noncurrent_version_days: int = Field(default=30, ge=1, le=365)
+    """How long the bucket keeps a backup object's earlier versions."""
     schedules: list[BackupSchedule] = Field(default_factory=list)
+    """Velero schedules, each over every namespace except Kubernetes' own (`kube-*`), Velero's, the
+    sealing key's (escrowed on its own) and the drills' scratch namespace; each entry:"""
 
     @field_validator("plugin_image")
     @classmethod
@@ -71,17 +84,29 @@ class RestoreDrill(Model):
     it, time it, clean up: an untested backup is no backup (velero-io/velero#1688)."""
 
     name: Annotated[str, Field(pattern=DNS_LABEL, max_length=30)]
+    """Drill name (its CronJob is `drill-<name>`, which records the last successful drill in
+    annotation `restore.eks-config-storage.io/last-drill`)."""
     policy: DnsLabel
+    """The snapshot policy whose newest ready generation (any namespace) is restored, into the
+    source PVC's class."""
     schedule: CronSchedule
+    """Cron schedule (UTC)."""
     timeout_seconds: int = Field(default=1800, ge=300, le=14400)
+    """From the first object made to the check's success; the Job may run ten minutes more to clean
+    up."""
 
 
 class Monitoring(Model):
     """Alerting for clusters that run the Prometheus Operator (and kube-state-metrics)."""
 
     prometheus_rules: bool = False
+    """Create PrometheusRules that alert on stale or failed backups, rotations and drills (clusters
+    with the Prometheus Operator)."""
     # Where the operator looks for rules, and the labels its ruleSelector (and, for Velero's
     # ServiceMonitor, its serviceMonitorSelector) matches (for kube-prometheus-stack, release:
     # <its release name>, for both).
     namespace: DnsLabel = "monitoring"
+    """Namespace of the PrometheusRule (one the operator watches)."""
     rule_labels: dict[str, str] = Field(default_factory=dict)
+    """Labels the operator's `ruleSelector` matches, e.g. `release: kube-prometheus-stack`; also
+    given to Velero's ServiceMonitor (`serviceMonitorSelector`)."""

@@ -24,4 +24,7 @@ class Model(BaseModel):
         frozen=True,
         extra="forbid",
         str_strip_whitespace=True,
+        # A field's docstring is its description: the reference (docs/configuration.md) is
+        # generated from it (tools/config_reference.py).
+        use_attribute_docstrings=True,
     )

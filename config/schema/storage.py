@@ -18,11 +18,17 @@ class Efs(Model):
     """The stack's EFS file system (one per stack; every EFS class provisions on it)."""
 
     enabled: bool = True
+    """Create the EFS file system, its mount targets and the EFS CSI driver."""
     performance_mode: Literal["generalPurpose", "maxIO"] = "generalPurpose"
+    """EFS performance mode (replaces the file system when changed)."""
     throughput_mode: Literal["bursting", "elastic", "provisioned"] = "elastic"
+    """EFS throughput mode; shown in EFS class names."""
     provisioned_throughput_mibps: int | None = Field(default=None, ge=1, le=10240)
+    """MiB/s; required with `provisioned`, refused otherwise."""
     transition_to_ia_days: Literal[1, 7, 14, 30, 60, 90, 180, 270, 365] | None = 30
+    """Move files not read for this many days to Infrequent Access."""
     backup: bool = False
+    """AWS Backup policy of the file system (production: `true`)."""
 
 
 class Protection(Model):
@@ -31,29 +37,52 @@ class Protection(Model):
     with neither records why."""
 
     snapshot_policies: list[DnsLabel] = Field(default_factory=list)
+    """Snapshot policies that cover every PVC on the class (its name reaches each policy's job as
+    `CLASSES`, besides the label opt-in). EBS only."""
     backup_schedule: DnsLabel | None = None
+    """The Velero schedule whose backups snapshot every volume on the class (off-cluster copy). EBS
+    only."""
     reason: Annotated[str, Field(min_length=10, max_length=300)] | None = None
+    """Why the class is not protected; in production a class with neither protection nor reason
+    fails the plan."""
 
 
 class StorageClass(Model):
     """One entry of the StorageClass catalog; its name is derived (design.storage)."""
 
     backing: Literal["gp3", "io2", "st1", "sc1", "efs"]
+    """Volume type, or EFS."""
     access: Literal["rwo", "rwx"]
+    """EBS is `rwo` (one zone), EFS is `rwx`."""
     tier: Annotated[str, Field(pattern=DNS_LABEL, max_length=12)] | None = None
+    """Optional qualifier in the name when two classes share a backing (`io2-ssd-db-prod-rwo`)."""
     default: bool = False
+    """Exactly one class is the default."""
     reclaim_policy: ReclaimPolicy | None = None
+    """Per-class override of `storage.reclaimPolicy` (never `Delete` in production)."""
     # EBS
     fs_type: Literal["ext4", "xfs"] = "ext4"
+    """EBS only: the file system."""
     iops: int | None = Field(default=None, ge=1)
+    """gp3 3000-80000; io2 100-256000 (every io2 volume is Block Express), required for io2. A
+    class's parameters reach only volumes provisioned after the change; existing volumes keep
+    theirs."""
     throughput_mibps: int | None = Field(default=None, ge=1)
+    """gp3 only, 125-2000 MiB/s and at most iops/4."""
     block_express: bool = False
+    """Deprecated and ignored (the driver ignores it since all io2 is Block Express); still
+    accepted, with a warning."""
     # EFS
     directory_perms: Annotated[str, Field(pattern=r"^[0-7]{3}$")] = "700"
+    """EFS only: permissions of each access point's directory."""
     gid_range_start: int = Field(default=50000, ge=1, le=2147483647)
+    """EFS only: first POSIX group ID given to access points."""
     gid_range_end: int = Field(default=7000000, ge=1, le=2147483647)
+    """EFS only: last POSIX group ID given to access points."""
     base_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9_./-]*$")] = "/dynamic"
+    """EFS only: where access point directories are created."""
     protection: Protection = Protection()
+    """What protects every PVC on the class."""
 
 
 class RetiredClass(StorageClass):
@@ -69,17 +98,26 @@ class RetiredClass(StorageClass):
     """
 
     name: Annotated[str, Field(pattern=DNS_LABEL, max_length=63)]
+    """The class's existing name."""
     default: Literal[False] = False
+    """A retired class is never the default."""
 
 
 class Storage(Model):
     reclaim_policy: ReclaimPolicy = "Delete"
+    """Reclaim policy of every class (production: `Retain`)."""
     demote_gp2: bool = True
+    """Mark EKS's own `gp2` class not-default (it was the default before 1.30)."""
     efs: Efs = Efs()
+    """The stack's EFS file system (one per stack; every EFS class provisions on it)."""
     classes: Annotated[list[StorageClass], Field(min_length=1)] = Field(
         default_factory=lambda: [StorageClass(backing="gp3", access="rwo", default=True)]
     )
+    """The StorageClass catalog; each entry:"""
     retired_classes: list[RetiredClass] = Field(default_factory=list)
+    """Classes no longer offered but still named by PVCs: each entry is a `storage.classes[]` entry
+    as it was, plus its name. Kept unchanged, never the default, no new claims
+    ([changing-a-live-stack.md](changing-a-live-stack.md#retire-a-class)). Each entry:"""
 
 
 class SnapshotPolicy(Model):
@@ -88,10 +126,24 @@ class SnapshotPolicy(Model):
     older generations go too, except each PVC's newest ready one."""
 
     name: Annotated[str, Field(pattern=DNS_LABEL, max_length=30)]
+    """PVCs labelled `snapshots.eks-config-storage.io/policy=<name>` are covered."""
     schedule: CronSchedule
+    """Cron schedule in UTC, as Kubernetes reads it: five fields (minute 0-59, hour 0-23, day of
+    month 1-31, month 1-12 or `JAN`-`DEC`, day of week 0-6 or `SUN`-`SAT`; `7` is refused by
+    Kubernetes' parser) with `*`, `?`, ranges, steps and lists, or `@yearly`, `@annually`,
+    `@monthly`, `@weekly`, `@daily`, `@midnight`, `@hourly`. Refused: a seconds field, `L`, `W`,
+    `#`, `CRON_TZ=`/`TZ=` (the CronJob's `timeZone` is `Etc/UTC`), `@every` (Kubernetes accepts
+    it but counts from the CronJob's creation, not the clock), a step that keeps one value
+    (`*/60`), a day no listed month has (`0 0 30 2 *`)."""
     keep: int = Field(ge=1, le=1000)
+    """Generations kept per PVC. No default: there is no "keep forever"."""
     max_age: str | None = None
+    """Also prune generations older than this (`36h`, `14d`, `8w`: whole hours, days or weeks, up to
+    `3650d`), even below `keep`; each PVC's newest ready generation always stays. At least the
+    longest gap between the schedule's runs (shorter would keep only the newest, whatever `keep`
+    says)."""
     ready_timeout_seconds: int = Field(default=600, ge=30, le=3600)
+    """How long a new snapshot may take to become ready before the run fails."""
 
     @field_validator("max_age")
     @classmethod
@@ -107,14 +159,22 @@ class SnapshotPolicy(Model):
 
 class Snapshots(Model):
     deletion_policy: ReclaimPolicy = "Delete"
+    """Of the default VolumeSnapshotClass (production: `Retain`); the reconciler brings existing
+    contents to it."""
     namespace: DnsLabel = "storage-snapshots"
+    """Namespace of the snapshot jobs and of the storage policy reconciler (created in every
+    stack)."""
     job_image: Annotated[
         str,
         Field(
             pattern=r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+(:[A-Za-z0-9._-]+)?(@sha256:[0-9a-f]{64})?$"
         ),
     ] = "docker.io/alpine/k8s:1.34.1"
+    """Image with `sh` and `kubectl` of the snapshot jobs, the reconciler and the restore drills
+    (their check pods too); pinned by tag or digest, never `latest`; production needs a digest
+    (`name:tag@sha256:...`, e.g. from `crane digest` or `docker buildx imagetools inspect`)."""
     policies: list[SnapshotPolicy] = Field(default_factory=list)
+    """Snapshot schedules; each entry:"""
 
     @field_validator("job_image")
     @classmethod
@@ -131,8 +191,14 @@ class Addons(Model):
     """EKS add-on versions; unset means the newest version for the cluster's Kubernetes."""
 
     vpc_cni: AddonVersion | None = None
+    """`vpc-cni` add-on version, e.g. `v1.20.4-eksbuild.1`."""
     kube_proxy: AddonVersion | None = None
+    """`kube-proxy` add-on version."""
     coredns: AddonVersion | None = None
+    """`coredns` add-on version."""
     ebs_csi_driver: AddonVersion | None = None
+    """`aws-ebs-csi-driver` add-on version, e.g. `v1.48.0-eksbuild.1`."""
     efs_csi_driver: AddonVersion | None = None
+    """`aws-efs-csi-driver` add-on version."""
     snapshot_controller: AddonVersion | None = None
+    """`snapshot-controller` add-on version."""
