@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.results import record  # noqa: E402
 from tools.offline import stack_config  # noqa: E402
 
 STACK = "bench"
@@ -93,6 +94,16 @@ def main() -> int:
     largest, seconds = results[-1]
     verdict = "met" if largest < 200 or seconds <= 10 else "MISSED"
     print(f"target: 200 apps <= 10 s -> {verdict} ({largest} apps: {seconds:.2f} s)")
+    figures = {f"{n} apps median": round(s, 2) for n, s in results}
+    figures["fit intercept"] = round(intercept, 2)
+    sizes = " ".join(str(n) for n in args.sizes)
+    record(
+        "apps_scale",
+        figures,
+        f"python benchmarks/apps_scale.py --sizes {sizes} --runs {args.runs}",
+        ms_per_app=round(slope * 1000, 1),
+        worst_deviation=round(worst, 3),
+    )
     return 0
 
 

@@ -21,6 +21,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.results import record  # noqa: E402
+
 # As under make: bytecode is cached, so each measured process starts from it, whatever the
 # caller's PYTHONDONTWRITEBYTECODE (uv installs none).
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -72,12 +76,23 @@ def main() -> int:
     floor = median_of([sys.executable, "-c", floor_code], args.runs)
     print(f"import floor ({len(modules)} SDK modules): {floor:.3f} s")
     worst = 0.0
+    figures = {"import floor": round(floor, 2)}
+    ratios = {}
     for stack in args.stacks:
         plan = median_of([sys.executable, "-m", "tools.plan", stack], args.runs)
         ratio = plan / floor
         worst = max(worst, ratio)
         print(f"offline plan {stack:<8} {plan:.3f} s   ratio {ratio:.2f}x the floor")
+        figures[f"offline plan {stack}"] = round(plan, 2)
+        ratios[stack] = round(ratio, 2)
     print(f"target: prod plan <= 2.00x the floor -> {'met' if worst <= 2 else 'MISSED'}")
+    stacks = " ".join(args.stacks)
+    record(
+        "plan_vs_import",
+        figures,
+        f"python benchmarks/plan_vs_import.py --runs {args.runs} --stacks {stacks}",
+        ratios=ratios,
+    )
     return 0
 
 

@@ -26,6 +26,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.results import record  # noqa: E402
+
 TARGETS = {"make plan": 10.0, ".ci/run": 45.0}
 TESTS_START = re.compile(r"^== tests \(at ([\d.]+) s\)$", re.M)
 
@@ -66,6 +70,7 @@ def main() -> int:
     if args.ci_runs:
         commands[".ci/run"] = (["bash", ".ci/run"], args.ci_runs)
     failed = False
+    figures: dict[str, object] = {}
     print(f"load average before: {load()}")
     for label, (argv, runs) in commands.items():
         results = [timed(argv) for _ in range(runs)]
@@ -77,11 +82,21 @@ def main() -> int:
         print(
             f"{label:9} median {median:5.1f} s (runs: {spread}), target {target:.0f} s: {verdict}"
         )
+        figures[f"{label} median"] = round(median, 1)
+        figures[f"{label} runs"] = [round(total, 1) for total, _ in results]
         before = [b for _, b in results if b is not None]
         if before:
             b = statistics.median(before)
             print(f"{'':9} before the tests {b:5.1f} s, the test suite {median - b:5.1f} s")
+            figures[f"{label} before the tests"] = round(b, 1)
+            figures[f"{label} test suite"] = round(median - b, 1)
     print(f"load average after: {load()}")
+    record(
+        "setup_time",
+        figures,
+        f"python benchmarks/setup_time.py --runs {args.runs} --ci-runs {args.ci_runs}",
+        targets=TARGETS,
+    )
     return 1 if failed else 0
 
 
