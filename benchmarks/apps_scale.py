@@ -101,7 +101,7 @@ def main() -> int:
         "apps_scale",
         figures,
         f"python benchmarks/apps_scale.py --sizes {sizes} --runs {args.runs}",
-        ms_per_app=round(slope * 1000, 1),
+        milliseconds={"per app": round(slope * 1000, 1)},
         worst_deviation=round(worst, 3),
     )
     return 0

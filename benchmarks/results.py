@@ -40,10 +40,10 @@ def record(
     return entry
 
 
-def figures(path: Path = RESULTS) -> list[float]:
-    """Every figure in seconds the file holds, across benchmarks."""
+def figures(unit: str = "seconds", path: Path = RESULTS) -> list[float]:
+    """Every figure in ``unit`` (``seconds``, ``milliseconds``) the file holds."""
     found = []
     for entry in load(path).values():
-        for value in entry["seconds"].values():
+        for value in entry.get(unit, {}).values():
             found += value if isinstance(value, list) else [value]
     return found

@@ -8,12 +8,15 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from markdown_it import MarkdownIt
 from pydantic import BaseModel, Field
 
+from benchmarks import results
 from config.schema import StackConfig
 from config.schema.base import Model
 from tools import config_reference as ref
+from tools import plan as plan_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -218,3 +221,90 @@ def test_models_document_themselves():
     """Every schema model takes field docstrings as descriptions (the reference depends on it)."""
     assert issubclass(StackConfig, BaseModel)
     assert Model.model_config.get("use_attribute_docstrings") is True
+
+
+# ------------------------------------------------------------------ the README is the front door
+
+
+README = ROOT / "README.md"
+
+
+def fenced(text: str, language: str) -> list[str]:
+    return [t.content for t in MD.parse(text) if t.type == "fence" and t.info == language]
+
+
+def test_the_readme_is_a_front_door():
+    text = README.read_text()
+    assert len(text.splitlines()) <= 250
+    first = fenced(text, "sh")[0].splitlines()
+    # .ci/run calls `make test`; a newcomer's first two commands are the ones CI runs.
+    assert [line.split("#")[0].strip() for line in first[:2]] == ["make plan", "make test"]
+
+
+def test_the_readme_example_stack_plans_clean(tmp_path, capsys):
+    (block,) = [b for b in fenced(README.read_text(), "yaml") if "\nconfig:\n" in b]
+    stack = yaml.safe_load(block)["config"]
+    assert stack["aws:region"]
+    assert all(":iam::123456789012:" in arn for arn in stack["eks-config-storage:adminRoleArns"])
+    path = tmp_path / "Pulumi.staging.yaml"
+    path.write_text(block)
+    assert plan_cli.main(["staging", "--stack-file", str(path)]) == 0
+    out = capsys.readouterr().out
+    rules = out.split("Design rules (environment=staging", 1)[1].split("\n\n", 1)[0]
+    verdicts = [line.split()[0] for line in rules.splitlines()[1:]]
+    assert verdicts and set(verdicts) == {"PASS"}
+    # The comment on the classes names what the stack derives.
+    assert "gp3-ssd-staging-rwo" in out and "efs-elastic-staging-rwx" in out
+
+
+def test_no_test_reads_a_readme_table():
+    """Facts tests read live in data files; the README only shows them."""
+    for test in sorted((ROOT / "tests").glob("test_*.py")):
+        if test.name != Path(__file__).name:
+            assert '"README.md"' not in test.read_text(), test.name
+
+
+# ------------------------------------------------------------------ timings are measured
+
+# A time the manual states: "4.3 s", "1.23, 1.64 and 3.02 s", "9.4 ms".
+TIMING = re.compile(r"((?:\d+\.\d+)(?:(?:,\s*|,?\s+and\s+)\d+\.\d+)*)\s?(s|ms)\b")
+UNITS = {"s": "seconds", "ms": "milliseconds"}
+# Times the docs quote from an upstream document rather than measure, each with its source.
+QUOTED = {
+    (
+        "docs/pipeline.md",
+        "7.5",
+    ): "GitHub's cancellation: SIGINT, SIGTERM after 7.5 s (docs.github.com,"
+    " Workflow cancellation reference)",
+    ("docs/pipeline.md", "2.5"): "then the process tree is killed 2.5 s later (same page)",
+}
+
+
+def stated_timings(text: str) -> list[tuple[str, str]]:
+    return [
+        (number, UNITS[unit])
+        for numbers, unit in TIMING.findall(text)
+        for number in re.findall(r"\d+\.\d+", numbers)
+    ]
+
+
+def test_timings_are_found_in_prose_and_lists():
+    text = "took 4.3 s; 1.23, 1.64 and 3.02 s: 9.4 ms per app; 3.0 bits; version 1.35"
+    assert stated_timings(text) == [
+        ("4.3", "seconds"),
+        ("1.23", "seconds"),
+        ("1.64", "seconds"),
+        ("3.02", "seconds"),
+        ("9.4", "milliseconds"),
+    ]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
+def test_every_stated_timing_is_a_measured_one(page):
+    unmeasured = []
+    for number, unit in stated_timings(page.read_text()):
+        decimals = len(number.split(".")[1])
+        measured = {f"{value:.{decimals}f}" for value in results.figures(unit)}
+        if number not in measured and (page_id(page), number) not in QUOTED:
+            unmeasured.append(f"{number} {unit}")
+    assert unmeasured == [], "quote benchmarks/results.json, or rerun the benchmark"
