@@ -118,7 +118,8 @@ def test_allowed_values_and_cells():
 def test_render_replaces_only_between_the_markers():
     page = f"intro\n{ref.BEGIN}\nold\n{ref.END}\noutro\n"
     fresh = ref.render(page, _Outer)
-    assert fresh.startswith(f"intro\n{ref.BEGIN}\n### Top-level settings\n")
+    assert fresh.startswith(f"intro\n{ref.BEGIN}\nSections: [Top-level settings]")
+    assert "\n### `inner[]`\n" in fresh and "(#inner)" in fresh
     assert fresh.endswith(f"\n\n{ref.END}\noutro\n") and "old" not in fresh
     assert ref.render(fresh, _Outer) == fresh
     with pytest.raises(ValueError, match="markers"):
@@ -308,3 +309,16 @@ def test_every_stated_timing_is_a_measured_one(page):
         if number not in measured and (page_id(page), number) not in QUOTED:
             unmeasured.append(f"{number} {unit}")
     assert unmeasured == [], "quote benchmarks/results.json, or rerun the benchmark"
+
+
+def test_a_benchmark_replaces_only_its_own_entry(tmp_path):
+    path = tmp_path / "results.json"
+    results.record("a", {"x": 1.5, "runs": [1.4, 1.6]}, "python a.py", path=path, cores_note=2)
+    results.record("b", {"y": 2.25}, "python b.py", path=path)
+    results.record("a", {"x": 1.7}, "python a.py --runs 1", path=path)
+    data = results.load(path)
+    assert data["a"]["seconds"] == {"x": 1.7} and data["a"]["command"] == "python a.py --runs 1"
+    assert data["b"]["seconds"] == {"y": 2.25}
+    assert {"date", "cores", "python", "load_average"} <= set(data["a"])
+    assert sorted(results.figures("seconds", path)) == [1.7, 2.25]
+    assert results.figures("milliseconds", path) == []

@@ -216,11 +216,14 @@ def reference(model: type[BaseModel] = StackConfig) -> str:
         top = row.key.split(".", 1)[0]
         groups.setdefault(top, []).append(row)
     simple = [group[0] for group in groups.values() if len(group) == 1]
-    lines = ["### Top-level settings", "", *table(simple)]
-    for top, group in groups.items():
-        if len(group) == 1:
-            continue
-        lines += ["", f"### `{top}`", "", *table(group)]
+    nested = [top for top, group in groups.items() if len(group) > 1]
+    contents = ["[Top-level settings](#top-level-settings)"] + [
+        f"[`{top}`](#{top.lower().replace('[]', '')})" for top in nested
+    ]
+    lines = ["Sections: " + " · ".join(contents) + ".", "", "### Top-level settings", ""]
+    lines += table(simple)
+    for top in nested:
+        lines += ["", f"### `{top}`", "", *table(groups[top])]
     # A blank line ends the last table before the end marker (an HTML block).
     return "\n".join(lines) + "\n\n"
 
