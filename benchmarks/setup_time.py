@@ -71,6 +71,7 @@ def main() -> int:
         commands[".ci/run"] = (["bash", ".ci/run"], args.ci_runs)
     failed = False
     figures: dict[str, object] = {}
+    before_load = [round(x, 2) for x in os.getloadavg()]
     print(f"load average before: {load()}")
     for label, (argv, runs) in commands.items():
         results = [timed(argv) for _ in range(runs)]
@@ -96,6 +97,7 @@ def main() -> int:
         figures,
         f"python benchmarks/setup_time.py --runs {args.runs} --ci-runs {args.ci_runs}",
         targets=TARGETS,
+        load_average_before=before_load,
     )
     return 1 if failed else 0
 
