@@ -150,30 +150,123 @@ def test_output_with_backticks_cannot_close_the_code_block():
 
 
 def review(state: str, login: str, environment: str = "production") -> dict:
-    return {"state": state, "user": {"login": login}, "environments": [{"name": environment}]}
+    """An entry of GET .../actions/runs/{run_id}/approvals (schema `environment-approvals`)."""
+    return {
+        "state": state,
+        "user": {"login": login, "type": "User"},
+        "environments": [
+            {"id": 161088068, "name": environment, "created_at": "2026-01-02T00:00:00Z"}
+        ],
+        "comment": "",
+    }
+
+
+def deployment(created_at: str, environment: str = "production") -> dict:
+    """An entry of GET /repos/{owner}/{repo}/deployments (schema `deployment`)."""
+    return {
+        "id": 1,
+        "sha": "a" * 40,
+        "ref": "main",
+        "task": "deploy",
+        "environment": environment,
+        "creator": {"login": "github-actions[bot]", "type": "Bot"},
+        "created_at": created_at,
+        "updated_at": created_at,
+    }
+
+
+RUN = {"id": 30433642, "run_attempt": 2, "created_at": "2026-12-01T09:00:00Z"}
+# Attempt 1's plan job runs at 09:00, its production job waits from 09:20 for a review.
+FIRST_WAIT = deployment("2026-12-01T09:20:00Z")
+
+
+def history(reviews, deployments=(), attempt=1, started="2026-12-01T09:00:00Z", actor="merger"):
+    """One run as the REST API shows it: its attempt `attempt` started at `started`."""
+    return approval.History(
+        run=RUN,
+        attempt={
+            "id": RUN["id"],
+            "run_attempt": attempt,
+            "run_started_at": started,
+            "triggering_actor": {"login": actor},
+        },
+        reviews=list(reviews),
+        deployments=list(deployments),
+    )
+
+
+SECOND = {"attempt": 2, "started": "2026-12-02T08:00:00Z"}
 
 
 @pytest.mark.parametrize(
-    ("history", "refused"),
+    ("run", "refused"),
     [
-        ([], "nobody approved"),
-        ([review("approved", "alice", "production-plan")], "nobody approved"),
-        ([review("approved", "merger")], "approved only by merger"),
-        ([review("approved", "alice"), review("rejected", "bob")], "was rejected"),
-        ([review("approved", "alice")], None),
-        ([review("approved", "merger"), review("approved", "alice")], None),
+        (history([]), "nobody approved the 'production' environment in attempt 1"),
+        (history([review("approved", "alice", "production-plan")]), "nobody approved"),
+        (history([review("pending", "alice")]), "nobody approved"),
+        (history([review("approved", "merger")]), "approved by merger, who started attempt 1"),
+        (history([review("rejected", "bob")]), "bob rejected the 'production' deployment"),
+        (history([review("approved", "alice")]), None),
+        # Rejected in attempt 1, re-run, approved in attempt 2: the latest decision counts.
+        (
+            history(
+                [review("rejected", "bob"), review("approved", "alice")], [FIRST_WAIT], **SECOND
+            ),
+            None,
+        ),
+        # Approved in attempt 1 (whose job then failed); attempt 2 started no review of its own,
+        # e.g. because the environment lost its reviewers in between.
+        (history([review("approved", "alice")], [FIRST_WAIT], **SECOND), "in attempt 2"),
+        # Attempt 2 was started by alice, and only she approved it.
+        (
+            history(
+                [review("approved", "bob"), review("approved", "alice")],
+                [FIRST_WAIT],
+                actor="alice",
+                **SECOND,
+            ),
+            "approved by alice, who started attempt 2",
+        ),
+        # Another run's deployment, before this run was created, is no earlier attempt of it.
+        (history([review("approved", "alice")], [deployment("2026-11-30T09:00:00Z")]), None),
     ],
 )
-def test_approval_verdicts(history, refused):
-    verdict = approval.verdict(history, "production", "merger")
+def test_approval_judges_the_current_attempt_only(run, refused):
+    actor = run.attempt["triggering_actor"]["login"]
+    verdict = approval.verdict(run, "production", actor)
     assert (verdict is None) if refused is None else (refused in verdict)
 
 
-def test_approval_command(monkeypatch, capsys):
-    monkeypatch.setenv("GITHUB_TRIGGERING_ACTOR", "merger")
-    assert approval.main(["production"], fetch=lambda: []) == 1
+def test_approval_command_reads_the_attempt_and_the_environments_deployments(monkeypatch, capsys):
+    for key, value in {
+        "GITHUB_REPOSITORY": "org/eks-config-storage",
+        "GITHUB_RUN_ID": "30433642",
+        "GITHUB_RUN_ATTEMPT": "2",
+        "GITHUB_SHA": "a" * 40,
+    }.items():
+        monkeypatch.setenv(key, value)
+    answers = {
+        "/repos/org/eks-config-storage/actions/runs/30433642": RUN,
+        "/repos/org/eks-config-storage/actions/runs/30433642/attempts/2": {
+            "run_attempt": 2,
+            "run_started_at": SECOND["started"],
+            "triggering_actor": {"login": "merger"},
+        },
+        "/repos/org/eks-config-storage/actions/runs/30433642/approvals": [
+            review("rejected", "bob"),
+            review("approved", "alice"),
+        ],
+        f"/repos/org/eks-config-storage/deployments?environment=production&sha={'a' * 40}"
+        "&per_page=100": [FIRST_WAIT],
+    }
+    got = approval.fetch_history("production", get=answers.__getitem__)
+    assert got.reviews[-1]["user"]["login"] == "alice" and got.deployments == [FIRST_WAIT]
+    assert approval.main(["production"], fetch=lambda env: got) == 0
+    assert "approved in this attempt by someone other than merger" in capsys.readouterr().out
+    alone = approval.History(got.run, got.attempt, got.reviews[:1], got.deployments)
+    assert approval.main(["production"], fetch=lambda env: alone) == 1
     assert "::error::Refusing to deploy" in capsys.readouterr().out
-    assert approval.main(["production"], fetch=lambda: [review("approved", "alice")]) == 0
+    assert approval.main([]) == 2
 
 
 # ------------------------------------------------------------------------- scripts
