@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tools.offline import stack_config, stack_names
+from tools.offline.mocks import AMI_RELEASE_DATE
 from tools.pipeline import approval, plan_file, reach, report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,6 +118,40 @@ def test_compare_command_exit_codes(tmp_path, capsys):
     assert plan_file.main(["compare", str(approved), str(current)]) == 1
     assert "nothing was applied" in capsys.readouterr().out
     assert plan_file.main(["summary"]) == 2
+
+
+NODES = f"{PREFIX}eks-config-storage:cluster:NodeGroups$aws:eks/nodeGroup:NodeGroup::nodes-general"
+
+
+def test_a_new_node_release_between_plan_and_approval_is_refused():
+    """What an unpinned release would do to prod (the SSM parameter moved on), and what a pinned
+    one still catches: any change of the release is a change the approver did not see."""
+    approved = {"resourcePlans": {NODES: resource_plan(["same"])}}
+    newer = {"releaseVersion": "1.35.6-20260801"}
+    current = {"resourcePlans": {NODES: resource_plan(["update"], updates=newer)}}
+    assert plan_file.differences(approved, current) == [
+        f'{NODES}: steps approved ["same"], now ["update"]',
+        f'{NODES}: updates approved {{}}, now {{"releaseVersion": "1.35.6-20260801"}}',
+    ]
+
+
+def test_production_stacks_pin_their_node_release(plans):
+    """A production stack's plan waits for approval, for days at times; with the release read
+    from EKS's recommended-release parameter at plan time, every AMI EKS publishes meanwhile
+    would refuse the approved plan. So production stacks pin `releaseVersion` on every node
+    group, and the plan takes the pin, not the parameter (docs/pipeline.md, "Node releases")."""
+    production = [s for s in stack_names() if stack_config(s).get("eks-config-storage:production")]
+    assert production == ["prod"]
+    for stack in production:
+        groups = stack_config(stack)["eks-config-storage:nodeGroups"]
+        pinned = {g["name"]: g.get("releaseVersion") for g in groups}
+        assert all(pinned.values()), f"{stack}: node groups without releaseVersion: {pinned}"
+        planned = {
+            n.inputs["nodeGroupNamePrefix"].removesuffix("-"): n.inputs["releaseVersion"]
+            for n in plans[stack].of_type("aws:eks/nodeGroup:NodeGroup")
+        }
+        assert planned == pinned
+        assert not any(v.endswith(AMI_RELEASE_DATE) for v in planned.values()), "SSM answer"
 
 
 # ------------------------------------------------------------------------- report
@@ -396,43 +432,88 @@ def aws_answers(describe=DESCRIBED, token=TOKEN_ISSUED):
     return run, calls
 
 
-@pytest.mark.parametrize(
-    ("status", "problem"),
-    [
-        (200, None),
-        (401, "answered 401 to this role: it needs an EKS access entry"),
-        (0, "cannot reach the API server of eks-dev"),
-    ],
-)
-def test_reach_asks_the_api_server_with_the_roles_token(status, problem):
-    run, calls = aws_answers()
+def api_answers(version=200, allowed=None):
+    """A stand-in API server: /version answers `version`; each access review answers whether
+    `allowed` (a set of "verb resource") holds it."""
     seen = []
 
-    def get(endpoint, ca_pem, token):
-        seen.append((endpoint, ca_pem, token))
-        return status
+    def api(endpoint, ca_pem, token, path, body):
+        seen.append((endpoint, ca_pem, token, path, body))
+        if path == "/version":
+            return version, {}
+        attributes = body["spec"]["resourceAttributes"]
+        asked = f"{attributes['verb']} {attributes['resource']}"
+        return 201, {**body, "status": {"allowed": asked in (allowed or set())}}
 
-    result = reach.check("eks-dev", "eu-west-1", run, get)
+    return api, seen
+
+
+VIEW = {"list namespaces"}
+ADMIN = {"list namespaces", "create namespaces"}
+
+
+@pytest.mark.parametrize(
+    ("version", "access", "allowed", "problem"),
+    [
+        (200, "view", VIEW, None),
+        (200, "admin", ADMIN, None),
+        (401, "view", VIEW, "answered 401 to this role: it needs an EKS access entry"),
+        (0, "view", VIEW, "cannot reach the API server of eks-dev"),
+        # Authenticated but without an access policy: /version alone would have passed.
+        (200, "view", set(), "may not list namespaces in eks-dev: its job needs view access"),
+        (200, "admin", VIEW, "may not create namespaces in eks-dev: its job needs admin access"),
+        # A plan or preview role that could write, before any approval.
+        (200, "view", ADMIN, "may create namespaces in eks-dev, but it is a view role"),
+    ],
+)
+def test_reach_asks_what_the_role_may_do_with_its_token(version, access, allowed, problem):
+    run, calls = aws_answers()
+    api, seen = api_answers(version, allowed)
+    result = reach.check("eks-dev", "eu-west-1", access, run, api)
     assert result is None if problem is None else problem in result
-    assert seen == [
-        (CLUSTER["cluster"]["endpoint"], "-----BEGIN CERTIFICATE-----", "k8s-aws-v1.abc")
-    ]
+    endpoint, ca_pem, token, path, body = seen[0]
+    assert (endpoint, ca_pem, token, path, body) == (
+        CLUSTER["cluster"]["endpoint"],
+        "-----BEGIN CERTIFICATE-----",
+        "k8s-aws-v1.abc",
+        "/version",
+        None,
+    )
+    reviews = [s for s in seen if s[3] == reach.REVIEWS]
+    assert all(
+        s[2] == "k8s-aws-v1.abc" and s[4]["kind"] == "SelfSubjectAccessReview" for s in reviews
+    )
+    assert bool(reviews) == (version == 200)
     assert calls[1][:5] == ["aws", "eks", "get-token", "--cluster-name", "eks-dev"]
+
+
+def test_an_access_review_the_server_refuses_fails():
+    run, _ = aws_answers()
+
+    def api(endpoint, ca_pem, token, path, body):
+        return (200, {}) if path == "/version" else (403, {})
+
+    assert "answered 403 to an access review" in reach.check(
+        "eks-dev", "eu-west-1", "view", run, api
+    )
 
 
 def test_a_cluster_not_created_yet_passes_and_other_errors_fail():
     missing = (254, "", "An error occurred (ResourceNotFoundException): No cluster found")
     run, _ = aws_answers(describe=missing)
-    assert reach.check("eks-dev", "eu-west-1", run, lambda *a: 500) is None
+    assert reach.check("eks-dev", "eu-west-1", "admin", run, lambda *a: (500, {})) is None
     run, _ = aws_answers(describe=(254, "", "AccessDeniedException"))
-    assert "cannot describe cluster eks-dev" in reach.check("eks-dev", "eu-west-1", run)
+    assert "cannot describe cluster eks-dev" in reach.check("eks-dev", "eu-west-1", "view", run)
 
 
 def test_reach_command_uses_the_stacks_cluster_name_and_region(capsys):
     run, calls = aws_answers()
-    assert reach.main(["prod"], run=run, get=lambda *a: 401) == 1
+    assert reach.main(["prod", "view"], run=run, api=api_answers(401)[0]) == 1
     assert calls[0][4:7] == ["eks-prod", "--region", "eu-west-1"]
     assert capsys.readouterr().out.startswith("::error::the API server of eks-prod answered 401")
+    assert reach.main(["prod", "admin"], run=run, api=api_answers(200, ADMIN)[0]) == 0
+    assert reach.main(["prod"], run=run) == 2
+    assert reach.main(["prod", "write"], run=run) == 2
 
 
 def test_a_new_objects_generated_names_may_differ_but_not_which_inputs_it_sets():
