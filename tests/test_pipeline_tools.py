@@ -4,11 +4,14 @@ checks, and the preflight and stack-lock scripts (against a stand-in `aws`)."""
 from __future__ import annotations
 
 import copy
+import hashlib
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
+import tarfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,7 +19,7 @@ import pytest
 
 from tools.offline import stack_config, stack_names
 from tools.offline.mocks import AMI_RELEASE_DATE
-from tools.pipeline import approval, plan_file, reach, report
+from tools.pipeline import approval, plan_file, pulumi_cli, reach, report
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / ".github" / "scripts"
@@ -303,6 +306,74 @@ def test_approval_command_reads_the_attempt_and_the_environments_deployments(mon
     assert approval.main(["production"], fetch=lambda env: alone) == 1
     assert "::error::Refusing to deploy" in capsys.readouterr().out
     assert approval.main([]) == 2
+
+
+# ------------------------------------------------------------------------- pulumi_cli
+
+
+def release(binary: bytes) -> tuple[bytes, str]:
+    """A release's linux-x64 tarball holding `binary` as pulumi/pulumi, and its checksums file."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in (("pulumi/pulumi", binary), ("pulumi/pulumi-language-python", b"x")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    tarball = buffer.getvalue()
+    checksums = (
+        f"{hashlib.sha256(b'other').hexdigest()}  pulumi-v3.272.0-darwin-arm64.tar.gz\n"
+        f"{hashlib.sha256(tarball).hexdigest()}  pulumi-v3.272.0-linux-x64.tar.gz\n"
+    )
+    return tarball, checksums
+
+
+def served(tarball: bytes, checksums: str):
+    tarball_url, checksums_url = pulumi_cli.urls("3.272.0", "x64")
+    assert tarball_url == "https://get.pulumi.com/releases/sdk/pulumi-v3.272.0-linux-x64.tar.gz"
+    assert checksums_url == (
+        "https://github.com/pulumi/pulumi/releases/download/v3.272.0/pulumi-3.272.0-checksums.txt"
+    )
+    return {tarball_url: tarball, checksums_url: checksums.encode()}.__getitem__
+
+
+@pytest.mark.parametrize(
+    ("tamper", "problem"),
+    [
+        (None, None),
+        ("installed", "is not the pulumi binary of the v3.272.0 release"),
+        ("tarball", "but the release lists"),
+        ("unlisted", "lists no pulumi-v3.272.0-linux-x64.tar.gz"),
+    ],
+)
+def test_the_pulumi_cli_must_be_the_released_binary(tmp_path, tamper, problem):
+    tarball, checksums = release(b"\x7fELF pulumi 3.272.0")
+    installed = tmp_path / "pulumi"
+    installed.write_bytes(
+        b"\x7fELF pulumi 3.272.0" + (b" patched" if tamper == "installed" else b"")
+    )
+    if tamper == "tarball":
+        tarball = release(b"\x7fELF something else")[0]
+    if tamper == "unlisted":
+        checksums = checksums.splitlines()[0]
+    result = pulumi_cli.check("3.272.0", "x64", installed, served(tarball, checksums))
+    assert result is None if problem is None else problem in result
+
+
+def test_the_pulumi_cli_command_checks_the_binary_on_path(tmp_path, monkeypatch, capsys):
+    version = (ROOT / ".pulumi-version").read_text().strip()
+    tarball, checksums = release(b"\x7fELF pulumi")
+    (tmp_path / "pulumi").write_bytes(b"\x7fELF pulumi")
+    (tmp_path / "pulumi").chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(pulumi_cli.platform, "machine", lambda: "x86_64")
+    checksums = checksums.replace("3.272.0", version)
+    tarball_url, checksums_url = pulumi_cli.urls(version, "x64")
+    answers = {tarball_url: tarball, checksums_url: checksums.encode()}
+    assert pulumi_cli.main([], get=answers.__getitem__) == 0
+    assert "SHA-256 checked" in capsys.readouterr().out
+    (tmp_path / "pulumi").write_bytes(b"\x7fELF other")
+    assert pulumi_cli.main([], get=answers.__getitem__) == 1
+    assert "::error::The Pulumi CLI is not the released one" in capsys.readouterr().out
 
 
 # ------------------------------------------------------------------------- scripts
