@@ -68,13 +68,17 @@ def test_groups_follow_config_and_use_their_launch_template(plan):
 def test_nodes_follow_the_control_plane_and_join_after_the_pod_network(plan):
     cluster = plan.one("aws:eks/cluster:Cluster")
     vpc_cni = plan.one("aws:eks/addon:Addon", "pod-network-vpc-cni")
-    version = stack_config(plan.stack)["eks-config-storage:kubernetesVersion"]
+    values = stack_config(plan.stack)
+    version = values["eks-config-storage:kubernetesVersion"]
+    pinned = {g["name"]: g.get("releaseVersion") for g in values["eks-config-storage:nodeGroups"]}
     for group in plan.of_type(GROUP):
         assert group.inputs["version"] == cluster.outputs["version"] == version
         assert plan.depends_on(group, cluster)
         assert plan.depends_on(group, vpc_cni)
-        # Offline, EKS's recommended AL2023 release for the version (the SSM public parameter).
-        assert group.inputs["releaseVersion"] == f"{version}.0-20261115"
+        # The stack's pin; else, offline, EKS's recommended AL2023 release for the version (the
+        # SSM public parameter).
+        name = group.inputs["nodeGroupNamePrefix"].removesuffix("-")
+        assert group.inputs["releaseVersion"] == (pinned[name] or f"{version}.0-20261115")
 
 
 def test_a_pinned_ami_release_is_used_as_given(dev_values):

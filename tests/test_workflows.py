@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,6 +32,12 @@ def load(name: str) -> dict:
 
 FILES = {name: load(name) for name in (PR, DEPLOY)}
 RUNNERS = yaml.safe_load((ROOT / ".github" / "runners.yml").read_text())["groups"]
+# The pipeline's roles by the repository variable holding each ARN (kind, stack, trust and
+# maxSessionDuration: the same facts the bootstrap program builds the roles from).
+ROLES = {
+    role["variable"]: role
+    for role in yaml.safe_load((ROOT / "bootstrap" / "roles.yaml").read_text())["roles"]
+}
 ALL_JOBS = [(name, job_id, job) for name, wf in FILES.items() for job_id, job in wf["jobs"].items()]
 
 
@@ -50,6 +59,22 @@ def index_of(job: dict, predicate) -> int:
 
 def credentialed(job: dict) -> bool:
     return any(uses(step) == CREDENTIALS for step in steps(job))
+
+
+def role_of(job: dict) -> dict:
+    """The roles.yaml entry of the role a job assumes, by the variable its credentials step uses."""
+    step = steps(job)[index_of(job, lambda s: uses(s) == CREDENTIALS)]
+    variable = re.fullmatch(r"\$\{\{ env\.ROLE_ARN \}\}", step["with"]["role-to-assume"])
+    assert variable, "the credentials step assumes the job's ROLE_ARN"
+    used = re.fullmatch(r"\$\{\{ vars\.(AWS_\w+_ROLE_ARN_\w+) \}\}", job["env"]["ROLE_ARN"])
+    assert used, job["env"]["ROLE_ARN"]
+    assert used.group(1) == job["env"]["ROLE_VARIABLE"]
+    assert used.group(1) in ROLES, f"{used.group(1)} is no role of bootstrap/roles.yaml"
+    return ROLES[used.group(1)]
+
+
+def production(stack: str) -> bool:
+    return bool(stack_config(stack).get("eks-config-storage:production", False))
 
 
 def group_of(job: dict) -> tuple[str, dict] | None:
@@ -114,7 +139,12 @@ EXPECTED_PERMISSIONS = {
     (PR, "comment"): {"pull-requests": "write"},
     (DEPLOY, "dev"): {"contents": "read", "id-token": "write"},
     (DEPLOY, "prod-plan"): {"contents": "read", "id-token": "write"},
-    (DEPLOY, "production"): {"contents": "read", "id-token": "write", "actions": "read"},
+    (DEPLOY, "production"): {
+        "contents": "read",
+        "id-token": "write",
+        "actions": "read",
+        "deployments": "read",
+    },
 }
 
 
@@ -129,6 +159,48 @@ def test_least_permissions_per_job():
 def test_only_jobs_that_assume_a_role_get_an_oidc_token():
     for name, job_id, job in ALL_JOBS:
         assert (job["permissions"].get("id-token") == "write") == credentialed(job), (name, job_id)
+
+
+def report_step() -> dict:
+    (step,) = [s for s in steps(FILES[PR]["jobs"]["preview-dev"]) if "report/" in s.get("run", "")]
+    return step
+
+
+@pytest.mark.parametrize("venv", [True, False])
+def test_the_preview_report_needs_no_python_of_the_runners(tmp_path, venv):
+    """The runners bring no Python (docs/pipeline-setup.md): the report comes from the locked
+    virtualenv, and without it the step still writes a FAILED report under the stack's marker,
+    so the comment says what happened instead of "did not report"."""
+    script = report_step()["run"]
+    assert "python3" not in script
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("mkdir", "cat", "printf"):
+        found = shutil.which(tool)
+        if found:
+            (bin_dir / tool).symlink_to(found)
+    if venv:
+        (tmp_path / "venv" / "bin").mkdir(parents=True)
+        python = tmp_path / "venv" / "bin" / "python"
+        python.symlink_to(sys.executable)
+        (tmp_path / "tools").symlink_to(ROOT / "tools")
+        (tmp_path / "preview-dev.txt").write_text("Previewing update (dev)\n")
+    summary = tmp_path / "summary.md"
+    env = {"PATH": str(bin_dir), "STACK": "dev", "STATUS": "0" if venv else ""}
+    result = subprocess.run(
+        [shutil.which("bash") or "/bin/bash", "-c", script],
+        cwd=tmp_path,
+        env={**env, "GITHUB_STEP_SUMMARY": str(summary)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "report" / "dev.md").read_text()
+    assert text.startswith(report.marker("dev") + "\n### Preview of `dev`: ")
+    assert ("passed" in text.splitlines()[1]) == venv
+    assert ("FAILED" in text.splitlines()[1]) != venv
+    assert summary.read_text() == text
 
 
 def test_the_job_that_writes_to_the_pull_request_runs_no_repository_code():
@@ -204,7 +276,13 @@ def test_production_applies_only_an_approved_unchanged_plan():
 
 def test_deploy_previews_and_updates_refresh_with_the_policy_pack():
     script = (ROOT / ".github" / "scripts" / "preview-plan.sh").read_text()
-    assert "--refresh --diff" in script and "--save-plan" in script
+    assert "refresh=(--refresh)" in script and '"${refresh[@]}" --diff' in script
+    assert "--save-plan" in script
+    # Only the plan before the approval, whose view access cannot refresh, previews without it.
+    for job_id, job in FILES[DEPLOY]["jobs"].items():
+        (step,) = [s for s in steps(job) if "preview-plan.sh" in s.get("run", "")]
+        no_refresh = step.get("env", {}).get("PREVIEW_REFRESH") == "false"
+        assert no_refresh == (role_of(job)["kind"] == "plan"), job_id
     for text in (
         script,
         runs(FILES[DEPLOY]["jobs"]["dev"]),
@@ -245,6 +323,15 @@ def test_every_job_that_loads_a_stack_runs_the_preflight_first():
             assert login == index_of(job, lambda s: uses(s) == CREDENTIALS) + 1
 
 
+def test_the_pulumi_cli_is_checked_against_the_release_before_any_credentials():
+    for name, job_id, job in ALL_JOBS:
+        for i, step in enumerate(steps(job)):
+            if uses(step) == "pulumi/actions":
+                check = steps(job)[i + 1]["run"]
+                assert check == "venv/bin/python -m tools.pipeline.pulumi_cli", (name, job_id)
+                assert i + 1 < index_of(job, lambda s: uses(s) == CREDENTIALS)
+
+
 def test_the_pulumi_cli_version_comes_from_one_file_that_matches_the_sdk_lock():
     version = (ROOT / ".pulumi-version").read_text().strip()
     locked = re.search(r"^pulumi==([\d.]+) ", (ROOT / "requirements.txt").read_text(), re.M)
@@ -280,9 +367,10 @@ def test_uv_comes_from_the_lock_everywhere():
 # ------------------------------------------------------------------------- trust and reach
 
 
-def test_pull_request_jobs_never_touch_deploy_roles_or_deploy_runners():
+def test_pull_request_jobs_use_preview_roles_and_never_touch_deploy_runners():
     text = (WORKFLOWS / PR).read_text()
-    assert "AWS_DEPLOY_ROLE_ARN" not in text
+    for variable, role in ROLES.items():
+        assert (variable in text) == (role["kind"] == "preview"), variable
     for name, group in RUNNERS.items():
         if group["purpose"] == "deploy":
             assert name not in text
@@ -294,21 +382,58 @@ def test_no_job_reaches_a_cluster_from_github_hosted_runners():
         assert hosted != credentialed(job), (name, job_id)
 
 
-def test_every_role_is_assumed_on_a_runner_group_for_its_purpose_that_reaches_its_stack():
+def test_every_role_is_assumed_where_its_trust_allows_on_a_group_that_reaches_its_stack():
+    """Each role variable a job uses is a role of bootstrap/roles.yaml for the job's stack, and the
+    job is exactly what that role trusts: its environment (or a pull request), this workflow,
+    main. A preview role runs on a preview group, a plan or deploy role on a deploy group."""
+    used = set()
     for name, job_id, job in ALL_JOBS:
         if not credentialed(job):
             continue
-        stack = job["env"]["STACK"]
-        purpose = "preview" if name == PR else "deploy"
-        role = job["env"]["ROLE_VARIABLE"]
-        assert role == f"AWS_{purpose.upper()}_ROLE_ARN_{stack.upper()}", (job_id, role)
-        assert job["env"]["ROLE_ARN"] == f"${{{{ vars.{role} }}}}"
+        role = role_of(job)
+        used.add(role["variable"])
+        trust = role["trust"]
+        assert role["stack"] == job["env"]["STACK"], (job_id, role["name"])
+        assert trust.get("environment") == job.get("environment"), (job_id, role["name"])
+        if trust.get("event") == "pull_request":
+            assert name == PR and "environment" not in job, job_id
+        else:
+            assert (trust["workflow"], trust["ref"]) == (name, "refs/heads/main"), job_id
+            assert job["if"] == "github.ref == 'refs/heads/main'", job_id
         found = group_of(job)
         assert found, f"{job_id}: runs-on is no group of .github/runners.yml"
         group_name, group = found
+        purpose = "preview" if role["kind"] == "preview" else "deploy"
         assert group["purpose"] == purpose, (job_id, group_name)
-        assert stack in group["reaches"], (job_id, group_name)
+        assert role["stack"] in group["reaches"], (job_id, group_name)
         assert any(w.split("@")[0] == f".github/workflows/{name}" for w in group["workflows"])
+    assert used == set(ROLES), "every role of roles.yaml is used, and only those"
+
+
+def test_no_job_before_the_approval_holds_credentials_that_can_write_to_production():
+    """Only `deploy` roles can write (roles.yaml: preview and plan roles read). A job holding one
+    for a production stack must first prove that its own environment was approved in this attempt
+    (tools/pipeline/approval.py, which refuses an environment without required reviewers), so no
+    job before the approval, and no job without one, holds them. Its reach check asks for admin
+    access, every other job's proves that it cannot write to the cluster."""
+    writers = []
+    for name, job_id, job in ALL_JOBS:
+        if not credentialed(job):
+            continue
+        role = role_of(job)
+        creds = index_of(job, lambda s: uses(s) == CREDENTIALS)
+        reach = steps(job)[index_of(job, lambda s: "tools.pipeline.reach" in s.get("run", ""))]
+        access = "admin" if role["kind"] == "deploy" else "view"
+        assert reach["run"] == f'venv/bin/python -m tools.pipeline.reach "$STACK" {access}'
+        if role["kind"] != "deploy" or not production(role["stack"]):
+            continue
+        writers.append((name, job_id))
+        approval = f"venv/bin/python -m tools.pipeline.approval {job['environment']}"
+        assert index_of(job, lambda s, a=approval: s.get("run") == a) < creds, job_id
+    assert writers == [(DEPLOY, "production")]
+    jobs = FILES[DEPLOY]["jobs"]
+    assert role_of(jobs["prod-plan"])["kind"] == "plan"
+    assert jobs["production"]["needs"] == "prod-plan"
 
 
 def test_production_stacks_get_no_preview_from_pull_requests():
@@ -330,20 +455,9 @@ def test_credentials_outlive_the_job(name, job_id):
     step = steps(job)[index_of(job, lambda s: uses(s) == CREDENTIALS)]
     duration = step["with"]["role-duration-seconds"]
     assert duration >= job["timeout-minutes"] * 60
-    # STS refuses a session longer than the role's MaxSessionDuration, so the README's table,
-    # which says how to create each role, must allow it (IAM's maximum is 12 h).
-    variable = re.fullmatch(r"\$\{\{ vars\.(\w+) \}\}", job["env"]["ROLE_ARN"]).group(1)
-    assert duration <= readme_session_limits()[variable] <= 43_200
-
-
-def readme_session_limits() -> dict[str, int]:
-    """MaxSessionDuration by role variable, from the README's table of roles."""
-    rows = re.findall(
-        r"^\| `[\w-]+` \| `(\w+)` \|.*\| (\d+) \|$",
-        (ROOT / "docs" / "pipeline-setup.md").read_text(),
-        re.M,
-    )
-    return {variable: int(limit) for variable, limit in rows}
+    # STS refuses a session longer than the role's MaxSessionDuration, which roles.yaml sets
+    # (IAM's maximum is 12 h).
+    assert duration <= role_of(job)["maxSessionDuration"] <= 43_200
 
 
 def readme_policy(heading: str) -> dict:

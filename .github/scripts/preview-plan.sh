@@ -6,14 +6,18 @@
 #
 # `--save-plan` is a [PREVIEW] flag, visible without PULUMI_EXPERIMENTAL (pulumi/pulumi@v3.259.0:
 # pkg/cmd/pulumi/operations/preview.go:704-706); the plan file is what tools/pipeline/plan_file.py
-# summarises and compares. Refresh here and in `up` alike, so drift is part of what is shown.
+# summarises and compares. Refresh here and in `up` alike, so drift is part of what is shown;
+# PREVIEW_REFRESH=false previews against the last state instead, for a role with view access to
+# the cluster, which cannot read what a refresh reads (docs/pipeline.md, "Who plans prod").
 set -euo pipefail
 plan=${1:?plan file}
 title=${2:?title}
 output="preview-${STACK:?}.txt"
+refresh=(--refresh)
+[[ ${PREVIEW_REFRESH:-true} == true ]] || refresh=()
 
 set +e
-pulumi preview --stack "$STACK" --non-interactive --color never --refresh --diff \
+pulumi preview --stack "$STACK" --non-interactive --color never "${refresh[@]}" --diff \
     --policy-pack policies --policy-pack-config "policy-config.$STACK.json" \
     --save-plan "$plan" > "$output" 2>&1
 status=$?
@@ -27,7 +31,7 @@ cat "$output"
         venv/bin/python -m tools.pipeline.plan_file summary "$plan"
         echo
     fi
-    echo "<details><summary>pulumi preview --refresh --diff (policy pack included)</summary>"
+    echo "<details><summary>pulumi preview ${refresh[*]} --diff (policy pack included)</summary>"
     echo
     echo '````text'
     # The step summary holds at most 1 MiB (docs.github.com, "Adding a job summary").
