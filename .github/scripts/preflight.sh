@@ -52,7 +52,7 @@ if [[ ${PREFLIGHT_SKIP_NETWORK:-} != 1 && -n ${AWS_REGION:-} ]]; then
     hosts=(
         github.com api.github.com objects.githubusercontent.com releases.astral.sh
         raw.githubusercontent.com get.pulumi.com pypi.org files.pythonhosted.org
-        charts.external-secrets.io bitnami-labs.github.io vmware-tanzu.github.io
+        charts.external-secrets.io bitnami.github.io vmware-tanzu.github.io
         "sts.$AWS_REGION.amazonaws.com" "s3.$AWS_REGION.amazonaws.com" "kms.$AWS_REGION.amazonaws.com"
         "eks.$AWS_REGION.amazonaws.com" "ec2.$AWS_REGION.amazonaws.com" iam.amazonaws.com
         "logs.$AWS_REGION.amazonaws.com" "elasticfilesystem.$AWS_REGION.amazonaws.com"
