@@ -8,8 +8,8 @@ virtualenvs exactly as `make runtime`, `make setup` and `make policy-venv` do an
 commands as the language host runs them.
 
 Source: pulumi/pulumi@v3.259.0 (the newest tag available here; the pinned CLI is
-.pulumi-version, 3.272.0). Unchanged at the newer HEAD 1b59498 (sdk/.version 3.260.0) but for a
-poetry detail. Files, relative to sdk/python/:
+.pulumi-version, 3.272.0). Unchanged at the newer HEAD 1b59498 (sdk/.version 3.260.0) but for lint
+comments. Files, relative to sdk/python/:
   - toolchain/toolchain.go:140-170 ResolveToolchain (`toolchain: pip` is newPip(root, venv));
     :176-207 ActivateVirtualEnv (PATH gets <venv>/bin first, VIRTUAL_ENV set, PYTHONHOME
     dropped); :285-297 getPythonExecutablePath; :341-358 getPythonVersion;
@@ -21,8 +21,8 @@ poetry detail. Files, relative to sdk/python/:
   - cmd/pulumi-language-python/main.go:326-368 GetRequiredPackages (EnsureVenv, validateVersion,
     listPulumiPackageInfos); :549-552 packagesWithoutPlugins; :557-569 the pulumi-plugin.json
     locator script; :571-598 readAllPulumiPluginJSONPaths; :608-650 listPulumiPackageInfos;
-    :658-720 packageDependencyFromPluginJSON; :1273-1305 validateVersion; :1046 Run's
-    ValidateVenv; :1453-1485 About; :1487-1512 GetProgramDependencies.
+    :658-727 packageDependencyFromPluginJSON; :1273-1309 validateVersion; :1046 Run's
+    ValidateVenv; :1453-1485 About; :1487-1515 GetProgramDependencies.
 InstallDependencies (pip.go:61-72, toolchain.go:444-559) runs only from `pulumi install` and
 on a missing virtualenv (EnsureVenv); make builds the virtualenvs, so CI never reaches it.
 """
@@ -33,6 +33,7 @@ import json
 import os
 import re
 import subprocess
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -83,9 +84,11 @@ def activated(venv: Path) -> dict[str, str]:
     return env
 
 
+@cache
 def host_runs(venv: Path, *args: str) -> str:
     """pip.go:178-198: `<venv>/bin/python <args>`, in the project root; fails as the host does
-    (cmd.Output() with a non-zero exit is an error)."""
+    (cmd.Output() with a non-zero exit is an error). The virtualenvs do not change during the
+    module, so each command runs once."""
     result = subprocess.run(
         [str(venv / "bin" / "python"), *args],
         cwd=ROOT,
@@ -117,7 +120,7 @@ def required_packages(venv: Path) -> dict[str, dict]:
     """GetRequiredPackages (main.go:326-368) replayed: the packages the CLI would load plugins
     for, with the name and version it would ask for."""
     assert (venv / "bin" / "python").is_file()  # ValidateVenv / EnsureVenv (pip.go:241-302)
-    version = host_runs(venv, "--version")  # validateVersion (main.go:1273-1305)
+    version = host_runs(venv, "--version")  # validateVersion (main.go:1273-1309)
     assert re.fullmatch(r"Python 3\.1[1-9]\.\d+\s*", version), version
     listing = json.loads(host_runs(venv, "-m", "pip", "list", "--format", "json"))
     packages = {normalized(p["name"]): p["version"] for p in listing}
@@ -131,9 +134,9 @@ def required_packages(venv: Path) -> dict[str, dict]:
         if plugin is None and not name.startswith("pulumi-"):
             continue
         if plugin is not None and not plugin.get("resource"):
-            continue  # main.go:668-672: no plugin behind this package
+            continue  # main.go:667-670: no plugin behind this package
         version = (plugin or {}).get("version") or package_version
-        required[name] = {  # main.go:673-720: the plugin's name and v-prefixed version
+        required[name] = {  # main.go:689-720: the plugin's name and v-prefixed version
             "package": package_version,
             "plugin": (plugin or {}).get("name") or name.removeprefix("pulumi-"),
             "version": version if version.startswith("v") else f"v{version}",
