@@ -66,7 +66,8 @@ $(VENV)/.runtime: requirements.txt $(UV_DEP)
 
 # The policy pack's own virtualenv (policies/PulumiPolicy.yaml: virtualenv venv). With a local
 # --policy-pack the CLI installs nothing into it (pulumi/pulumi@v3.259.0: InstallPluginDependencies
-# runs only from `pulumi install`, `policy new` and `package new`).
+# runs only from `pulumi install`, `policy new` and `package new`). POLICY_VENV builds it elsewhere
+# (tests/test_toolchain.py builds all three virtualenvs in a temporary directory).
 policy-venv: $(POLICY_VENV)/.installed
 
 $(POLICY_VENV)/.installed: policies/requirements.txt $(UV_DEP)
