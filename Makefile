@@ -1,6 +1,9 @@
 # Everything runs from ./venv, the same virtualenv Pulumi.yaml points the Pulumi CLI at. Every
-# package comes from a hash-locked requirements file compiled from its .in file (`make lock`).
+# package comes from a hash-locked requirements file compiled from its .in file (`make lock`),
+# pip included: Pulumi.yaml's `toolchain: pip` finds the program's plugins with
+# `python -m pip list` in the virtualenv, and `uv venv` creates none (tests/test_toolchain.py).
 VENV ?= venv
+POLICY_VENV ?= policies/venv
 PYTHON ?= python3
 # The interpreter of the virtualenvs: a path, a name, or a version that uv finds or installs (the
 # workflows pass the version, with UV_PYTHON_PREFERENCE=only-managed, so every job runs one build).
@@ -63,12 +66,13 @@ $(VENV)/.runtime: requirements.txt $(UV_DEP)
 
 # The policy pack's own virtualenv (policies/PulumiPolicy.yaml: virtualenv venv). With a local
 # --policy-pack the CLI installs nothing into it (pulumi/pulumi@v3.259.0: InstallPluginDependencies
-# runs only from `pulumi install`, `policy new` and `package new`).
-policy-venv: policies/venv/.installed
+# runs only from `pulumi install`, `policy new` and `package new`). POLICY_VENV builds it elsewhere
+# (tests/test_toolchain.py builds all three virtualenvs in a temporary directory).
+policy-venv: $(POLICY_VENV)/.installed
 
-policies/venv/.installed: policies/requirements.txt $(UV_DEP)
-	$(UV) venv --quiet --allow-existing --python $(VENV_PYTHON) policies/venv
-	$(UV) pip sync --quiet --require-hashes --python policies/venv/bin/python policies/requirements.txt
+$(POLICY_VENV)/.installed: policies/requirements.txt $(UV_DEP)
+	$(UV) venv --quiet --allow-existing --python $(VENV_PYTHON) $(POLICY_VENV)
+	$(UV) pip sync --quiet --require-hashes --python $(POLICY_VENV)/bin/python policies/requirements.txt
 	touch $@
 
 plan: setup  ## offline plan of STACK (default dev): no cloud, no credentials

@@ -68,6 +68,6 @@ def test_make_installs_only_from_the_locks_and_checks_hashes():
     assert installs == [
         "--quiet --require-hashes --python $(PY) requirements-dev.txt",
         "--quiet --require-hashes --python $(PY) requirements.txt",
-        "--quiet --require-hashes --python policies/venv/bin/python policies/requirements.txt",
+        "--quiet --require-hashes --python $(POLICY_VENV)/bin/python policies/requirements.txt",
     ]
     assert makefile.count("--require-hashes -r requirements-uv.txt") == 2

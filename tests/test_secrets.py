@@ -75,7 +75,7 @@ def test_eso_may_read_only_its_environments_secrets_and_decrypt_only_through_the
         (
             "sealed-secrets",
             "sealedSecrets",
-            "https://bitnami-labs.github.io/sealed-secrets",
+            "https://bitnami.github.io/sealed-secrets",
             "kube-system",
         ),
     ],

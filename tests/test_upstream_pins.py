@@ -98,6 +98,8 @@ def test_the_manifest_reads_the_same_with_a_yaml_parser():
     assert {p["name"] for p in manifest.pins} == {
         "external-secrets",
         "sealed-secrets",
+        "sealed-secrets-docs",
+        "sealed-secrets-index",
         "snapshot-controller",
         "aws-ebs-csi-driver",
         "velero",

@@ -43,8 +43,11 @@ class ExternalSecrets(HelmChart):
 
 
 class SealedSecrets(HelmChart):
+    # The project moved to bitnami/sealed-secrets on 2026-06-15 and its old Pages site
+    # (bitnami-labs.github.io) answers 404 (bitnami/sealed-secrets#1982); the new index still
+    # lists the pinned chart (tests/upstream/sealed-secrets-index, tests/test_chart_hosts.py).
     repository: Annotated[str, Field(pattern=r"^https://[A-Za-z0-9./_-]+$")] = (
-        "https://bitnami-labs.github.io/sealed-secrets"
+        "https://bitnami.github.io/sealed-secrets"
     )
     """Chart repository."""
     # kube-system and this controller name are kubeseal's defaults.
