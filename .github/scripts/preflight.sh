@@ -41,7 +41,10 @@ fi
 # Tools the job runs besides what the actions install: git (checkout), curl and tar (the Pulumi
 # CLI and uv downloads), make (the locked virtualenvs), and the AWS CLI v2 (the Kubernetes
 # provider authenticates with `aws eks get-token`; the lock check lists the state bucket).
-for tool in git curl tar gzip make aws; do
+# gh and jq read main's rules (below) where the job passes a GH_TOKEN.
+tools=(git curl tar gzip make aws)
+[[ -z ${GH_TOKEN:-} ]] || tools+=(gh jq)
+for tool in "${tools[@]}"; do
     command -v "$tool" >/dev/null 2>&1 || problem "the runner has no '$tool' (docs/pipeline-setup.md: 'Runner groups')"
 done
 if command -v aws >/dev/null 2>&1 && [[ $(aws --version 2>&1) != aws-cli/2.* ]]; then
