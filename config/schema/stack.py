@@ -11,6 +11,7 @@ from config.schema.apps import App, ExternalSecrets, SealedSecrets
 from config.schema.backups import Backups, Monitoring, RestoreDrill
 from config.schema.base import DNS_LABEL, Model, RoleArn
 from config.schema.cluster import CreatedNetwork, Endpoint, Kms, Network, NodeGroup
+from config.schema.iam import Iam
 from config.schema.storage import Addons, Snapshots, Storage
 
 
@@ -61,6 +62,7 @@ class StackConfig(Model):
     network: Network = Network(create=CreatedNetwork())
     endpoint: Endpoint = Endpoint()
     kms: Kms = Kms()
+    iam: Iam = Iam()
     node_groups: Annotated[list[NodeGroup], Field(min_length=1)]
     addons: Addons = Addons()
     storage: Storage = Storage()
