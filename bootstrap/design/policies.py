@@ -8,6 +8,7 @@ import json
 import re
 
 from bootstrap.design import scopes
+from bootstrap.design.boundary import PIPELINE_KEY_ALIASES
 from bootstrap.design.context import Account, Stack
 from bootstrap.facts import Kind
 from bootstrap.permissions import RESOURCELESS, Table
@@ -40,6 +41,7 @@ MANAGED_POLICIES = (
 DOCUMENT_LIMIT = 6144
 ATTACHED_LIMIT = 10
 VERSION = "2012-10-17"
+READ_VERBS = ("Describe", "Get", "List")
 
 
 def _sid(*parts: str) -> str:
@@ -47,7 +49,12 @@ def _sid(*parts: str) -> str:
 
 
 def _statement(sid: str, actions, resources, condition=None, effect="Allow", **extra) -> dict:
-    stmt = {"Sid": sid, "Effect": effect, "Action": sorted(actions)}
+    stmt = {"Sid": sid, "Effect": effect}
+    stmt.update(
+        {"NotAction": extra.pop("NotAction")}
+        if "NotAction" in extra
+        else {"Action": sorted(actions)}
+    )
     stmt.update(extra or {"Resource": sorted(resources)})
     if condition:
         stmt["Condition"] = condition
@@ -206,6 +213,17 @@ def _denies(account: Account, kind: Kind) -> list[dict]:
             [account.iam(f"role/{name}") for name in account.pipeline_roles],
             effect="Deny",
         ),
+        # The pipeline's keys carry no environment tag: without this, a deploy role could tag
+        # one into its environment and then rewrite its key policy.
+        _statement(
+            "NoPipelineKeys",
+            (),
+            ["*"],
+            {"ForAnyValue:StringLike": {"kms:ResourceAliases": PIPELINE_KEY_ALIASES}},
+            effect="Deny",
+            NotAction=["kms:Decrypt", "kms:GenerateDataKey"],
+            Resource=["*"],
+        ),
         # A role in the same account that names this one in its trust could otherwise be
         # assumed without any identity permission (IAM User Guide, "Cross account resource
         # access": same-account trust needs no identity policy when it names the role ARN).
@@ -217,10 +235,15 @@ def _denies(account: Account, kind: Kind) -> list[dict]:
 def statements(kind: Kind, table: Table, account: Account, stack: Stack) -> list[dict]:
     """Every statement of a pipeline role of ``kind`` for ``stack``."""
     reads = set(table.needed("read"))
-    out = _state(table, account, stack, kind) + _reads(table, account, stack, reads)
+    writes: set[str] = set()
     if kind == "deploy":
-        creates = {a for row in table.rows() for a in row.columns.get("create", ())}
+        # A look-up a write makes (Subnet delete waits on DescribeNetworkInterfaces) is a read.
         writes = set(table.needed("write")) - reads
+        reads |= {a for a in writes if a.split(":")[1].startswith(READ_VERBS)}
+        writes -= reads
+    out = _state(table, account, stack, kind) + _reads(table, account, stack, reads)
+    if writes:
+        creates = {a for row in table.rows() for a in row.columns.get("create", ())}
         out += _writes(table, account, stack, writes, creates)
     return out + _denies(account, kind)
 

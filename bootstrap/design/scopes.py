@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from bootstrap.design.context import Account, Stack
 
-# Services whose resources carry no name of the stack: in a shared account their writes are
+# Scopes whose resources carry no name of the stack (a cluster's OIDC provider is named by a
+# random issuer id): in a shared account their writes are
 # conditioned on the environment tag the main program puts on everything (aws:defaultTags).
-TAGGED = frozenset({"ec2", "efs"})
+TAGGED = frozenset({"ec2", "efs", "iam-oidc"})
 # The key has no name either, and the account also holds the pipeline's secrets keys: always
 # conditioned.
 ALWAYS_TAGGED = frozenset({"kms"})
@@ -72,6 +73,9 @@ def created(stack: Stack) -> dict:
     return {
         "StringEquals": {"aws:RequestTag/environment": stack.environment},
         "ForAnyValue:StringEquals": {"aws:TagKeys": ["environment"]},
+        # Only while the resource has no environment yet: a request tag alone would let this
+        # role re-tag another environment's resource into its own, then change it.
+        "Null": {"aws:ResourceTag/environment": "true"},
     }
 
 

@@ -124,7 +124,7 @@ def test_deploy_roles_attach_only_the_policies_the_program_attaches():
         }
     assert attached == set(policies.managed_policy_arns(ACCOUNT))
     stmts = policies.statements("deploy", permissions.load(), ACCOUNT, DEV)
-    (attach,) = [s for s in stmts if "iam:AttachRolePolicy" in s["Action"]]
+    (attach,) = [s for s in stmts if "iam:AttachRolePolicy" in s.get("Action", ())]
     assert set(attach["Condition"]["ArnEquals"]["iam:PolicyARN"]) == attached
     assert attach["Condition"]["StringEquals"]["iam:PermissionsBoundary"] == BOUNDARY
 
