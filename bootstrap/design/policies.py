@@ -49,13 +49,17 @@ def _sid(*parts: str) -> str:
 
 
 def _statement(sid: str, actions, resources, condition=None, effect="Allow", **extra) -> dict:
-    stmt = {"Sid": sid, "Effect": effect}
-    stmt.update(
-        {"NotAction": extra.pop("NotAction")}
-        if "NotAction" in extra
-        else {"Action": sorted(actions)}
-    )
-    stmt.update(extra or {"Resource": sorted(resources)})
+    """One statement; ``extra`` may give NotAction or NotResource instead. Lists are sorted so
+    that a rendering is stable and comparable."""
+    stmt: dict = {"Sid": sid, "Effect": effect}
+    if "NotAction" in extra:
+        stmt["NotAction"] = sorted(extra.pop("NotAction"))
+    else:
+        stmt["Action"] = sorted(actions)
+    if "NotResource" in extra:
+        stmt["NotResource"] = sorted(extra.pop("NotResource"))
+    else:
+        stmt["Resource"] = sorted(extra.pop("Resource", resources))
     if condition:
         stmt["Condition"] = condition
     return stmt
