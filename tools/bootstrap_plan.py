@@ -6,13 +6,14 @@ judged by the same rules as the main program's plans.
 
 from __future__ import annotations
 
+import re
 import runpy
 import sys
 from pathlib import Path
 
 from bootstrap.config import PROJECT
 from policies import rules
-from tools.offline import Plan, ProgramError, run_function
+from tools.offline import Plan, ProgramError, mocks, run_function
 from tools.offline.stackfiles import ROOT, read_stack_file
 from tools.report import count_lines, tree_lines, verdict_lines, verdicts
 
@@ -31,7 +32,16 @@ def run(stack: str, values: dict | None = None) -> Plan:
             raise FileNotFoundError(f"no stack file {path.relative_to(ROOT)}")
         values = read_stack_file(path)
     program = str(BOOTSTRAP / "__main__.py")
-    return run_function(stack, values, lambda: runpy.run_path(program, run_name="__main__"))
+    # The mocks answer as one example account; a bootstrap stack names its own, and the program
+    # refuses credentials of another, so the offline run answers as the stack's account.
+    account = str(values.get(f"{PROJECT}:accountId", ""))
+    saved = mocks.ACCOUNT_ID
+    if re.fullmatch(r"\d{12}", account):
+        mocks.ACCOUNT_ID = account
+    try:
+        return run_function(stack, values, lambda: runpy.run_path(program, run_name="__main__"))
+    finally:
+        mocks.ACCOUNT_ID = saved
 
 
 def settings(plan: Plan) -> rules.Settings:

@@ -9,10 +9,12 @@ import pytest
 
 from bootstrap import permissions
 from bootstrap.design import policies
+from bootstrap.design.boundary import boundary_policy
 from bootstrap.design.context import Account, Stack
 from config import ConfigError
 from policies import rules
 from policies.rules.escalation import escalation_paths
+from tests.bootstrap import iam_eval
 from tools import bootstrap_plan
 from tools.offline import run_config, stack_config
 from tools.offline.runner import typed_config
@@ -209,3 +211,20 @@ def test_the_bootstrap_plan_judges_its_boundary_as_a_ceiling_not_a_grant():
     unjudged = rules.Settings("x", True, True)
     (wild,) = [v for v in verdicts(plan, unjudged) if v.name == "iam-no-wildcards"]
     assert {plan.by_urn[urn].name for urn, _ in wild.violations} == {"boundary-policy"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_boundary_admits_what_the_programs_own_role_policies_grant(stack):
+    """A boundary narrower than a role's inline policy would break that role silently."""
+    plan = run_config(stack, stack_config(stack))
+    ceiling = boundary_policy(ACCOUNT)
+    for inline in plan.of_type("aws:iam/rolePolicy:RolePolicy"):
+        for stmt in json.loads(inline.inputs["policy"])["Statement"]:
+            if stmt["Effect"] != "Allow":
+                continue
+            actions = [stmt["Action"]] if isinstance(stmt["Action"], str) else stmt["Action"]
+            for action in actions:
+                assert iam_eval.allowed([ceiling], action, "arn:aws:s3:::any", {}), (
+                    inline.name,
+                    action,
+                )

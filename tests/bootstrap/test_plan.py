@@ -159,10 +159,28 @@ def test_a_stack_without_a_deploy_role_is_refused():
     assert "'staging' has no deploy role" in str(caught.value)
 
 
-def test_credentials_of_another_account_register_nothing():
+def test_credentials_of_another_account_register_nothing(monkeypatch):
+    """The offline run answers as the stack's account; a real run's credentials may not."""
+    monkeypatch.setattr(
+        "tools.offline.mocks.AwsMocks._call_getCallerIdentity",
+        lambda self, _: {"accountId": "999999999999", "arn": "arn:aws:sts::9:x", "id": "9"},
+    )
+    with pytest.raises(ProgramError) as caught:
+        bootstrap_plan.run("example")
+    assert caught.value.registered == 0
+    assert "credentials are of account 999999999999" in str(caught.value)
+
+
+def test_a_stack_of_another_account_plans_offline_as_that_account():
     other = values()
     other["eks-pipeline-bootstrap:accountId"] = "210987654321"
-    with pytest.raises(ProgramError) as caught:
-        bootstrap_plan.run("example", other)
-    assert caught.value.registered == 0
-    assert "credentials are of account 123456789012" in str(caught.value)
+    plan = bootstrap_plan.run("example", other)
+    assert plan.exports["AWS_DEPLOY_ROLE_ARN_DEV"] == (
+        "arn:aws:iam::210987654321:role/github-deploy-dev"
+    )
+    # and the mocks answer as the example account again afterwards
+    assert (
+        bootstrap_plan.run("example")
+        .exports["AWS_DEPLOY_ROLE_ARN_DEV"]
+        .startswith("arn:aws:iam::123456789012:")
+    )
