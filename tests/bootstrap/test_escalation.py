@@ -16,7 +16,7 @@ from policies import rules
 from policies.rules.escalation import escalation_paths
 from tests.bootstrap import iam_eval
 from tools import bootstrap_plan
-from tools.offline import run_config, stack_config
+from tools.offline import ProgramError, run_config, stack_config
 from tools.offline.runner import typed_config
 from tools.policy_config import settings_for
 from tools.report import verdicts
@@ -228,3 +228,17 @@ def test_the_boundary_admits_what_the_programs_own_role_policies_grant(stack):
                     inline.name,
                     action,
                 )
+
+
+def test_a_boundary_of_another_account_than_the_credentials_registers_nothing():
+    """The config can only compare the boundary with the admin roles' account; the program
+    compares it with the account it deploys to, before any resource."""
+    values = stack_config("dev")
+    other = "210987654321"
+    values["eks-config-storage:iam"] = {"permissionsBoundary": f"arn:aws:iam::{other}:policy/b"}
+    values["eks-config-storage:adminRoleArns"] = [f"arn:aws:iam::{other}:role/platform-admin"]
+    values["eks-config-storage:kms"] = {"deletionWindowDays": 7}
+    with pytest.raises(ProgramError) as caught:
+        run_config("dev", values)
+    assert caught.value.registered == 0
+    assert "is not a policy of the stack's account 123456789012" in str(caught.value)
