@@ -34,7 +34,7 @@ from design import naming
 from design.backup import excluded_namespaces
 
 cfg = pulumi_source.load()
-aws_ctx = current_aws_context()
+aws_ctx = current_aws_context(cfg.iam.permissions_boundary)
 pulumi_source.check_deployer(cfg, aws_ctx.caller_arn)
 warn_about_account_settings(aws_ctx)
 

@@ -126,6 +126,7 @@ class AppNamespace(pulumi.ComponentResource):
             IrsaRoleArgs(
                 role_name=naming.role_name(args.cluster_name, f"app-{app.name}"),
                 oidc=args.oidc,
+                permissions_boundary=args.aws.permissions_boundary,
                 service_accounts=[(app.namespace_name, app.name)],
                 inline_policies={"app": policy} if needs_aws else {},
                 former_name=formerly(f"{name}-irsa")[0].name if former != name else None,

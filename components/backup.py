@@ -69,6 +69,7 @@ class OffClusterBackups(pulumi.ComponentResource):
             IrsaRoleArgs(
                 role_name=naming.role_name(args.cluster_name, "velero"),
                 oidc=args.oidc,
+                permissions_boundary=args.aws.permissions_boundary,
                 service_accounts=[(settings.namespace, design.SERVICE_ACCOUNT)],
                 inline_policies={
                     "backups": pulumi.Output.from_input(args.key_arn).apply(

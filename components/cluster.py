@@ -63,6 +63,7 @@ class Cluster(pulumi.ComponentResource):
             assume_role_policy=json.dumps(
                 iam.service_trust_policy("eks.amazonaws.com", tag_session=True)
             ),
+            permissions_boundary=args.aws.permissions_boundary,
             opts=child,
         )
         cluster_policy = aws.iam.RolePolicyAttachment(

@@ -5,18 +5,27 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from design.aws import AwsContext
+from design.aws import AwsContext, account_of_arn
 
 
-def current_aws_context() -> AwsContext:
-    """Ask the provider (its ``aws:region`` and credentials) rather than assume anything."""
+def current_aws_context(permissions_boundary: str | None = None) -> AwsContext:
+    """Ask the provider (its ``aws:region`` and credentials) rather than assume anything.
+
+    Stops before any resource when the configured boundary belongs to another account: IAM
+    would refuse every role with it, halfway through the first ``up``."""
     identity = aws.get_caller_identity()
+    if permissions_boundary and account_of_arn(permissions_boundary) != identity.account_id:
+        raise pulumi.RunError(
+            f"eks-config-storage:iam.permissionsBoundary {permissions_boundary} is not a policy "
+            f"of the stack's account {identity.account_id}"
+        )
     return AwsContext(
         partition=aws.get_partition().partition,
         region=aws.get_region().region,
         account_id=identity.account_id,
         caller_arn=identity.arn,
         ebs_encryption_by_default=aws.ebs.get_encryption_by_default().enabled,
+        permissions_boundary=permissions_boundary,
     )
 
 

@@ -45,6 +45,7 @@ class ControllerRoles(pulumi.ComponentResource):
             IrsaRoleArgs(
                 role_name=naming.role_name(args.cluster_name, "ebs-csi"),
                 oidc=args.oidc,
+                permissions_boundary=args.aws.permissions_boundary,
                 service_accounts=EBS_CSI_SERVICE_ACCOUNTS,
                 # V2 scopes the driver to volumes and snapshots tagged ebs.csi.aws.com/cluster,
                 # which it puts on everything it provisions (kubernetes-sigs/aws-ebs-csi-driver@
@@ -65,6 +66,7 @@ class ControllerRoles(pulumi.ComponentResource):
             IrsaRoleArgs(
                 role_name=naming.role_name(args.cluster_name, "external-secrets"),
                 oidc=args.oidc,
+                permissions_boundary=args.aws.permissions_boundary,
                 service_accounts=[(args.external_secrets_namespace, ESO_SERVICE_ACCOUNT)],
                 inline_policies={
                     "environment-secrets": pulumi.Output.from_input(args.key_arn).apply(

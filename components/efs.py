@@ -129,6 +129,7 @@ class EfsStorage(pulumi.ComponentResource):
             IrsaRoleArgs(
                 role_name=naming.role_name(args.cluster_name, "efs-csi"),
                 oidc=args.oidc,
+                permissions_boundary=args.aws.permissions_boundary,
                 service_accounts=EFS_CSI_SERVICE_ACCOUNTS,
                 inline_policies={
                     "efs-csi": fs.arn.apply(

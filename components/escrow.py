@@ -48,6 +48,7 @@ class SealingKeyEscrow(pulumi.ComponentResource):
             IrsaRoleArgs(
                 role_name=naming.role_name(args.cluster_name, "sealing-key-escrow"),
                 oidc=args.oidc,
+                permissions_boundary=args.aws.permissions_boundary,
                 service_accounts=[(args.namespace, design.SERVICE_ACCOUNT)],
                 inline_policies={
                     "escrow": pulumi.Output.from_input(args.key_arn).apply(

@@ -26,6 +26,8 @@ class IrsaRoleArgs:
     oidc: OidcIdentity
     service_accounts: Sequence[tuple[str, str]]
     managed_policy_arns: Sequence[str] = ()
+    # The ceiling the account's pipeline requires on every role it lets a deploy create.
+    permissions_boundary: str | None = None
     inline_policies: Mapping[str, pulumi.Input[dict]] = field(default_factory=dict)
     # The component's name in older stacks, so its children keep their resources (aliases).
     former_name: str | None = None
@@ -59,6 +61,7 @@ class IrsaRole(pulumi.ComponentResource):
             f"{name}-role",
             name=args.role_name,
             assume_role_policy=self.trust_policy,
+            permissions_boundary=args.permissions_boundary,
             opts=child(f"{name}-role"),
         )
         attached: list[pulumi.Output[str]] = []

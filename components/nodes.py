@@ -69,6 +69,7 @@ class NodeGroups(pulumi.ComponentResource):
             f"{name}-role",
             name=naming.role_name(args.name_prefix, "node"),
             assume_role_policy=json.dumps(iam.service_trust_policy("ec2.amazonaws.com")),
+            permissions_boundary=args.aws.permissions_boundary,
             opts=child,
         )
         attachments = [

@@ -17,6 +17,9 @@ class AwsContext:
     # The account's EBS encryption-by-default setting in this region: one per account and region,
     # so not this stack's to own; read and reported.
     ebs_encryption_by_default: bool | None = None
+    # The permissions boundary every role of the stack carries (config iam.permissionsBoundary):
+    # the account's pipeline lets a deploy create roles only under it.
+    permissions_boundary: str | None = None
 
     def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
         """``arn:<partition>:<service>:<region>:<account>:<resource>``."""
@@ -43,6 +46,12 @@ class AwsContext:
     def via_service(self, *services: str) -> list[str]:
         """``kms:ViaService`` values: the regional endpoints of ``services``."""
         return [f"{service}.{self.region}.amazonaws.com" for service in services]
+
+
+def account_of_arn(arn: str) -> str:
+    """The account field of an ARN (empty for AWS-owned ones)."""
+    parts = arn.split(":", 5)
+    return parts[4] if len(parts) == 6 else ""
 
 
 def caller_role_name(caller_arn: str) -> str | None:

@@ -28,6 +28,7 @@ CONFIG_SCHEMA = PolicyConfigSchema(
         "environment": {"type": "string"},
         "production": {"type": "boolean"},
         "protect": {"type": "boolean"},
+        "permissionsBoundary": {"type": "string"},
     },
     required=["environment", "production", "protect"],
 )
@@ -38,6 +39,7 @@ def settings(config: Any) -> rules.Settings:
         environment=str(config["environment"]),
         production=bool(config["production"]),
         protect=bool(config["protect"]),
+        permissions_boundary=str(config.get("permissionsBoundary") or ""),
     )
 
 

@@ -105,8 +105,11 @@ def test_pack_config_is_derived_from_the_stack_file(capsys):
     assert policy_config.main(["prod"]) == 0
     config = json.loads(capsys.readouterr().out)
     assert set(config) == {p.name for p in pack.policies()}
-    assert all(v == CONFIG for v in config.values())
-    assert policy_config.settings_for("dev") == rules.Settings("dev", False, False)
+    boundary = "arn:aws:iam::123456789012:policy/eks-config-storage-boundary"
+    assert all(v == {**CONFIG, "permissionsBoundary": boundary} for v in config.values())
+    assert policy_config.settings_for("dev") == rules.Settings(
+        "dev", False, False, permissions_boundary=boundary
+    )
 
 
 def test_pack_project_files():

@@ -78,6 +78,21 @@ GOOD_TRUST = {
 }
 
 
+GITHUB = "token.actions.githubusercontent.com"
+
+
+def github_trust(condition: dict) -> Subject:
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Federated": f"arn:aws:iam::123456789012:oidc-provider/{GITHUB}"},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": condition,
+    }
+    return subject(
+        "aws:iam/role:Role", {"assumeRolePolicy": json.dumps({"Statement": [statement]})}
+    )
+
+
 def policy(*statements: dict) -> Subject:
     return subject(
         "aws:iam/rolePolicy:RolePolicy",
@@ -378,6 +393,50 @@ CASES = {
             policy({"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:aws:s3:::b"}),
         ],
         "statement",
+    ),
+    "iam-no-escalation": (
+        DEV,
+        [
+            policy(
+                {
+                    "Effect": "Allow",
+                    "Action": "iam:CreateRole",
+                    "Resource": "arn:aws:iam::1:role/eks-dev-*",
+                    "Condition": {"StringEquals": {"iam:PermissionsBoundary": "arn:b"}},
+                }
+            ),
+            policy({"Effect": "Deny", "Action": "iam:*", "Resource": "*"}),
+        ],
+        [
+            policy({"Effect": "Allow", "Action": "iam:CreateRole", "Resource": "*"}),
+            policy({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}),
+        ],
+        "statement",
+    ),
+    "iam-roles-carry-boundary": (
+        Settings("dev", False, False, permissions_boundary="arn:b"),
+        [subject("aws:iam/role:Role", {"permissionsBoundary": "arn:b"})],
+        [subject("aws:iam/role:Role", {})],
+        "permissions boundary",
+    ),
+    "github-oidc-trust": (
+        DEV,
+        [
+            github_trust(
+                {
+                    "StringEquals": {
+                        f"{GITHUB}:aud": "sts.amazonaws.com",
+                        f"{GITHUB}:sub": "repo:o@1/r@2:environment:dev",
+                        f"{GITHUB}:repository": "o/r",
+                    }
+                }
+            )
+        ],
+        [
+            github_trust({"StringLike": {f"{GITHUB}:sub": "repo:o/*"}}),
+            github_trust({"StringEquals": {f"{GITHUB}:aud": "sts.amazonaws.com"}}),
+        ],
+        "GitHub trust",
     ),
     "rbac-least-privilege": (
         DEV,

@@ -9,11 +9,14 @@ import re
 import shutil
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
 import yaml
 
+from bootstrap import facts
+from tools import bootstrap_plan
 from tools.offline import stack_config, stack_names
 from tools.pipeline import report
 
@@ -460,10 +463,24 @@ def test_credentials_outlive_the_job(name, job_id):
     assert duration <= role_of(job)["maxSessionDuration"] <= 43_200
 
 
+@cache
+def _bootstrap_policies() -> dict[str, list[dict]]:
+    """Each pipeline role's policy documents, as the bootstrap's example stack registers them."""
+    plan = bootstrap_plan.run("example")
+    found: dict[str, list[dict]] = {}
+    for policy in sorted(plan.of_type("aws:iam/policy:Policy"), key=lambda p: p.inputs["name"]):
+        role, _, _ = policy.inputs["name"].rpartition("-")
+        found.setdefault(role, []).append(json.loads(policy.inputs["policy"]))
+    return found
+
+
 def readme_policy(heading: str) -> dict:
-    text = (ROOT / "docs" / "pipeline-setup.md").read_text()
-    block = text[text.index(heading) :].split("```json\n", 1)[1].split("```", 1)[0]
-    return json.loads(block)
+    """The permissions of the role kind ``heading`` names (preview, plan or deploy), for the
+    first role of that kind in the fact sheet: every statement of its rendered documents."""
+    kind = next(k for k in ("preview", "plan", "deploy") if k in heading.lower())
+    role = next(r.name for r in facts.roles() if r.kind == kind)
+    documents = _bootstrap_policies()[role]
+    return {"Version": "2012-10-17", "Statement": [s for d in documents for s in d["Statement"]]}
 
 
 def test_the_preview_role_reads_no_other_object_version_or_secret_value():

@@ -5,6 +5,7 @@ without a cloud or credentials.
     python -m tools.plan prod --json plan.json     # the plan as data
     python -m tools.plan prod --render plans/prod  # Kubernetes YAML and policy JSON for review
     python -m tools.plan prod --diff base.json     # what changes against an older plan
+    python -m tools.plan --project bootstrap example  # the bootstrap program (bootstrap/)
 
 Runs the program under Pulumi's mock engine with the stack's config (Pulumi.yaml defaults merged
 with stacks/Pulumi.<stack>.yaml) and evaluates policies/rules/, the same rules the CrossGuard
@@ -22,7 +23,7 @@ import sys
 from pathlib import Path
 
 from config import ConfigError, StackConfig
-from tools import review, transitions
+from tools import bootstrap_plan, review, transitions
 from tools.offline import ProgramError, run_config, stack_config
 from tools.offline.runner import typed_config
 from tools.offline.stackfiles import read_stack_file
@@ -35,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m tools.plan", description=__doc__.split("\n")[0]
     )
     parser.add_argument("stack", help="stack name: stacks/Pulumi.<stack>.yaml")
+    parser.add_argument(
+        "--project",
+        choices=("main", "bootstrap"),
+        default="main",
+        help="bootstrap: plan bootstrap/stacks/Pulumi.<stack>.yaml (tree and rule verdicts only)",
+    )
     parser.add_argument("--json", metavar="FILE", type=Path, help="write the plan as JSON")
     parser.add_argument("--render", metavar="DIR", type=Path, help="write review artefacts")
     parser.add_argument("--diff", metavar="OLD", type=Path, help="compare with an older plan JSON")
@@ -45,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         help="read the stack's config from FILE instead of stacks/Pulumi.<stack>.yaml",
     )
     args = parser.parse_args(argv)
+    if args.project == "bootstrap":
+        return bootstrap_plan.main(args.stack)
     # One short-lived run: the cyclic collector would only walk the SDK's live futures again and
     # again (see tools.offline.runner); the process exits before memory matters.
     gc.disable()

@@ -17,7 +17,10 @@ from tools.offline.runner import typed_config
 
 def settings_of(cfg: StackConfig) -> rules.Settings:
     return rules.Settings(
-        environment=cfg.environment, production=cfg.production, protect=cfg.protect
+        environment=cfg.environment,
+        production=cfg.production,
+        protect=cfg.protect,
+        permissions_boundary=cfg.iam.permissions_boundary or "",
     )
 
 
@@ -26,11 +29,12 @@ def settings_for(stack: str, values: dict | None = None) -> rules.Settings:
 
 
 def pack_config(settings: rules.Settings) -> dict:
-    """``--policy-pack-config`` form: every policy gets the same three settings."""
+    """``--policy-pack-config`` form: every policy gets the same settings."""
     values = {
         "environment": settings.environment,
         "production": settings.production,
         "protect": settings.protect,
+        "permissionsBoundary": settings.permissions_boundary,
     }
     names = [r.name for r in rules.RESOURCE_RULES] + [r.name for r in rules.STACK_RULES]
     return {name: dict(values) for name in names}

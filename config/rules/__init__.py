@@ -31,6 +31,7 @@ from config.rules.cluster import (
     production_safety,
     someone_can_administer,
 )
+from config.rules.iam import permissions_boundary
 from config.rules.nodes import node_group_instances, node_group_sizes
 from config.rules.storage import (
     class_name,
@@ -51,6 +52,7 @@ RULES: tuple[Rule, ...] = (
     production_safety,
     someone_can_administer,
     access_roles,
+    permissions_boundary,
     node_group_sizes,
     node_group_instances,
     storage_class_catalog,

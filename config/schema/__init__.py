@@ -23,6 +23,7 @@ from config.schema.apps import (
 from config.schema.backups import Backups, BackupSchedule, Monitoring, RestoreDrill
 from config.schema.base import DNS_LABEL, DnsLabel, Model, PrincipalArn, RoleArn
 from config.schema.cluster import CreatedNetwork, Endpoint, ExistingNetwork, Kms, Network, NodeGroup
+from config.schema.iam import Iam
 from config.schema.stack import Acknowledge, StackConfig, UpgradePolicy, config_key
 from config.schema.storage import (
     Addons,
@@ -52,6 +53,7 @@ __all__ = [
     "ExistingNetwork",
     "ExternalSecrets",
     "HelmChart",
+    "Iam",
     "Kms",
     "Model",
     "Monitoring",

@@ -11,6 +11,7 @@ from config.schema.apps import App, ExternalSecrets, SealedSecrets
 from config.schema.backups import Backups, Monitoring, RestoreDrill
 from config.schema.base import DNS_LABEL, Model, RoleArn
 from config.schema.cluster import CreatedNetwork, Endpoint, Kms, Network, NodeGroup
+from config.schema.iam import Iam
 from config.schema.storage import Addons, Snapshots, Storage
 
 
@@ -86,6 +87,8 @@ class StackConfig(Model):
     """The Kubernetes API endpoint and who reaches it."""
     kms: Kms = Kms()
     """The stack's envelope key (etcd secrets, volumes, backups, escrow)."""
+    iam: Iam = Iam()
+    """IAM settings of the roles the program creates: their permissions boundary."""
     node_groups: Annotated[list[NodeGroup], Field(min_length=1)]
     """Managed node groups (at least one); each entry:"""
     addons: Addons = Addons()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import configuration, encryption, identity, lifecycle, recovery, storage
+from . import configuration, encryption, escalation, identity, lifecycle, recovery, storage
 from .base import (
     SNAPSHOT_CLASS,
     STORAGE_CLASS,
@@ -25,7 +25,7 @@ from .base import (
     Verdict,
 )
 
-CONCERNS = (identity, encryption, configuration, storage, lifecycle, recovery)
+CONCERNS = (identity, escalation, encryption, configuration, storage, lifecycle, recovery)
 RESOURCE_RULES: tuple[ResourceRule, ...] = tuple(r for m in CONCERNS for r in m.RESOURCE_RULES)
 STACK_RULES: tuple[StackRule, ...] = tuple(r for m in CONCERNS for r in m.STACK_RULES)
 

@@ -30,8 +30,33 @@ STATEFUL_TYPES = frozenset(
 IDENTITY_POLICY_TYPES = frozenset(
     {"aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/userPolicy:UserPolicy"}
 )
-# APIs without resource-level permissions: a "*" resource is the only way to allow them.
-RESOURCE_WILDCARD_EXCEPTIONS = frozenset({"ec2:DescribeAvailabilityZones"})
+# APIs without resource-level permissions: a "*" resource is the only way to allow them. The
+# program's own and its pipeline roles' (bootstrap/permissions/actions.yaml: resourceless); a test
+# checks each against the IAM action database.
+RESOURCE_WILDCARD_EXCEPTIONS = frozenset(
+    {
+        "ec2:DescribeAddresses",
+        "ec2:DescribeAvailabilityZones",
+        "ec2:DescribeInternetGateways",
+        "ec2:DescribeLaunchTemplateVersions",
+        "ec2:DescribeLaunchTemplates",
+        "ec2:DescribeNatGateways",
+        "ec2:DescribeNetworkAcls",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeRouteTables",
+        "ec2:DescribeSecurityGroupRules",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeVpcs",
+        "ec2:GetEbsEncryptionByDefault",
+        "eks:CreateCluster",
+        "eks:DescribeAddonVersions",
+        "elasticfilesystem:CreateFileSystem",
+        "kms:CreateKey",
+        "kms:ListAliases",
+        "logs:DescribeLogGroups",
+    }
+)
 WORKLOAD_KINDS = {
     "Pod": ("spec",),
     "Deployment": ("spec", "template", "spec"),
@@ -52,6 +77,12 @@ class Settings:
     environment: str
     production: bool
     protect: bool
+    # The policy every IAM role the stack creates must carry (config ``iam.permissionsBoundary``);
+    # empty when the stack sets none.
+    permissions_boundary: str = ""
+    # Names of the permissions boundary policies the stack itself defines: ceilings, not grants,
+    # so their service-wide actions are what they are for (the bootstrap program's).
+    boundary_policies: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

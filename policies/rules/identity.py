@@ -28,7 +28,8 @@ def irsa_trust_exact(s: Subject, _: Settings) -> Iterator[str]:
         return
     for stmt in as_list(document(s.props.get("assumeRolePolicy")).get("Statement")):
         federated = as_list(get(stmt, "Principal", "Federated"))
-        if not any(":oidc-provider/" in str(p) for p in federated):
+        # EKS issuers only: a GitHub Actions trust is judged by github-oidc-trust.
+        if not any(":oidc-provider/oidc.eks." in str(p) for p in federated):
             continue
         condition = stmt.get("Condition") or {}
         if set(condition) != {"StringEquals"}:
@@ -51,8 +52,10 @@ def _wildcard_action(action: str) -> bool:
     return action == "*" or action.endswith(":*")
 
 
-def iam_no_wildcards(s: Subject, _: Settings) -> Iterator[str]:
+def iam_no_wildcards(s: Subject, settings: Settings) -> Iterator[str]:
     if s.type not in IDENTITY_POLICY_TYPES:
+        return
+    if s.type == "aws:iam/policy:Policy" and s.props.get("name") in settings.boundary_policies:
         return
     for stmt in as_list(document(s.props.get("policy")).get("Statement")):
         if stmt.get("Effect") != "Allow":
