@@ -37,6 +37,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from packaging.markers import Marker
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,9 +72,17 @@ def normalized(name: str) -> str:
 
 
 def locked(requirements: str) -> dict[str, str]:
-    """Exact versions of a hash-locked requirements file, by normalized name."""
+    """Exact versions of a hash-locked requirements file, by normalized name, for this
+    interpreter: a universal lock may pin one package twice under exclusive markers
+    (`soupsieve==2.10 ; python_full_version < '3.11.5'`), and only the matching line installs."""
     text = (ROOT / requirements).read_text()
-    return {normalized(n): v for n, v in re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", text, re.M)}
+    pins = {}
+    for name, version, marker in re.findall(
+        r"^([A-Za-z0-9_.-]+)==([^\s;]+)(?: ; ([^\\\n]*?))? \\$", text, re.M
+    ):
+        if not marker or Marker(marker).evaluate():
+            pins[normalized(name)] = version
+    return pins
 
 
 def activated(venv: Path) -> dict[str, str]:
