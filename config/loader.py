@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from config import rules
+from config.namespaces import namespace_problems
 from config.schema import StackConfig
 from design import eks_versions
 
@@ -25,14 +26,22 @@ PROJECT = "eks-config-storage"
 class ConfigError(ValueError):
     """The stack configuration is invalid; ``problems`` holds ``(key path, message)`` pairs."""
 
-    def __init__(self, stack: str, problems: list[tuple[str, str]]):
+    def __init__(
+        self,
+        stack: str,
+        problems: list[tuple[str, str]],
+        foreign: list[tuple[str, str]] | None = None,
+    ):
+        """``problems`` are keyed by paths in the project's namespace; ``foreign`` by whole
+        keys as written (``aws:region``, ``production`` without a prefix)."""
         self.stack = stack
-        self.problems = problems
-        lines = [f"  - {PROJECT}:{path}: {message}" for path, message in problems]
-        noun = "problem" if len(problems) == 1 else "problems"
+        self.problems = [*(foreign or []), *problems]
+        lines = [f"  - {key}: {message}" for key, message in foreign or []]
+        lines += [f"  - {PROJECT}:{path}: {message}" for path, message in problems]
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
         super().__init__(
-            f"invalid configuration for stack '{stack}' ({len(problems)} {noun}):\n"
-            + "\n".join(lines)
+            f"invalid configuration for stack '{stack}' ({count} {noun}):\n" + "\n".join(lines)
         )
 
 
@@ -102,15 +111,24 @@ def _problem(err: ErrorDetails) -> tuple[str, str]:
 
 
 def load_stack_config(
-    values: Mapping[str, Any], stack: str, unknown_keys: Iterable[str] = ()
+    values: Mapping[str, Any],
+    stack: str,
+    unknown_keys: Iterable[str] = (),
+    *,
+    other_namespaces: Mapping[str, Any] | None = None,
+    need_region: bool = False,
 ) -> StackConfig:
     """Validate decoded config values for ``stack``; raise ``ConfigError`` listing every problem.
 
     The environment defaults to the stack name, the cluster name to ``eks-<environment>`` and the
     Kubernetes version to the newest in EKS standard support, so a new stack file needs no code
     change. ``unknown_keys`` (keys of the namespace that were set
-    but are not in the schema) are reported with every other problem.
+    but are not in the schema) are reported with every other problem, and so are problems with
+    ``other_namespaces`` (the stack's keys outside the project's namespace, ``config.namespaces``).
     """
+    foreign = namespace_problems(
+        other_namespaces or {}, PROJECT, top_level_keys(), need_region=need_region
+    )
     unknown = unknown_key_problems(unknown_keys)
     data = dict(values)
     # Pulumi.yaml declares these with "" as the default: empty means "derive it".
@@ -123,8 +141,10 @@ def load_stack_config(
     try:
         cfg = StackConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(stack, unknown + [_problem(err) for err in exc.errors()]) from None
+        raise ConfigError(
+            stack, unknown + [_problem(err) for err in exc.errors()], foreign
+        ) from None
     found = unknown + rules.problems(cfg)
-    if found:
-        raise ConfigError(stack, found)
+    if found or foreign:
+        raise ConfigError(stack, found, foreign)
     return cfg

@@ -27,6 +27,19 @@ def stack_keys() -> list[str]:
     return [key.removeprefix(prefix) for key in get_config_env() if key.startswith(prefix)]
 
 
+ENGINE_ONLY = (
+    "__main__.py is a Pulumi program: the engine runs it (`pulumi preview`, `pulumi up`); "
+    "to plan a stack offline, run `venv/bin/python -m tools.plan <stack>` from the repository root"
+)
+
+
+def require_engine() -> None:
+    """Stop a program started by hand (``python __main__.py``): with no engine it would see no
+    stack config, and report every required key as missing from a stack file that is fine."""
+    if pulumi.runtime.settings.get_monitor() is None:
+        raise SystemExit(ENGINE_ONLY)
+
+
 def load() -> StackConfig:
     """Validate the stack's config or stop the program (``RunError``: message, no traceback)."""
     stack = pulumi.get_stack()
@@ -35,8 +48,11 @@ def load() -> StackConfig:
         raise pulumi.RunError(str(ConfigError(stack, [(k, SECRET_REFUSED) for k in secret])))
     cfg = pulumi.Config(PROJECT)
     raw = {key: value for key in top_level_keys() if (value := cfg.get(key)) is not None}
+    others = {k: v for k, v in get_config_env().items() if not k.startswith(f"{PROJECT}:")}
     try:
-        cfg = load_stack_config(decode(raw), stack, unknown_keys=stack_keys())
+        cfg = load_stack_config(
+            decode(raw), stack, unknown_keys=stack_keys(), other_namespaces=others
+        )
     except ConfigError as exc:
         raise pulumi.RunError(str(exc)) from None
     for key, message in rules.warnings(cfg):
