@@ -21,19 +21,65 @@ from config.rules.base import Problem
 # sdk/python/pulumi_kubernetes/provider.py (ProviderArgs); tests/test_namespaces.py checks the
 # lists against the installed SDKs.
 AWS_KEYS = frozenset(
-    """accessKey allowedAccountIds assumeRoleWithWebIdentity assumeRoles customCaBundle
-    defaultTags ec2MetadataServiceEndpoint ec2MetadataServiceEndpointMode endpoints
-    forbiddenAccountIds httpProxy httpsProxy ignoreTags insecure maxRetries noProxy profile region
-    retryMode s3UsEast1RegionalEndpoint s3UsePathStyle secretKey sharedConfigFiles
-    sharedCredentialsFiles skipCredentialsValidation skipMetadataApiCheck skipRegionValidation
-    skipRequestingAccountId stsRegion tagPolicyCompliance token tokenBucketRateLimiterCapacity
-    useDualstackEndpoint useFipsEndpoint userAgents""".split()
+    [
+        "accessKey",
+        "allowedAccountIds",
+        "assumeRoleWithWebIdentity",
+        "assumeRoles",
+        "customCaBundle",
+        "defaultTags",
+        "ec2MetadataServiceEndpoint",
+        "ec2MetadataServiceEndpointMode",
+        "endpoints",
+        "forbiddenAccountIds",
+        "httpProxy",
+        "httpsProxy",
+        "ignoreTags",
+        "insecure",
+        "maxRetries",
+        "noProxy",
+        "profile",
+        "region",
+        "retryMode",
+        "s3UsEast1RegionalEndpoint",
+        "s3UsePathStyle",
+        "secretKey",
+        "sharedConfigFiles",
+        "sharedCredentialsFiles",
+        "skipCredentialsValidation",
+        "skipMetadataApiCheck",
+        "skipRegionValidation",
+        "skipRequestingAccountId",
+        "stsRegion",
+        "tagPolicyCompliance",
+        "token",
+        "tokenBucketRateLimiterCapacity",
+        "useDualstackEndpoint",
+        "useFipsEndpoint",
+        "userAgents",
+    ]
 )
 KUBERNETES_KEYS = frozenset(
-    """alwaysRender cluster clusterIdentifier context deleteUnreachable enableConfigMapMutable
-    enablePatchForce enableSecretMutable enableServerSideApply helmReleaseSettings
-    kubeClientSettings kubeconfig namespace renderYamlToDirectory skipUpdateUnreachable
-    suppressDeprecationWarnings suppressHelmHookWarnings upsertExistingObjects""".split()
+    [
+        "alwaysRender",
+        "cluster",
+        "clusterIdentifier",
+        "context",
+        "deleteUnreachable",
+        "enableConfigMapMutable",
+        "enablePatchForce",
+        "enableSecretMutable",
+        "enableServerSideApply",
+        "helmReleaseSettings",
+        "kubeClientSettings",
+        "kubeconfig",
+        "namespace",
+        "renderYamlToDirectory",
+        "skipUpdateUnreachable",
+        "suppressDeprecationWarnings",
+        "suppressHelmHookWarnings",
+        "upsertExistingObjects",
+    ]
 )
 PROVIDER_KEYS = {"aws": AWS_KEYS, "kubernetes": KUBERNETES_KEYS}
 # The engine's own namespace (pulumi:tags, pulumi:disable-default-providers, ...): its keys are

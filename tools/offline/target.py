@@ -43,7 +43,8 @@ class Target:
         return [f"{self.region}{letter}" for letter in ZONE_LETTERS]
 
     def caller_arn(self) -> str:
-        return f"arn:{self.partition}:sts::{self.account_id}:assumed-role/{self.caller_role}/offline-plan"
+        session = f"assumed-role/{self.caller_role}/offline-plan"
+        return f"arn:{self.partition}:sts::{self.account_id}:{session}"
 
 
 def partition_of_region(region: str) -> str:
