@@ -32,6 +32,14 @@ STACKS = stack_names()
 # judges what holds for any stack file added to stacks/, from that stack's own config.
 EXAMPLES = [stack for stack in ("dev", "prod") if stack in STACKS]
 
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "new_stack: plans a generated stack file in a copy of the tree (tests/test_new_stack.py)",
+    )
+
+
 settings.register_profile(
     "project", deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 
-from tests.conftest import aws_of, doc, private_subnet_ids
+from tests.conftest import aws_of, doc, private_subnet_ids, typed
 from tools.offline import Plan, stack_config
 
 CLUSTER = "aws:eks/cluster:Cluster"
@@ -72,10 +72,7 @@ def test_all_five_control_plane_log_types_with_bounded_retention(plan):
 
 
 def test_kubernetes_version_comes_from_config(plan):
-    assert (
-        cluster(plan).inputs["version"]
-        == stack_config(plan.stack)["eks-config-storage:kubernetesVersion"]
-    )
+    assert cluster(plan).inputs["version"] == typed(plan.stack).kubernetes_version
 
 
 ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/"
