@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from config import rules
+from config import messages, rules
 from config.namespaces import namespace_problems
 from config.schema import StackConfig
 from design import eks_versions
@@ -102,8 +102,7 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
 
 
 def _problem(err: ErrorDetails) -> tuple[str, str]:
-    # A validator's own ValueError reads better without pydantic's "Value error, " prefix.
-    message = str(err["ctx"]["error"]) if err["type"] == "value_error" else err["msg"]
+    message = messages.refine(StackConfig, err)
     loc = err["loc"]
     if loc and loc[-1] == "[key]":  # pydantic's marker for a mapping key (not its value)
         loc, message = loc[:-1], f"the key itself: {message}"
@@ -139,7 +138,9 @@ def load_stack_config(
     if not data.get("kubernetesVersion"):
         data["kubernetesVersion"] = eks_versions.default_version(eks_versions.today())
     try:
-        cfg = StackConfig.model_validate(data)
+        # Strict: "yes" is no boolean and "14" no number (lax mode would take both), and a key
+        # is its camelCase alias only (populate_by_name is for constructing models in code).
+        cfg = StackConfig.model_validate(data, strict=True, by_alias=True, by_name=False)
     except ValidationError as exc:
         raise ConfigError(
             stack, unknown + [_problem(err) for err in exc.errors()], foreign
