@@ -21,6 +21,11 @@ from config.schema import StackConfig
 from design import eks_versions
 
 PROJECT = "eks-config-storage"
+SECRET_REFUSED = (
+    "holds a Pulumi secret, but no setting of this program is secret: secret values belong in "
+    "Secrets Manager or Parameter Store (apps[].secrets, fetched by External Secrets) or in "
+    "Sealed Secrets, never in stack config, where they would end up in a ConfigMap or a plan"
+)
 
 
 class ConfigError(ValueError):
@@ -116,6 +121,7 @@ def load_stack_config(
     *,
     other_namespaces: Mapping[str, Any] | None = None,
     need_region: bool = False,
+    secret_paths: Iterable[str] = (),
 ) -> StackConfig:
     """Validate decoded config values for ``stack``; raise ``ConfigError`` listing every problem.
 
@@ -128,7 +134,8 @@ def load_stack_config(
     foreign = namespace_problems(
         other_namespaces or {}, PROJECT, top_level_keys(), need_region=need_region
     )
-    unknown = unknown_key_problems(unknown_keys)
+    # The whole path of a nested ``secure:`` value where it is known (a stack file read offline).
+    unknown = [(path, SECRET_REFUSED) for path in secret_paths] + unknown_key_problems(unknown_keys)
     data = dict(values)
     # Pulumi.yaml declares these with "" as the default: empty means "derive it".
     if not data.get("environment"):

@@ -6,14 +6,16 @@ import pulumi
 from pulumi.runtime import get_config_env, is_config_secret
 
 from config import rules
-from config.loader import PROJECT, ConfigError, decode, load_stack_config, top_level_keys
+from config.loader import (
+    PROJECT,
+    SECRET_REFUSED,
+    ConfigError,
+    decode,
+    load_stack_config,
+    top_level_keys,
+)
 from config.schema import StackConfig
 
-SECRET_REFUSED = (
-    "holds a Pulumi secret, but no setting of this program is secret: secret values belong in "
-    "Secrets Manager or Parameter Store (apps[].secrets, fetched by External Secrets) or in "
-    "Sealed Secrets, never in stack config, where they would end up in a ConfigMap or a plan"
-)
 
 
 def stack_keys() -> list[str]:

@@ -198,10 +198,17 @@ def typed_config(stack: str, values: dict[str, Any], *, offline: bool = False) -
     others = {k: v for k, v in merged.items() if not str(k).startswith(prefix)}
     known = top_level_keys()
     raw = {k: v for k, v in ours.items() if k in known}
+    secrets = [
+        path
+        for key, value in merged.items()
+        if str(key).startswith(prefix)
+        for path in stackfiles.secure_paths(value, str(key).removeprefix(prefix))
+    ]
     return load_stack_config(
         decode(raw),
         stack,
         unknown_keys=ours.keys() - known.keys(),
         other_namespaces=others,
         need_region=offline,
+        secret_paths=secrets,
     )

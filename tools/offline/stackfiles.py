@@ -168,5 +168,16 @@ def _without_secure(value: Any) -> tuple[Any, bool]:
     return value, False
 
 
+def secure_paths(value: Any, path: str) -> list[str]:
+    """The key path of every ``{secure: ...}`` in ``value`` (``apps[0].config.TOKEN``)."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return [path]
+        return [p for k, v in value.items() for p in secure_paths(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in secure_paths(v, f"{path}[{i}]")]
+    return []
+
+
 def merged_config(stack_values: dict[str, Any]) -> dict[str, Any]:
     return {**project_defaults(), **stack_values}
