@@ -73,24 +73,29 @@ def _seen(value: Any) -> str:
 
 def refine(root: type[BaseModel], err: ErrorDetails) -> str:
     """The message for one validation error of ``root``."""
-    kind, value = err["type"], err.get("input")
+    kind = err["type"]
     if kind == "value_error":
         # A validator's own ValueError reads better without pydantic's "Value error, " prefix.
         return str(err["ctx"]["error"])
     if kind == "extra_forbidden":
         return _unknown_key(root, err["loc"])
+    return _value_message(err)
+
+
+def _value_message(err: ErrorDetails) -> str:
+    kind, value = err["type"], err.get("input")
+    message = err["msg"]
     if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
-        return f"got the number {value!r}, not text: quote it in the stack file ('{value}')"
-    if kind == "string_pattern_mismatch":
+        message = f"got the number {value!r}, not text: quote it in the stack file ('{value}')"
+    elif kind == "string_pattern_mismatch":
         message = f"{err['msg']}; got {_seen(value)}"
         if isinstance(value, str) and NUMBER_TEXT.match(value):
             message += (
                 " (an unquoted YAML number loses its trailing zeros, so 1.30 is read as 1.3: "
                 "quote it)"
             )
-        return message
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"should be a mapping (indented keys below it); got {_seen(value)}"
-    if kind.endswith("_type") or kind in ("literal_error", "bool_parsing", "int_parsing"):
-        return f"{err['msg']}; got {_seen(value)}"
-    return err["msg"]
+    elif kind in ("model_type", "model_attributes_type", "dict_type"):
+        message = f"should be a mapping (indented keys below it); got {_seen(value)}"
+    elif kind.endswith("_type") or kind in ("literal_error", "bool_parsing", "int_parsing"):
+        message = f"{err['msg']}; got {_seen(value)}"
+    return message

@@ -17,7 +17,6 @@ from config.loader import (
 from config.schema import StackConfig
 
 
-
 def stack_keys() -> list[str]:
     """Every key of this project's namespace that the stack sets.
 
