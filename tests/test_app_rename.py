@@ -25,7 +25,11 @@ def test_a_rename_that_moves_the_app_names_what_its_pods_lose(plans):
         "app namespace orders leaves the stack (it stays, unmanaged, with its workloads) and the "
         "app moves to the new, empty ordering"
     )
-    for lost in ("ServiceAccount orders", "ConfigMap orders-config", "Role eks-prod-app-orders"):
+    for lost in (
+        "ServiceAccount orders",
+        "ConfigMap orders-config",
+        "IAM role eks-prod-app-orders",
+    ):
         assert lost in message, message
     assert message.endswith("keep `namespace: orders` on the app")
     assert any("[accept with acknowledge.deletes]" in line for line in lines)

@@ -104,6 +104,15 @@ def _app_namespaces(changes: list[Change], action: str) -> list[Change]:
     ]
 
 
+# What an app's pods use at run time, of what the stack gives each app.
+WHAT_PODS_USE = {
+    "kubernetes:core/v1:ServiceAccount": "ServiceAccount",
+    "kubernetes:core/v1:ConfigMap": "ConfigMap",
+    "kubernetes:external-secrets.io/v1:ExternalSecret": "ExternalSecret",
+    "aws:iam/role:Role": "IAM role",
+}
+
+
 def _object_name(change: Change) -> str:
     inputs = (change.before or {}).get("inputs", {})
     return (inputs.get("metadata") or {}).get("name") or inputs.get("name") or change.name
@@ -125,9 +134,9 @@ def app_rules(changes: list[Change]) -> Iterator[tuple[Violation, str, str]]:
         old = _namespace(left)
         prefix = left.name.removesuffix("-namespace") + "-"
         lost = sorted(
-            f"{c.kind} {_object_name(c)}"
+            f"{WHAT_PODS_USE[c.type]} {_object_name(c)}"
             for c in changes
-            if c.action == "delete" and c.name.startswith(prefix) and c is not left
+            if c.action == "delete" and c.name.startswith(prefix) and c.type in WHAT_PODS_USE
         )
         fate = (
             "it stays, unmanaged, with its workloads"
