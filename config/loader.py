@@ -68,7 +68,9 @@ def unknown_key_problems(keys: Iterable[str]) -> list[tuple[str, str]]:
             key.lower(), [k.lower() for k in known], n=1
         )
         hint = f"; did you mean '{_original(close[0], known)}'?" if close else ""
-        problems.append((key, f"unknown key (not part of the stack config schema){hint}"))
+        problems.append(
+            (key or repr(key), f"unknown key (not part of the stack config schema){hint}")
+        )
     return problems
 
 

@@ -115,7 +115,9 @@ def namespace_problems(
     problems: list[Problem] = []
     for key in sorted(str(k) for k in values):
         namespace, colon, name = key.partition(":")
-        if not colon:
+        if not key.strip():
+            problems.append((repr(key), "an empty key: nothing reads it"))
+        elif not colon:
             problems.append(
                 (key, "has no namespace, so nothing reads it" + _hint(f"{project}:{key}", known))
             )

@@ -22,7 +22,7 @@ def stack_keys() -> list[str]:
 
     The CLI hands the program the stack's whole config as JSON in ``PULUMI_CONFIG``
     (pulumi/pulumi@v3.259.0:sdk/python/cmd/pulumi-language-python/main.go, ``pulumiConfigVar``),
-    which ``get_config_env`` reads; other namespaces (``aws:region``, ...) are not ours to judge.
+    which ``get_config_env`` reads; the other namespaces' keys go to ``config.namespaces``.
     """
     prefix = f"{PROJECT}:"
     return [key.removeprefix(prefix) for key in get_config_env() if key.startswith(prefix)]

@@ -17,6 +17,8 @@ from config import ConfigError, load_stack_config
 from config.schema import Backups, Snapshots
 from design import drills, images
 from tests.conftest import MINIMAL
+from tools.offline import runner, stack_config
+from tools.offline.target import target_of
 
 EBS = {"backing": "gp3", "access": "rwo", "default": True}
 
@@ -247,3 +249,30 @@ def test_the_tested_digests_are_the_defaults_and_what_prod_deploys():
         prod["eks-config-storage:backups"]["pluginImage"],
     }
     assert deployed == {images.pinned(image) for image in images.TESTED}
+
+
+# -- anything at all -------------------------------------------------------------------------
+
+SCALARS = (
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@given(
+    key=st.sampled_from(sorted(stack_config("prod"))) | st.text(max_size=12),
+    value=VALUES,
+)
+def test_any_value_at_any_key_is_judged_by_key_never_a_traceback(key, value):
+    values = {**stack_config("prod"), key: value}
+    try:
+        runner.typed_config("prod", values, offline=True)
+    except ConfigError as exc:
+        assert exc.problems and all(path and message for path, message in exc.problems)
+    target_of(values, "eks-config-storage")  # the offline stand-ins never fail either
