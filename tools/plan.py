@@ -9,8 +9,10 @@ without a cloud or credentials.
 
 Runs the program under Pulumi's mock engine with the stack's config (Pulumi.yaml defaults merged
 with stacks/Pulumi.<stack>.yaml) and evaluates policies/rules/, the same rules the CrossGuard
-pack enforces. Exits 1 when the config is invalid, the program fails, or a mandatory rule is
-violated.
+pack enforces. The plan runs where the stack deploys: in the account of its first admin role (or
+``--account``), as that role, in its ``aws:region``. Exits 1 when the stack file or the config is
+invalid (every problem listed, by file position or key), the program fails, or a mandatory rule
+is violated.
 """
 
 from __future__ import annotations
