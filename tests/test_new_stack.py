@@ -22,6 +22,7 @@ NS = "eks-config-storage"
 STACK = "acme-staging"
 ACCOUNT = "444455556666"
 REGION = "ap-southeast-2"
+NOT_SOURCE = ("venv", ".venv", ".git", "plans", "__pycache__", ".*_cache", ".hypothesis")
 
 
 def generated_stack(*, account: str, region: str, zones: int, environment: str) -> dict:
@@ -89,12 +90,16 @@ def generated_stack(*, account: str, region: str, zones: int, environment: str) 
 def tree_copy(destination: Path) -> Path:
     """The working tree as it is (tracked and new files, not ignored ones); it runs with this
     interpreter, so with this venv."""
-    listed = subprocess.run(
+    listing = subprocess.run(
         ["git", "ls-files", "-co", "--exclude-standard", "-z"],
         cwd=ROOT,
         capture_output=True,
-        check=True,
-    ).stdout.split(b"\0")
+        check=False,
+    )
+    if listing.returncode != 0:  # not a git checkout (an unpacked archive): copy what is there
+        shutil.copytree(ROOT, destination, ignore=shutil.ignore_patterns(*NOT_SOURCE))
+        return destination
+    listed = listing.stdout.split(b"\0")
     for name in filter(None, (n.decode() for n in listed)):
         source = ROOT / name
         if source.is_file():
