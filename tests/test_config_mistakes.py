@@ -85,7 +85,7 @@ def test_restore_drills_are_unique_by_name():
     snapshots = {"policies": [{"name": "d", "schedule": "0 3 * * *", "keep": 2}]}
     drill = {"name": "w", "policy": "d", "schedule": "0 4 * * 0"}
     found = problems(snapshots=snapshots, restoreDrills=[drill, drill])
-    assert found["restoreDrills"] == "drill 'w' is used 2 times"
+    assert found["restoreDrills"] == "drill 'w' is used 2 times: restoreDrills[0], restoreDrills[1]"
 
 
 # -- namespaces ------------------------------------------------------------------------------
