@@ -33,6 +33,7 @@ from config import pulumi_source, rules
 from design import naming
 from design.backup import excluded_namespaces
 
+pulumi_source.require_engine()
 cfg = pulumi_source.load()
 aws_ctx = current_aws_context(cfg.iam.permissions_boundary)
 pulumi_source.check_deployer(cfg, aws_ctx.caller_arn)

@@ -15,24 +15,38 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from config import rules
+from config import messages, rules
+from config.namespaces import namespace_problems
 from config.schema import StackConfig
 from design import eks_versions
 
 PROJECT = "eks-config-storage"
+SECRET_REFUSED = (
+    "holds a Pulumi secret, but no setting of this program is secret: secret values belong in "
+    "Secrets Manager or Parameter Store (apps[].secrets, fetched by External Secrets) or in "
+    "Sealed Secrets, never in stack config, where they would end up in a ConfigMap or a plan"
+)
 
 
 class ConfigError(ValueError):
     """The stack configuration is invalid; ``problems`` holds ``(key path, message)`` pairs."""
 
-    def __init__(self, stack: str, problems: list[tuple[str, str]]):
+    def __init__(
+        self,
+        stack: str,
+        problems: list[tuple[str, str]],
+        foreign: list[tuple[str, str]] | None = None,
+    ):
+        """``problems`` are keyed by paths in the project's namespace; ``foreign`` by whole
+        keys as written (``aws:region``, ``production`` without a prefix)."""
         self.stack = stack
-        self.problems = problems
-        lines = [f"  - {PROJECT}:{path}: {message}" for path, message in problems]
-        noun = "problem" if len(problems) == 1 else "problems"
+        self.problems = [*(foreign or []), *problems]
+        lines = [f"  - {key}: {message}" for key, message in foreign or []]
+        lines += [f"  - {PROJECT}:{path}: {message}" for path, message in problems]
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
         super().__init__(
-            f"invalid configuration for stack '{stack}' ({len(problems)} {noun}):\n"
-            + "\n".join(lines)
+            f"invalid configuration for stack '{stack}' ({count} {noun}):\n" + "\n".join(lines)
         )
 
 
@@ -54,7 +68,9 @@ def unknown_key_problems(keys: Iterable[str]) -> list[tuple[str, str]]:
             key.lower(), [k.lower() for k in known], n=1
         )
         hint = f"; did you mean '{_original(close[0], known)}'?" if close else ""
-        problems.append((key, f"unknown key (not part of the stack config schema){hint}"))
+        problems.append(
+            (key or repr(key), f"unknown key (not part of the stack config schema){hint}")
+        )
     return problems
 
 
@@ -93,8 +109,7 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
 
 
 def _problem(err: ErrorDetails) -> tuple[str, str]:
-    # A validator's own ValueError reads better without pydantic's "Value error, " prefix.
-    message = str(err["ctx"]["error"]) if err["type"] == "value_error" else err["msg"]
+    message = messages.refine(StackConfig, err)
     loc = err["loc"]
     if loc and loc[-1] == "[key]":  # pydantic's marker for a mapping key (not its value)
         loc, message = loc[:-1], f"the key itself: {message}"
@@ -102,16 +117,27 @@ def _problem(err: ErrorDetails) -> tuple[str, str]:
 
 
 def load_stack_config(
-    values: Mapping[str, Any], stack: str, unknown_keys: Iterable[str] = ()
+    values: Mapping[str, Any],
+    stack: str,
+    unknown_keys: Iterable[str] = (),
+    *,
+    other_namespaces: Mapping[str, Any] | None = None,
+    need_region: bool = False,
+    secret_paths: Iterable[str] = (),
 ) -> StackConfig:
     """Validate decoded config values for ``stack``; raise ``ConfigError`` listing every problem.
 
     The environment defaults to the stack name, the cluster name to ``eks-<environment>`` and the
     Kubernetes version to the newest in EKS standard support, so a new stack file needs no code
     change. ``unknown_keys`` (keys of the namespace that were set
-    but are not in the schema) are reported with every other problem.
+    but are not in the schema) are reported with every other problem, and so are problems with
+    ``other_namespaces`` (the stack's keys outside the project's namespace, ``config.namespaces``).
     """
-    unknown = unknown_key_problems(unknown_keys)
+    foreign = namespace_problems(
+        other_namespaces or {}, PROJECT, top_level_keys(), need_region=need_region
+    )
+    # The whole path of a nested ``secure:`` value where it is known (a stack file read offline).
+    unknown = [(path, SECRET_REFUSED) for path in secret_paths] + unknown_key_problems(unknown_keys)
     data = dict(values)
     # Pulumi.yaml declares these with "" as the default: empty means "derive it".
     if not data.get("environment"):
@@ -121,10 +147,14 @@ def load_stack_config(
     if not data.get("kubernetesVersion"):
         data["kubernetesVersion"] = eks_versions.default_version(eks_versions.today())
     try:
-        cfg = StackConfig.model_validate(data)
+        # Strict: "yes" is no boolean and "14" no number (lax mode would take both), and a key
+        # is its camelCase alias only (populate_by_name is for constructing models in code).
+        cfg = StackConfig.model_validate(data, strict=True, by_alias=True, by_name=False)
     except ValidationError as exc:
-        raise ConfigError(stack, unknown + [_problem(err) for err in exc.errors()]) from None
+        raise ConfigError(
+            stack, unknown + [_problem(err) for err in exc.errors()], foreign
+        ) from None
     found = unknown + rules.problems(cfg)
-    if found:
-        raise ConfigError(stack, found)
+    if found or foreign:
+        raise ConfigError(stack, found, foreign)
     return cfg

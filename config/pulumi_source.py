@@ -6,14 +6,15 @@ import pulumi
 from pulumi.runtime import get_config_env, is_config_secret
 
 from config import rules
-from config.loader import PROJECT, ConfigError, decode, load_stack_config, top_level_keys
-from config.schema import StackConfig
-
-SECRET_REFUSED = (
-    "holds a Pulumi secret, but no setting of this program is secret: secret values belong in "
-    "Secrets Manager or Parameter Store (apps[].secrets, fetched by External Secrets) or in "
-    "Sealed Secrets, never in stack config, where they would end up in a ConfigMap or a plan"
+from config.loader import (
+    PROJECT,
+    SECRET_REFUSED,
+    ConfigError,
+    decode,
+    load_stack_config,
+    top_level_keys,
 )
+from config.schema import StackConfig
 
 
 def stack_keys() -> list[str]:
@@ -21,10 +22,23 @@ def stack_keys() -> list[str]:
 
     The CLI hands the program the stack's whole config as JSON in ``PULUMI_CONFIG``
     (pulumi/pulumi@v3.259.0:sdk/python/cmd/pulumi-language-python/main.go, ``pulumiConfigVar``),
-    which ``get_config_env`` reads; other namespaces (``aws:region``, ...) are not ours to judge.
+    which ``get_config_env`` reads; the other namespaces' keys go to ``config.namespaces``.
     """
     prefix = f"{PROJECT}:"
     return [key.removeprefix(prefix) for key in get_config_env() if key.startswith(prefix)]
+
+
+ENGINE_ONLY = (
+    "__main__.py is a Pulumi program: the engine runs it (`pulumi preview`, `pulumi up`); "
+    "to plan a stack offline, run `venv/bin/python -m tools.plan <stack>` from the repository root"
+)
+
+
+def require_engine() -> None:
+    """Stop a program started by hand (``python __main__.py``): with no engine it would see no
+    stack config, and report every required key as missing from a stack file that is fine."""
+    if pulumi.runtime.settings.get_monitor() is None:
+        raise SystemExit(ENGINE_ONLY)
 
 
 def load() -> StackConfig:
@@ -35,8 +49,11 @@ def load() -> StackConfig:
         raise pulumi.RunError(str(ConfigError(stack, [(k, SECRET_REFUSED) for k in secret])))
     cfg = pulumi.Config(PROJECT)
     raw = {key: value for key in top_level_keys() if (value := cfg.get(key)) is not None}
+    others = {k: v for k, v in get_config_env().items() if not k.startswith(f"{PROJECT}:")}
     try:
-        cfg = load_stack_config(decode(raw), stack, unknown_keys=stack_keys())
+        cfg = load_stack_config(
+            decode(raw), stack, unknown_keys=stack_keys(), other_namespaces=others
+        )
     except ConfigError as exc:
         raise pulumi.RunError(str(exc)) from None
     for key, message in rules.warnings(cfg):

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from config import PROJECT, StackConfig
+from design.aws import AwsContext
 from tests.kube_harness import ScriptBin
 from tests.snapshot_harness import IMAGE_SHELL, SHELLS, Harness
 from tools.offline import (
@@ -20,8 +22,23 @@ from tools.offline import (
     stack_config,
     stack_names,
 )
+from tools.offline.runner import typed_config
+from tools.offline.stackfiles import merged_config
+from tools.offline.target import target_of
 
 STACKS = stack_names()
+# The shipped example stacks: tests that check their particular values (names, counts, the
+# prod classes) take ``example_plan``/``example_plans``; everything else takes ``plan`` and
+# judges what holds for any stack file added to stacks/, from that stack's own config.
+EXAMPLES = [stack for stack in ("dev", "prod") if stack in STACKS]
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "new_stack: plans a generated stack file in a copy of the tree (tests/test_new_stack.py)",
+    )
+
 
 settings.register_profile(
     "project", deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -51,10 +68,35 @@ def plan(request, plans) -> Plan:
     return plans[request.param]
 
 
+@pytest.fixture(scope="session")
+def example_plans(plans) -> dict[str, Plan]:
+    return {stack: plans[stack] for stack in EXAMPLES}
+
+
+@pytest.fixture(params=EXAMPLES)
+def example_plan(request, plans) -> Plan:
+    return plans[request.param]
+
+
 @pytest.fixture
 def dev_values() -> dict[str, Any]:
     """A fresh, mutable copy of the dev stack's config for tests that break it."""
     return copy.deepcopy(stack_config("dev"))
+
+
+def aws_of(stack: str) -> AwsContext:
+    """Where a stack plans offline (its own partition, region and account): what ARNs and
+    endpoints in its plan are expected to name, whatever stack file it is."""
+    target = target_of(merged_config(stack_config(stack)), PROJECT)
+    return AwsContext(
+        partition=target.partition, region=target.region, account_id=target.account_id
+    )
+
+
+def typed(stack: str) -> StackConfig:
+    """A stack's validated config, defaults filled in: expectations read from it hold for any
+    stack file, where the raw file would lack every key left at its default."""
+    return typed_config(stack, stack_config(stack))
 
 
 def rejected(stack: str, values: dict[str, Any], named: str) -> str:

@@ -9,10 +9,12 @@ import json
 
 import pytest
 
-from tools.offline import Plan, run_config, stack_config
+from tests.conftest import typed
+from tools.offline import Plan, run_config
 from tools.offline.mocks import addon_version
 
 ADDON = "aws:eks/addon:Addon"
+EFS_DRIVER = "aws-efs-csi-driver"
 GROUP = "aws:eks/nodeGroup:NodeGroup"
 BEFORE_NODES = {"vpc-cni"}
 AFTER_NODES = {
@@ -28,10 +30,15 @@ def addons(plan: Plan) -> dict:
     return {a.inputs["addonName"]: a for a in plan.of_type(ADDON)}
 
 
+def after_nodes(plan: Plan) -> set[str]:
+    """The EFS driver comes with the stack's file system only."""
+    return AFTER_NODES if typed(plan.stack).storage.efs.enabled else AFTER_NODES - {EFS_DRIVER}
+
+
 def test_every_addon_is_managed_and_follows_the_clusters_version(plan):
-    version = stack_config(plan.stack)["eks-config-storage:kubernetesVersion"]
+    version = typed(plan.stack).kubernetes_version
     found = addons(plan)
-    assert set(found) == BEFORE_NODES | AFTER_NODES
+    assert set(found) == BEFORE_NODES | after_nodes(plan)
     cluster = plan.one("aws:eks/cluster:Cluster")
     for name, addon in found.items():
         assert addon.inputs["addonVersion"] == addon_version(name, version), name
@@ -46,7 +53,7 @@ def test_the_pod_network_comes_before_the_nodes_and_the_rest_after(plan):
     groups = plan.of_type(GROUP)
     for group in groups:
         assert plan.depends_on(group, found["vpc-cni"])
-    for name in AFTER_NODES:
+    for name in after_nodes(plan):
         for group in groups:
             assert plan.depends_on(found[name], group), name
     assert not any(plan.depends_on(found["vpc-cni"], g) for g in groups)

@@ -58,6 +58,8 @@ def test_stacks_keyed_by_app_name_keep_every_resource_through_aliases(dev_values
 
 
 def test_apps_named_after_their_namespace_need_no_aliases(plan):
+    apps = stack_config(plan.stack).get(f"{NS}:apps", [])
+    same = {f"app-{a['name']}" for a in apps if a.get("namespace", a["name"]) == a["name"]}
     for resource in plan:
-        if resource.name.startswith("app-"):
+        if any(resource.name == s or resource.name.startswith(f"{s}-") for s in same):
             assert renamed_from(resource) == [], resource.name

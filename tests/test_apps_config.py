@@ -14,7 +14,7 @@ from config import ConfigError, load_stack_config
 from design.apps import config_map_manifest, serialized_size
 from tests.conftest import MINIMAL, rejected
 from tests.test_config import NS
-from tools.offline import ProgramError, run_config, stack_config
+from tools.offline import ProgramError, run_config, runner, stack_config
 
 ORDERS = {"name": "orders", "config": {"LOG_LEVEL": "info"}}
 
@@ -224,3 +224,12 @@ def test_an_oversized_config_map_registers_nothing():
     data = {"BLOB": "x" * MIB}
     line = rejected("dev", with_apps("dev", [{"name": "orders", "config": data}]), "apps[0].config")
     assert "bytes" in line
+
+
+def test_a_nested_pulumi_secret_is_named_by_its_whole_path(dev_values):
+    dev_values[f"{NS}:apps"][1]["config"]["LOG_LEVEL"] = {"secure": "v1:abc"}
+    with pytest.raises(ConfigError) as failure:
+        runner.typed_config("dev", dev_values)
+    assert dict(failure.value.problems)["apps[1].config.LOG_LEVEL"].startswith(
+        "holds a Pulumi secret"
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 
-from tests.conftest import doc, private_subnet_ids
+from tests.conftest import aws_of, doc, private_subnet_ids, typed
 from tools.offline import Plan, stack_config
 
 CLUSTER = "aws:eks/cluster:Cluster"
@@ -72,10 +72,7 @@ def test_all_five_control_plane_log_types_with_bounded_retention(plan):
 
 
 def test_kubernetes_version_comes_from_config(plan):
-    assert (
-        cluster(plan).inputs["version"]
-        == stack_config(plan.stack)["eks-config-storage:kubernetesVersion"]
-    )
+    assert cluster(plan).inputs["version"] == typed(plan.stack).kubernetes_version
 
 
 ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/"
@@ -155,7 +152,7 @@ def test_kubernetes_provider_uses_exec_auth_and_waits_for_admin_access(plan):
         "--cluster-name",
         plan.exports["clusterName"],
     ]
-    assert user["exec"]["args"][4:6] == ["--region", "eu-west-1"]
+    assert user["exec"]["args"][4:6] == ["--region", aws_of(plan.stack).region]
     eks = cluster(plan)
     assert kubeconfig["clusters"][0]["cluster"]["server"] == eks.outputs["endpoint"]
 

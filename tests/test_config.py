@@ -220,7 +220,7 @@ def test_loader_is_pure_and_reports_structure_and_rules():
         load_stack_config({**MINIMAL, "nodeGroups": [], "sealedSecrets": None}, "dev")
     assert failure.value.problems == [
         ("nodeGroups", "List should have at least 1 item after validation, not 0"),
-        ("sealedSecrets", "Input should be a valid dictionary or instance of SealedSecrets"),
+        ("sealedSecrets", "should be a mapping (indented keys below it); got None"),
     ]
 
 

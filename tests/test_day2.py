@@ -125,7 +125,12 @@ CASES = [
         rename_app(None),
         [("app-orders-namespace", "acknowledge.deletes")],
     ),
-    ("4 move an app to a new namespace (protected)", "prod", rename_app("orders-v2"), []),
+    (
+        "4 move an app to a new namespace (protected)",
+        "prod",
+        rename_app("orders-v2"),
+        [("app-orders-namespace", "acknowledge.deletes")],
+    ),
     ("5 class iops", "prod", edit("storage.classes.1.iops", 20000), []),
     (
         "6 class tier renamed",
@@ -352,7 +357,7 @@ def test_an_acknowledgement_that_matches_nothing_is_reported(plans, dev_values):
         dev_values, "acknowledge", {"reason": "left over from last time", "deletes": ["efs-fs"]}
     )
     lines, judgement = judged(plans["dev"], "dev", values)
-    assert judgement.unused == ["deletes: efs-fs"]
+    assert judgement.unused == ["deletes: efs-fs"]  # as the stack file spells the key
     assert "  - deletes: efs-fs" in lines
 
 

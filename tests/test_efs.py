@@ -5,10 +5,25 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import doc, statement
+from tests.conftest import doc, statement, typed
 from tools.offline import Plan, run_config, stack_config
 
 FS = "aws:efs/fileSystem:FileSystem"
+
+
+@pytest.fixture
+def plan(plan: Plan) -> Plan:
+    """Each stack with a file system; a stack with EFS off has none of it (test_no_efs_at_all)."""
+    if not typed(plan.stack).storage.efs.enabled:
+        pytest.skip(f"stack {plan.stack} has EFS off")
+    return plan
+
+
+def test_a_stack_with_efs_off_has_none_of_it(plans):
+    for stack, planned in plans.items():
+        if not typed(stack).storage.efs.enabled:
+            assert not [r.urn for r in planned if r.type.startswith("aws:efs/")]
+            assert not [r for r in planned if r.name.startswith("efs-csi")]
 
 
 def fs(plan: Plan):

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from design import alerts
-from tests.conftest import doc, rejected
+from tests.conftest import aws_of, doc, rejected
 from tests.test_config import broken
 from tests.upstream_schema import manifest_problems, values_problems
 from tools.offline import Plan, run_config, stack_config
@@ -54,6 +54,7 @@ def test_the_active_sealing_key_is_pushed_with_the_stacks_key(plan: Plan):
 
 def test_the_escrow_role_touches_exactly_the_escrowed_secret(plan: Plan):
     env = plan.exports["environment"]
+    aws = aws_of(plan.stack)
     policy = doc(plan.one("aws:iam/rolePolicy:RolePolicy", "sealing-key-role-escrow"))
     assert policy["Statement"] == [
         {
@@ -66,17 +67,16 @@ def test_the_escrow_role_touches_exactly_the_escrowed_secret(plan: Plan):
                 "secretsmanager:PutSecretValue",
                 "secretsmanager:TagResource",
             ],
-            "Resource": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:"
-            f"{env}/sealed-secrets/sealing-key-??????",
+            "Resource": aws.arn(
+                "secretsmanager", f"secret:{env}/sealed-secrets/sealing-key-??????"
+            ),
         },
         {
             "Sid": "KeyThroughSecretsManagerOnly",
             "Effect": "Allow",
             "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
             "Resource": plan.one("aws:kms/key:Key").outputs["arn"],
-            "Condition": {
-                "StringEquals": {"kms:ViaService": ["secretsmanager.eu-west-1.amazonaws.com"]}
-            },
+            "Condition": {"StringEquals": {"kms:ViaService": aws.via_service("secretsmanager")}},
         },
     ]
     trust = doc(plan.one("aws:iam/role:Role", "sealing-key-role-role"), "assumeRolePolicy")

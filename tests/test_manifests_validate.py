@@ -8,12 +8,13 @@ import copy
 import kubernetes_validate
 import pytest
 
+from tests.conftest import typed
 from tools.offline import Plan, stack_config
 from tools.offline.manifests import is_built_in, manifests
 
 
 def schema_version(plan: Plan) -> str:
-    return stack_config(plan.stack)["eks-config-storage:kubernetesVersion"] + ".0"
+    return typed(plan.stack).kubernetes_version + ".0"
 
 
 def test_built_in_objects_validate_strictly(plan):

@@ -137,7 +137,13 @@ def test_a_group_mixing_architectures_is_refused_once_for_the_group():
 
 def test_a_repeated_type_is_refused():
     found = problems({"instanceTypes": ["m6i.large", "m6i.large"]})
-    assert found == [("nodeGroups[0].instanceTypes", "instance type 'm6i.large' is used 2 times")]
+    assert found == [
+        (
+            "nodeGroups[0].instanceTypes",
+            "instance type 'm6i.large' is used 2 times: "
+            "nodeGroups[0].instanceTypes[0], nodeGroups[0].instanceTypes[1]",
+        )
+    ]
 
 
 def test_an_unknown_name_is_left_to_eks():

@@ -4,15 +4,15 @@ node role, and instances launched only after Auto Scaling may use the key."""
 from __future__ import annotations
 
 from components.nodes import recommended_release_parameter
-from tests.conftest import doc, private_subnet_ids
-from tools.offline import Plan, run_config, stack_config
+from tests.conftest import doc, private_subnet_ids, typed
+from tools.offline import Plan, run_config
 
 TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 GROUP = "aws:eks/nodeGroup:NodeGroup"
 
 
 def configured_groups(plan: Plan) -> list[dict]:
-    return stack_config(plan.stack)["eks-config-storage:nodeGroups"]
+    return [group.model_dump(by_alias=True) for group in typed(plan.stack).node_groups]
 
 
 def test_instance_metadata_requires_tokens_and_stops_at_the_node(plan):
@@ -68,9 +68,8 @@ def test_groups_follow_config_and_use_their_launch_template(plan):
 def test_nodes_follow_the_control_plane_and_join_after_the_pod_network(plan):
     cluster = plan.one("aws:eks/cluster:Cluster")
     vpc_cni = plan.one("aws:eks/addon:Addon", "pod-network-vpc-cni")
-    values = stack_config(plan.stack)
-    version = values["eks-config-storage:kubernetesVersion"]
-    pinned = {g["name"]: g.get("releaseVersion") for g in values["eks-config-storage:nodeGroups"]}
+    version = typed(plan.stack).kubernetes_version
+    pinned = {g.name: g.release_version for g in typed(plan.stack).node_groups}
     for group in plan.of_type(GROUP):
         assert group.inputs["version"] == cluster.outputs["version"] == version
         assert plan.depends_on(group, cluster)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.conftest import typed
 from tools.offline import Plan, run_stack, stack_config, stack_names
 
 STATEFUL = {
@@ -58,9 +59,11 @@ def test_stateful_resources_are_protected_exactly_in_protected_stacks(plan: Plan
 
 
 def test_data_is_retained_on_delete_exactly_in_protected_stacks(plan):
-    protected = stack_config(plan.stack).get("eks-config-storage:protect", False)
+    cfg = typed(plan.stack)
+    protected = cfg.protect
+    expected = RETAINED if cfg.storage.efs.enabled else RETAINED - {"aws:efs/fileSystem:FileSystem"}
     retained = [r for r in plan if r.type in RETAINED]
-    assert {r.type for r in retained} == RETAINED
+    assert {r.type for r in retained} == expected
     for resource in retained:
         assert resource.options["retainOnDelete"] is protected, resource.urn
 

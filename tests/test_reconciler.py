@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from config import rules
 from design import reconciler as design
+from tests.conftest import typed
 from tests.kube_harness import ScriptBin
 from tools.offline import Plan, run_config
 
@@ -45,10 +47,20 @@ def env_of(job: dict) -> dict[str, str]:
 
 
 def test_every_class_and_the_snapshot_policy_are_mapped(plan):
+    cfg = typed(plan.stack)
     job = reconciler(plan)
     assert job["metadata"]["name"] == "storage-policy-reconcile"
-    assert job["metadata"]["namespace"] == "storage-snapshots"
-    assert env_of(job) == EXPECTED[plan.stack]
+    assert job["metadata"]["namespace"] == cfg.snapshots.namespace
+    env = env_of(job)
+    mapped = dict(pair.split("=") for pair in env["CLASS_POLICIES"].split(","))
+    catalog = [name for name, _ in rules.storage_catalog(cfg)]
+    assert sorted(mapped) == sorted([*catalog, *(r.name for r in cfg.storage.retired_classes)])
+    assert set(mapped.values()) <= {"Retain", "Delete"}
+    assert env["SNAPSHOT_DELETION_POLICY"] == cfg.snapshots.deletion_policy
+
+
+def test_the_examples_map_their_own_classes(example_plan):
+    assert env_of(reconciler(example_plan)) == EXPECTED[example_plan.stack]
 
 
 def test_it_runs_hourly_without_overlap_with_bounded_history(plan):

@@ -810,8 +810,8 @@ def test_production_images_are_pinned_by_digest_and_tags_pass_elsewhere():
     assert list(rule.check(tagged, DEV)) == []
     assert list(rule.check(pinned, DEV)) == list(rule.check(pinned, PROD)) == []
     assert list(rule.check(tagged, PROD)) == [
-        "image 'registry.example/app:1.2.3' must be pinned by digest in production "
-        "(name:tag@sha256:...)"
+        "image 'registry.example/app:1.2.3' must be pinned by digest in production: get its "
+        "digest with `crane digest <image>` and write name:tag@sha256:<digest>"
     ]
     assert list(rule.check(deployment(image="app@sha256:short"), PROD))
 

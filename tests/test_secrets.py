@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.conftest import doc, statement
+from tests.conftest import aws_of, doc, statement
 from tools.offline import Plan, stack_config
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -28,6 +28,7 @@ def test_eso_role_trusts_only_the_operator_service_account(plan):
 
 def test_eso_may_read_only_its_environments_secrets_and_decrypt_only_through_them(plan):
     env = plan.exports["environment"]
+    aws = aws_of(plan.stack)
     policy = doc(
         plan.one(
             "aws:iam/rolePolicy:RolePolicy", "controllers-external-secrets-environment-secrets"
@@ -35,12 +36,12 @@ def test_eso_may_read_only_its_environments_secrets_and_decrypt_only_through_the
     )
     secrets = statement(policy, "EnvironmentSecrets")
     assert secrets["Action"] == ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-    assert secrets["Resource"] == f"arn:aws:secretsmanager:eu-west-1:123456789012:secret:{env}/*"
+    assert secrets["Resource"] == aws.arn("secretsmanager", f"secret:{env}/*")
     params = statement(policy, "EnvironmentParameters")
     assert params["Action"] == ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"]
     assert params["Resource"] == [
-        f"arn:aws:ssm:eu-west-1:123456789012:parameter/{env}",
-        f"arn:aws:ssm:eu-west-1:123456789012:parameter/{env}/*",
+        aws.arn("ssm", f"parameter/{env}"),
+        aws.arn("ssm", f"parameter/{env}/*"),
     ]
     decrypt = statement(policy, "DecryptThroughTheseServicesOnly")
     assert decrypt["Action"] == "kms:Decrypt"
@@ -48,8 +49,8 @@ def test_eso_may_read_only_its_environments_secrets_and_decrypt_only_through_the
     assert decrypt["Condition"] == {
         "StringEquals": {
             "kms:ViaService": [
-                "secretsmanager.eu-west-1.amazonaws.com",
-                "ssm.eu-west-1.amazonaws.com",
+                f"secretsmanager.{aws.region}.amazonaws.com",
+                f"ssm.{aws.region}.amazonaws.com",
             ]
         }
     }
@@ -58,7 +59,7 @@ def test_eso_may_read_only_its_environments_secrets_and_decrypt_only_through_the
         "Sid": "NeverThePlatformsOwn",
         "Effect": "Deny",
         "Action": "secretsmanager:*",
-        "Resource": f"arn:aws:secretsmanager:eu-west-1:123456789012:secret:{env}/sealed-secrets/*",
+        "Resource": aws.arn("secretsmanager", f"secret:{env}/sealed-secrets/*"),
     }
     assert len(policy["Statement"]) == 4
 
@@ -122,7 +123,7 @@ def test_cluster_stores_authenticate_with_the_operators_service_account_only(pla
     for name, store in stores.items():
         aws = store.inputs["spec"]["provider"]["aws"]
         assert aws["service"] == services[name]
-        assert aws["region"] == "eu-west-1"
+        assert aws["region"] == aws_of(plan.stack).region
         assert aws["auth"] == {
             "jwt": {
                 "serviceAccountRef": {"name": "external-secrets", "namespace": "external-secrets"}

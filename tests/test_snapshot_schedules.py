@@ -8,20 +8,19 @@ from pathlib import Path
 
 import pytest
 
+from config import rules
+from config.schema import SnapshotPolicy
 from design.snapshots import POLICY_LABEL
-from tools.offline import Plan, run_config, stack_config
+from tests.conftest import typed
+from tools.offline import Plan, run_config
 
 CRONJOB = "kubernetes:batch/v1:CronJob"
 SNAPSHOT_CLASS = "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass"
 SCRIPT = Path(__file__).resolve().parents[1] / "components" / "scripts" / "snapshot_rotate.sh"
 
 
-# Classes whose protection names every policy of the stack (stacks/Pulumi.<stack>.yaml).
-PROTECTED = {"prod": "gp3-ssd-prod-rwo,io2-ssd-db-prod-rwo"}
-
-
-def policies(plan: Plan) -> list[dict]:
-    return stack_config(plan.stack)["eks-config-storage:snapshots"]["policies"]
+def policies(plan: Plan) -> list[SnapshotPolicy]:
+    return list(typed(plan.stack).snapshots.policies)
 
 
 def cron_jobs(plan: Plan) -> dict[str, dict]:
@@ -59,23 +58,33 @@ def test_snapshot_controller_addon_is_installed(plan):
 
 def test_one_cron_job_per_policy_with_its_generation_limit(plan):
     jobs = cron_jobs(plan)
-    assert sorted(jobs) == sorted(f"snapshot-{p['name']}" for p in policies(plan))
+    assert sorted(jobs) == sorted(f"snapshot-{p.name}" for p in policies(plan))
     snapshot_class = plan.one(SNAPSHOT_CLASS).inputs["metadata"]["name"]
+    covered = rules.classes_by_policy(typed(plan.stack))
     for policy in policies(plan):
-        job = jobs[f"snapshot-{policy['name']}"]
-        assert job["spec"]["schedule"] == policy["schedule"]
-        assert env_of(job) == {
-            "POLICY": policy["name"],
-            "SELECTOR": f"{POLICY_LABEL}={policy['name']}",
-            **({"CLASSES": PROTECTED[plan.stack]} if plan.stack in PROTECTED else {}),
-            "KNOWN_POLICIES": ",".join(p["name"] for p in policies(plan)),
-            "KEEP": str(policy["keep"]),
+        job = jobs[f"snapshot-{policy.name}"]
+        assert job["spec"]["schedule"] == policy.schedule
+        env = env_of(job)
+        assert sorted(env.pop("CLASSES", "").split(",")) == sorted(covered.get(policy.name, [""]))
+        assert env == {
+            "POLICY": policy.name,
+            "SELECTOR": f"{POLICY_LABEL}={policy.name}",
+            "KNOWN_POLICIES": ",".join(p.name for p in policies(plan)),
+            "KEEP": str(policy.keep),
+            **({"MAX_AGE_SECONDS": str(policy.max_age_seconds)} if policy.max_age else {}),
             "SNAPSHOT_CLASS": snapshot_class,
-            "READY_TIMEOUT": "600s",
+            "READY_TIMEOUT": f"{policy.ready_timeout_seconds}s",
             "POLICY_LABEL": POLICY_LABEL,
             "HOME": "/tmp",
         }
-        assert int(env_of(job)["KEEP"]) >= 1
+        assert int(env["KEEP"]) >= 1
+
+
+def test_the_example_classes_are_covered_by_their_policies(example_plans):
+    """The shipped prod stack names its daily policy on both EBS classes (the example's values)."""
+    env = env_of(cron_jobs(example_plans["prod"])["snapshot-daily"])
+    assert env["CLASSES"] == "gp3-ssd-prod-rwo,io2-ssd-db-prod-rwo"
+    assert "CLASSES" not in env_of(cron_jobs(example_plans["dev"])["snapshot-daily"])
 
 
 def test_max_age_reaches_the_job_in_seconds(dev_values):

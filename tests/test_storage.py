@@ -7,7 +7,7 @@ import pytest
 
 from config import rules
 from design import storage as sc
-from tests.conftest import as_list, doc, statement
+from tests.conftest import as_list, doc, statement, typed
 from tools.offline import Plan, run_config, runner, stack_config
 from tools.offline.mocks import addon_version
 
@@ -29,6 +29,12 @@ def key_arn(plan: Plan) -> str:
 
 def addon(plan: Plan, name: str):
     return next(a for a in plan.of_type(ADDON) if a.inputs["addonName"] == name)
+
+
+def drivers(plan: Plan) -> tuple[str, ...]:
+    """The CSI add-ons the stack installs: EFS's only with its file system."""
+    efs = ("aws-efs-csi-driver",) if typed(plan.stack).storage.efs.enabled else ()
+    return ("aws-ebs-csi-driver", *efs, "snapshot-controller")
 
 
 def test_class_names_are_the_sla_function_of_their_config(plan):
@@ -109,17 +115,21 @@ def test_prod_catalog_parameters(plans):
 
 
 def test_efs_classes_use_access_points_on_the_stacks_file_system_over_tls_and_iam(plan):
+    configured = {n: c for n, c in rules.storage_catalog(typed(plan.stack)) if c.backing == "efs"}
+    efs = {n: c for n, c in classes(plan).items() if c["provisioner"] == "efs.csi.aws.com"}
+    assert sorted(efs) == sorted(configured)
+    if not efs:
+        return
     fs_id = plan.one("aws:efs/fileSystem:FileSystem").outputs["id"]
-    efs = [c for c in classes(plan).values() if c["provisioner"] == "efs.csi.aws.com"]
-    assert efs
-    for cls in efs:
+    for name, cls in efs.items():
+        wanted = configured[name]
         assert cls["parameters"] == {
             "provisioningMode": "efs-ap",
             "fileSystemId": fs_id,
-            "directoryPerms": "700",
-            "gidRangeStart": "50000",
-            "gidRangeEnd": "7000000",
-            "basePath": "/dynamic",
+            "directoryPerms": wanted.directory_perms,
+            "gidRangeStart": str(wanted.gid_range_start),
+            "gidRangeEnd": str(wanted.gid_range_end),
+            "basePath": wanted.base_path,
         }
         assert cls["mountOptions"] == ["tls", "iam"]
     assert plan.exports["efsFileSystemId"] == fs_id
@@ -170,19 +180,19 @@ def test_key_policy_admits_the_ebs_csi_role_for_data_and_grants(plan):
 
 
 def test_addons_run_with_their_irsa_roles_after_the_nodes(plan):
-    ebs, efs, snap = (
-        addon(plan, n) for n in ("aws-ebs-csi-driver", "aws-efs-csi-driver", "snapshot-controller")
-    )
+    installed = [addon(plan, n) for n in drivers(plan)]
+    ebs, snap = addon(plan, "aws-ebs-csi-driver"), addon(plan, "snapshot-controller")
     assert (
         ebs.inputs["serviceAccountRoleArn"]
         == plan.one("aws:iam/role:Role", "controllers-ebs-csi-role").outputs["arn"]
     )
-    assert (
-        efs.inputs["serviceAccountRoleArn"]
-        == plan.one("aws:iam/role:Role", "efs-csi-role").outputs["arn"]
-    )
+    if "aws-efs-csi-driver" in drivers(plan):
+        assert (
+            addon(plan, "aws-efs-csi-driver").inputs["serviceAccountRoleArn"]
+            == plan.one("aws:iam/role:Role", "efs-csi-role").outputs["arn"]
+        )
     assert "serviceAccountRoleArn" not in snap.inputs
-    for a in (ebs, efs, snap):
+    for a in installed:
         for group in plan.of_type("aws:eks/nodeGroup:NodeGroup"):
             assert plan.depends_on(a, group)
         assert a.inputs["clusterName"] == plan.exports["clusterName"]
@@ -196,8 +206,8 @@ def test_ebs_addon_waits_until_its_role_has_its_policies(plan):
 
 def test_unpinned_addon_versions_are_resolved_for_the_cluster_version(plan):
     # Neither stack pins a version: each add-on carries what getAddonVersion answered for it.
-    version = stack_config(plan.stack)["eks-config-storage:kubernetesVersion"]
-    for name in ("aws-ebs-csi-driver", "aws-efs-csi-driver", "snapshot-controller"):
+    version = typed(plan.stack).kubernetes_version
+    for name in drivers(plan):
         assert addon(plan, name).inputs["addonVersion"] == addon_version(name, version)
 
 
@@ -208,7 +218,13 @@ def test_pinned_addon_version_is_used(dev_values):
 
 
 def test_storage_classes_wait_only_for_their_own_driver(plan):
-    ebs, efs = addon(plan, "aws-ebs-csi-driver"), addon(plan, "aws-efs-csi-driver")
+    ebs = addon(plan, "aws-ebs-csi-driver")
+    if "aws-efs-csi-driver" not in drivers(plan):
+        for resource in plan.of_type(STORAGE_CLASS):
+            assert resource.inputs["provisioner"] == "ebs.csi.aws.com"
+            assert plan.depends_on(resource, ebs)
+        return
+    efs = addon(plan, "aws-efs-csi-driver")
     fs = plan.one("aws:efs/fileSystem:FileSystem")
     for resource in plan.of_type(STORAGE_CLASS):
         if resource.inputs["provisioner"] == "ebs.csi.aws.com":

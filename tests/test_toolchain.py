@@ -37,8 +37,8 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from packaging.markers import Marker
 import yaml
+from packaging.markers import Marker
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"

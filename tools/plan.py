@@ -6,11 +6,14 @@ without a cloud or credentials.
     python -m tools.plan prod --render plans/prod  # Kubernetes YAML and policy JSON for review
     python -m tools.plan prod --diff base.json     # what changes against an older plan
     python -m tools.plan --project bootstrap example  # the bootstrap program (bootstrap/)
+    python -m tools.plan acme --account 444455556666  # deploy account unlike the admins'
 
 Runs the program under Pulumi's mock engine with the stack's config (Pulumi.yaml defaults merged
 with stacks/Pulumi.<stack>.yaml) and evaluates policies/rules/, the same rules the CrossGuard
-pack enforces. Exits 1 when the config is invalid, the program fails, or a mandatory rule is
-violated.
+pack enforces. The plan runs where the stack deploys: in the account of its first admin role (or
+``--account``), as that role, in its ``aws:region``. Exits 1 when the stack file or the config is
+invalid (every problem listed, by file position or key), the program fails, or a mandatory rule
+is violated.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import argparse
 import gc
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -26,9 +30,11 @@ from config import ConfigError, StackConfig
 from tools import bootstrap_plan, review, transitions
 from tools.offline import ProgramError, run_config, stack_config
 from tools.offline.runner import typed_config
-from tools.offline.stackfiles import read_stack_file
+from tools.offline.stackfiles import StackFileError, read_stack_file
 from tools.policy_config import settings_of
 from tools.report import report_lines, verdicts
+
+ACCOUNT = re.compile(r"^\d{12}$")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,19 +57,31 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="read the stack's config from FILE instead of stacks/Pulumi.<stack>.yaml",
     )
+    parser.add_argument(
+        "--account",
+        metavar="ID",
+        help="the AWS account the stack deploys to (default: the account of its first admin role)",
+    )
     args = parser.parse_args(argv)
     if args.project == "bootstrap":
         return bootstrap_plan.main(args.stack)
+    if args.account is not None and not ACCOUNT.match(args.account):
+        parser.error(f"--account: {args.account!r} is not a 12-digit AWS account ID")
+    if args.json and args.diff and args.json.resolve() == args.diff.resolve():
+        # Writing first would overwrite the baseline and show every change as none.
+        parser.error("--json and --diff name the same file: write the new plan elsewhere")
     # One short-lived run: the cyclic collector would only walk the SDK's live futures again and
     # again (see tools.offline.runner); the process exits before memory matters.
     gc.disable()
 
     try:
+        baseline = read_baseline(args.diff, args.stack) if args.diff else None
         values = read_stack_file(args.stack_file) if args.stack_file else stack_config(args.stack)
-        plan = run_config(args.stack, values)
-        cfg = typed_config(args.stack, values)
+        # Validate first: every problem is listed by key, before the program runs at all.
+        cfg = typed_config(args.stack, values, offline=True)
+        plan = run_config(args.stack, values, account=args.account)
         settings = settings_of(cfg)
-    except (ProgramError, ConfigError, FileNotFoundError) as exc:
+    except (ProgramError, ConfigError, StackFileError, BaselineError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
@@ -79,11 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         written = review.render(plan, args.render)
         print(f"Review artefacts: {len(written)} files under {args.render}")
     transitions_failed = False
-    if args.diff:
+    if baseline is not None:
         print(f"\nChanges against {args.diff}:")
-        lines, judgement = transitions.report(
-            json.loads(args.diff.read_text()), document, acknowledged(cfg)
-        )
+        lines, judgement = transitions.report(baseline, document, acknowledged(cfg))
         print("\n".join(lines))
         transitions_failed = bool(judgement.violations)
 
@@ -93,6 +109,29 @@ def main(argv: list[str] | None = None) -> int:
     if transitions_failed:
         print("\nerror: transitions need acknowledgement (see above)", file=sys.stderr)
     return 1 if failed or transitions_failed else 0
+
+
+class BaselineError(ValueError):
+    """The ``--diff`` file is not a plan of this stack."""
+
+
+def read_baseline(path: Path, stack: str) -> dict:
+    """An older plan (``--json`` output) of ``stack``, checked before anything runs."""
+    try:
+        document = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise BaselineError(f"--diff {path}: no such file (write one with --json)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BaselineError(f"--diff {path}: not a plan written by --json ({exc})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("resources"), list):
+        raise BaselineError(f"--diff {path}: not a plan written by --json (no resources list)")
+    other = document.get("stack")
+    if other != stack:
+        raise BaselineError(
+            f"--diff {path}: a plan of stack {other!r}, not {stack!r}: a diff across stacks "
+            "would show every resource of both as a change"
+        )
+    return document
 
 
 def acknowledged(cfg: StackConfig) -> transitions.Acknowledged:

@@ -7,7 +7,13 @@ Rules live by concern (``cluster``, ``nodes``, ``storage``, ``apps``); ``RULES``
 
 from __future__ import annotations
 
-from config.rules.apps import RESERVED_NAMESPACES, apps, remote_names
+from config.rules.apps import (
+    RESERVED_NAMESPACES,
+    apps,
+    namespaces_apart,
+    platform_namespaces,
+    remote_names,
+)
 from config.rules.backups import (
     backups,
     classes_by_policy,
@@ -24,6 +30,7 @@ from config.rules.cluster import (
     deployer_problems,
     endpoint_exposure,
     endpoint_reachable,
+    endpoint_sources_unique,
     images,
     kubernetes_support,
     one_network_mode,
@@ -32,7 +39,7 @@ from config.rules.cluster import (
     someone_can_administer,
 )
 from config.rules.iam import permissions_boundary
-from config.rules.nodes import node_group_instances, node_group_sizes
+from config.rules.nodes import node_group_instances, node_group_releases, node_group_sizes
 from config.rules.storage import (
     class_name,
     efs_settings,
@@ -48,6 +55,7 @@ RULES: tuple[Rule, ...] = (
     one_network_mode,
     endpoint_exposure,
     endpoint_reachable,
+    endpoint_sources_unique,
     kubernetes_support,
     production_safety,
     someone_can_administer,
@@ -55,10 +63,12 @@ RULES: tuple[Rule, ...] = (
     permissions_boundary,
     node_group_sizes,
     node_group_instances,
+    node_group_releases,
     storage_class_catalog,
     efs_settings,
     snapshot_policies,
     production_storage,
+    namespaces_apart,
     apps,
     remote_names,
     protection,
@@ -82,6 +92,7 @@ __all__ = [
     "deployer_problems",
     "images",
     "known_classes",
+    "platform_namespaces",
     "previewer",
     "problems",
     "repeated",

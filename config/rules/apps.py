@@ -12,17 +12,43 @@ from config.remote_names import (
 from config.rules.base import Problem, repeated
 from config.rules.storage import storage_catalog
 from config.schema import App, StackConfig
+from design import drills
 from design.apps import PLATFORM_SECRET_PREFIX, secret_name
 
 RESERVED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 
 
+def platform_namespaces(cfg: StackConfig) -> list[tuple[str, str]]:
+    """Every namespace a platform feature of this stack creates or relies on, by the key that
+    sets it: an app there would create (or delete) the feature's Namespace object, and two
+    features in one would share its RBAC, quotas and Pod Security level."""
+    found = [
+        ("externalSecrets.namespace", cfg.external_secrets.namespace),
+        ("sealedSecrets.namespace", cfg.sealed_secrets.namespace),
+        ("snapshots.namespace", cfg.snapshots.namespace),
+    ]
+    if cfg.backups.enabled:
+        found.append(("backups.namespace", cfg.backups.namespace))
+    if cfg.monitoring.prometheus_rules:
+        found.append(("monitoring.namespace", cfg.monitoring.namespace))
+    if cfg.restore_drills:
+        found.append(("restoreDrills", drills.NAMESPACE))
+    return found
+
+
+def namespaces_apart(cfg: StackConfig) -> Iterator[Problem]:
+    """No two platform features in one namespace (Kubernetes's own kube-system excepted, where
+    kubeseal expects the Sealed Secrets controller)."""
+    seen: dict[str, str] = {}
+    for key, namespace in platform_namespaces(cfg):
+        if namespace in seen and namespace != "kube-system":
+            yield key, f"{namespace!r} is already {seen[namespace]}: give each feature its own"
+        seen.setdefault(namespace, key)
+
+
 def apps(cfg: StackConfig) -> Iterator[Problem]:
-    reserved = RESERVED_NAMESPACES | {
-        cfg.external_secrets.namespace,
-        cfg.sealed_secrets.namespace,
-        cfg.snapshots.namespace,
-    }
+    platform = dict((ns, key) for key, ns in reversed(platform_namespaces(cfg)))
+    reserved = RESERVED_NAMESPACES | set(platform)
     yield from repeated("apps", "app name", (a.name for a in cfg.apps))
     yield from repeated("apps", "namespace", (a.namespace_name for a in cfg.apps))
     classes = {name for name, _ in storage_catalog(cfg)} if _catalog_ok(cfg) else set()
@@ -30,7 +56,8 @@ def apps(cfg: StackConfig) -> Iterator[Problem]:
     for i, app in enumerate(cfg.apps):
         key = f"apps[{i}]"
         if app.namespace_name in reserved:
-            yield f"{key}.namespace", f"{app.namespace_name!r} belongs to the platform"
+            owner = f" ({platform[app.namespace_name]})" if app.namespace_name in platform else ""
+            yield f"{key}.namespace", f"{app.namespace_name!r} belongs to the platform{owner}"
         yield from _app_pod_security(app, key)
         yield from _app_secrets(app, key)
         for j, budget in enumerate(app.storage):
@@ -70,6 +97,10 @@ def _app_secrets(app: App, key: str) -> Iterator[Problem]:
         if (item.secrets_manager is None) == (item.parameter is None):
             yield f"{key}.secrets[{j}]", "set exactly one of secretsManager or parameter"
     yield from repeated(f"{key}.secrets", "secret key", (item.key for item in app.secrets))
+    yield from repeated(f"{key}.sealedSecrets", "Secret", app.sealed_secrets)
+    yield from repeated(
+        f"{key}.aws.s3", "bucket and prefix", (f"{s.bucket}/{s.prefix}" for s in app.aws.s3)
+    )
     if secret_name(app.name) in app.sealed_secrets:
         yield f"{key}.sealedSecrets", f"{secret_name(app.name)} is the External Secrets target"
 

@@ -12,10 +12,13 @@ Rule = Callable[[StackConfig], Iterator[Problem]]
 
 
 def repeated(key: str, what: str, values: Iterable[str]) -> Iterator[Problem]:
-    """One problem per value that occurs more than once."""
-    for value, count in Counter(values).items():
+    """One problem per value that occurs more than once, naming the entries that repeat it:
+    each entry becomes a resource named after the value, and two would collide."""
+    listed = list(values)
+    for value, count in Counter(listed).items():
         if count > 1:
-            yield key, f"{what} {value!r} is used {count} times"
+            where = ", ".join(f"{key}[{i}]" for i, v in enumerate(listed) if v == value)
+            yield key, f"{what} {value!r} is used {count} times: {where}"
 
 
 def camel(field: str) -> str:

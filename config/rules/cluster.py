@@ -30,6 +30,16 @@ def endpoint_exposure(cfg: StackConfig) -> Iterator[Problem]:
         yield "endpoint.publicAccessCidrs", "CIDRs given but endpoint.publicAccess is false"
 
 
+def endpoint_sources_unique(cfg: StackConfig) -> Iterator[Problem]:
+    """Each private source becomes its own ingress rule, named after the source."""
+    ep = cfg.endpoint
+    yield from repeated("endpoint.privateAccessCidrs", "CIDR", ep.private_access_cidrs)
+    yield from repeated(
+        "endpoint.privateAccessSecurityGroupIds", "group", ep.private_access_security_group_ids
+    )
+    yield from repeated("endpoint.publicAccessCidrs", "CIDR", ep.public_access_cidrs)
+
+
 def endpoint_reachable(cfg: StackConfig) -> Iterator[Problem]:
     """The deployer's Kubernetes steps need a way in: pulumi-kubernetes fails every object of a
     cluster it cannot reach ("configured Kubernetes cluster is unreachable",

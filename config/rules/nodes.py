@@ -20,6 +20,23 @@ def node_group_sizes(cfg: StackConfig) -> Iterator[Problem]:
     yield from repeated("nodeGroups", "node group name", (g.name for g in cfg.node_groups))
 
 
+def node_group_releases(cfg: StackConfig) -> Iterator[Problem]:
+    """A pinned AMI release is built for one Kubernetes minor: EKS refuses a node group whose
+    release does not match its version (the release's first two numbers are that minor)."""
+    for i, group in enumerate(cfg.node_groups):
+        release = group.release_version
+        if release is None:
+            continue
+        minor = ".".join(release.split(".")[:2])
+        if minor != cfg.kubernetes_version:
+            yield (
+                f"nodeGroups[{i}].releaseVersion",
+                f"{release!r} is a release of Kubernetes {minor}, but the cluster runs "
+                f"{cfg.kubernetes_version}: pin a {cfg.kubernetes_version}.x release or unset it "
+                "(EKS's recommended release for the cluster's version)",
+            )
+
+
 def node_group_instances(cfg: StackConfig) -> Iterator[Problem]:
     """Instance types the group's AMI cannot run, refused by EKS at `up` or useless once up
     (awsdocs/amazon-eks-user-guide: latest/ug/nodes/choosing-instance-type.adoc)."""

@@ -14,7 +14,8 @@ from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 from pulumi.runtime.proto import resource_pb2
 
-ACCOUNT_ID = "123456789012"  # the account ID AWS documentation uses for examples
+from tools.offline.target import Target
+
 SIG = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
@@ -55,13 +56,13 @@ class UnknownInvokeError(Exception):
 
 
 class AwsMocks(pulumi.runtime.Mocks):
-    def __init__(
-        self, region: str, subnet_zones: dict[str, str] | None = None, caller_role: str = "deployer"
-    ):
-        self.region = region
-        self.caller_role = caller_role
+    def __init__(self, target: Target, subnet_zones: dict[str, str] | None = None):
+        self.target = target
+        self.region = target.region
+        self.account_id = target.account_id
+        self.partition = target.partition
         self.ebs_encryption_by_default = True
-        self.zones = [f"{region}{suffix}" for suffix in "abcdef"]
+        self.zones = target.zones
         self.subnet_zones = dict(subnet_zones or {})
         self.mapped_subnets = frozenset(self.subnet_zones)
 
@@ -74,20 +75,24 @@ class AwsMocks(pulumi.runtime.Mocks):
 
     def _call_getCallerIdentity(self, _):
         return {
-            "accountId": ACCOUNT_ID,
-            "arn": f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{self.caller_role}/offline-plan",
+            "accountId": self.account_id,
+            "arn": self.target.caller_arn(),
             "userId": "AROAOFFLINEPLAN:offline-plan",
-            "id": ACCOUNT_ID,
+            "id": self.account_id,
         }
 
     def _call_getPartition(self, _):
-        return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+        return {
+            "partition": self.partition,
+            "dnsSuffix": self.target.dns_suffix,
+            "id": self.partition,
+        }
 
     def _call_getRegion(self, _):
         return {
             "name": self.region,
             "region": self.region,
-            "endpoint": f"ec2.{self.region}.amazonaws.com",
+            "endpoint": f"ec2.{self.region}.{self.target.dns_suffix}",
             "description": self.region,
             "id": self.region,
         }
@@ -155,7 +160,7 @@ class AwsMocks(pulumi.runtime.Mocks):
         state = {**inputs, **computed}
         if args.typ.startswith("aws:") and "arn" not in state:
             service = args.typ.split(":")[1].split("/")[0]
-            state["arn"] = f"arn:aws:{service}:{self.region}:{ACCOUNT_ID}:{args.name}/{rid}"
+            state["arn"] = self.arn(service, f"{args.name}/{rid}")
         if args.typ.startswith("kubernetes:"):
             state = _kubernetes_state(inputs, args.name, h)
             rid = _kubernetes_id(state)
@@ -163,7 +168,7 @@ class AwsMocks(pulumi.runtime.Mocks):
 
     def arn(self, service: str, resource: str, regional: bool = True) -> str:
         region = self.region if regional else ""
-        return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{resource}"
+        return f"arn:{self.partition}:{service}:{region}:{self.account_id}:{resource}"
 
 
 def _hex(h: str, n: int = 17) -> str:
@@ -179,14 +184,14 @@ def _iam_role(m: AwsMocks, name, inputs, h):
     role = inputs.get("name") or f"{name}-{h[:7]}"
     return role, {
         "name": role,
-        "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{role}",
+        "arn": m.arn("iam", f"role/{role}", regional=False),
         "uniqueId": f"AROA{h[:17].upper()}",
     }
 
 
 def _oidc_provider(m: AwsMocks, name, inputs, h):
     host = str(inputs.get("url", "")).removeprefix("https://")
-    arn = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{host}"
+    arn = m.arn("iam", f"oidc-provider/{host}", regional=False)
     return arn, {"arn": arn}
 
 
@@ -196,10 +201,14 @@ def _eks_cluster(m: AwsMocks, name, inputs, h):
     return cluster, {
         "name": cluster,
         "arn": m.arn("eks", f"cluster/{cluster}"),
-        "endpoint": f"https://{oidc_id}.gr7.{m.region}.eks.amazonaws.com",
+        "endpoint": f"https://{oidc_id}.gr7.{m.region}.eks.{m.target.dns_suffix}",
         "certificateAuthority": {"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk9GRkxJTkUK"},
         "identities": [
-            {"oidcs": [{"issuer": f"https://oidc.eks.{m.region}.amazonaws.com/id/{oidc_id}"}]}
+            {
+                "oidcs": [
+                    {"issuer": f"https://oidc.eks.{m.region}.{m.target.dns_suffix}/id/{oidc_id}"}
+                ]
+            }
         ],
         "vpcConfig": {
             **(inputs.get("vpcConfig") or {}),
@@ -224,14 +233,14 @@ def _efs(m: AwsMocks, name, inputs, h):
     return fs_id, {
         "id": fs_id,
         "arn": m.arn("elasticfilesystem", f"file-system/{fs_id}"),
-        "dnsName": f"{fs_id}.efs.{m.region}.amazonaws.com",
+        "dnsName": f"{fs_id}.efs.{m.region}.{m.target.dns_suffix}",
     }
 
 
 def _s3_bucket(m: AwsMocks, name, inputs, h):
     """A bucket's ID is its name; its ARN has neither region nor account."""
     bucket = inputs.get("bucket") or f"{name}-{h[:8]}"
-    return bucket, {"id": bucket, "bucket": bucket, "arn": f"arn:aws:s3:::{bucket}"}
+    return bucket, {"id": bucket, "bucket": bucket, "arn": f"arn:{m.partition}:s3:::{bucket}"}
 
 
 _RESOURCES = {

@@ -23,6 +23,7 @@ from config import PROJECT, StackConfig, decode, load_stack_config, top_level_ke
 from tools.offline import stackfiles
 from tools.offline.mocks import SECRET_MARK, AwsMocks, RecordingMonitor
 from tools.offline.plan import Plan, Resource
+from tools.offline.target import target_of
 
 PROGRAM = stackfiles.ROOT / "__main__.py"
 CONFIG_VARIABLES = ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS")
@@ -67,19 +68,23 @@ def run_config(
     *,
     subnet_zones: dict[str, str] | None = None,
     caller_role: str | None = None,
+    account: str | None = None,
 ) -> Plan:
     """Plan ``stack`` with stack-file style config ``values`` (namespaced keys, YAML values).
 
     Pulumi.yaml defaults are merged in as the CLI would; the program itself refuses keys it does
-    not know, as it does under the real CLI. The plan runs as ``caller_role``; by default as the
-    stack's first admin role, the role a deploy pipeline runs as.
+    not know, as it does under the real CLI. The plan runs in the stack's own account and region
+    (``tools.offline.target``) as ``caller_role``; by default as the stack's first admin role,
+    the role a deploy pipeline runs as.
     """
     merged = stackfiles.merged_config(values)
-    if caller_role is None:
-        admins = merged.get(f"{PROJECT}:adminRoleArns") or []
-        caller_role = str(admins[0]).rsplit("/", 1)[-1] if admins else "deployer"
     return run_function(
-        stack, merged, _run_main, subnet_zones=subnet_zones, caller_role=caller_role
+        stack,
+        merged,
+        _run_main,
+        subnet_zones=subnet_zones,
+        caller_role=caller_role,
+        account=account,
     )
 
 
@@ -89,7 +94,8 @@ def run_function(
     program: Callable[[], None],
     *,
     subnet_zones: dict[str, str] | None = None,
-    caller_role: str = "deployer",
+    caller_role: str | None = None,
+    account: str | None = None,
 ) -> Plan:
     """Run any ``program`` callable under the mocks with config ``values`` (used for unit
     tests of single components as well as for the whole program)."""
@@ -98,7 +104,8 @@ def run_function(
         raise ProgramError(f"stack '{stack}' sets no aws:region", 0)
     encoded, secret_keys = stackfiles.encode(values)
 
-    monitor = RecordingMonitor(AwsMocks(region, subnet_zones, caller_role))
+    target = target_of(values, PROJECT, account=account, caller_role=caller_role)
+    monitor = RecordingMonitor(AwsMocks(target, subnet_zones))
     saved_env = {name: os.environ.get(name) for name in CONFIG_VARIABLES}
     exports: dict[str, Any] = {}
     loop = asyncio.new_event_loop()
@@ -180,12 +187,28 @@ async def _run_and_collect(program: Callable[[], None], exports: dict[str, Any])
         exports[name] = SECRET_MARK if secret else await output.future()
 
 
-def typed_config(stack: str, values: dict[str, Any]) -> StackConfig:
+def typed_config(stack: str, values: dict[str, Any], *, offline: bool = False) -> StackConfig:
     """The validated config of stack-file style ``values``, without running the program (the
-    same encoding and loader the program goes through). Raises ``ConfigError``."""
+    same encoding and loader the program goes through). Raises ``ConfigError``. ``offline``:
+    for a plan, which has no environment to take ``aws:region`` from."""
     merged = stackfiles.merged_config(values)
     encoded, _ = stackfiles.encode(merged)
-    ours = {k.split(":", 1)[1]: v for k, v in encoded.items() if k.startswith(f"{PROJECT}:")}
+    prefix = f"{PROJECT}:"
+    ours = {k.removeprefix(prefix): v for k, v in encoded.items() if k.startswith(prefix)}
+    others = {k: v for k, v in merged.items() if not str(k).startswith(prefix)}
     known = top_level_keys()
     raw = {k: v for k, v in ours.items() if k in known}
-    return load_stack_config(decode(raw), stack, unknown_keys=ours.keys() - known.keys())
+    secrets = [
+        path
+        for key, value in merged.items()
+        if str(key).startswith(prefix)
+        for path in stackfiles.secure_paths(value, str(key).removeprefix(prefix))
+    ]
+    return load_stack_config(
+        decode(raw),
+        stack,
+        unknown_keys=ours.keys() - known.keys(),
+        other_namespaces=others,
+        need_region=offline,
+        secret_paths=secrets,
+    )

@@ -12,8 +12,45 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 # libyaml's loader when PyYAML was built with it: a 200-app stack file parses 10x faster.
-Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SECRET_PLACEHOLDER = "offline-placeholder-for-a-secret"
+# What a stack file holds besides config (pulumi/pulumi@v3.259.0:sdk/go/common/workspace/
+# project.go, ProjectStack); anything else at the top level is config written one level too high.
+STACK_FILE_KEYS = frozenset(
+    {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"}
+)
+
+
+class StackFileError(ValueError):
+    """A stack file that is not YAML, or not the shape of a stack file: the message names the
+    file, and the line and column where the YAML parser stopped."""
+
+
+class Loader(_BaseLoader):
+    """The safe loader, refusing a key written twice in one mapping: YAML says keys are unique,
+    yet PyYAML keeps the last one silently, so a second ``protect: false`` would win unseen."""
+
+
+def _unique_keys(loader: Loader, node: yaml.MappingNode):
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, str | int | float | bool) and key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key {key!r} is written twice in this mapping", key_node.start_mark
+            )
+        seen.add(key)
+    return (yield from loader.construct_yaml_map(node))
+
+
+Loader.add_constructor("tag:yaml.org,2002:map", _unique_keys)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 _PARSED: dict[tuple[Path, int, int], Any] = {}
@@ -25,7 +62,17 @@ def _load(path: Path) -> Any:
     stat = path.stat()
     key = (path, stat.st_mtime_ns, stat.st_size)
     if key not in _PARSED:
-        _PARSED[key] = yaml.load(path.read_text(), Loader=Loader)
+        try:
+            _PARSED[key] = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=Loader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            where = f"{_shown(path)}:{mark.line + 1}:{mark.column + 1}" if mark else _shown(path)
+            what = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+            raise StackFileError(f"{where}: not valid YAML: {what}") from None
+        except yaml.YAMLError as exc:
+            raise StackFileError(f"{_shown(path)}: not valid YAML: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise StackFileError(f"{_shown(path)}: not UTF-8 text ({exc.reason})") from None
     return copy.deepcopy(_PARSED[key])
 
 
@@ -52,7 +99,32 @@ def stack_config(stack: str) -> dict[str, Any]:
 
 
 def read_stack_file(path: Path) -> dict[str, Any]:
-    return (_load(path) or {}).get("config") or {}
+    """The ``config:`` map of a stack file; ``StackFileError`` for one that is not a stack file."""
+    if not path.is_file():
+        raise StackFileError(f"{_shown(path)}: no such stack file")
+    document = _load(path)
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise StackFileError(
+            f"{_shown(path)}: a stack file is a mapping with a top-level `config:` key, "
+            f"not a {type(document).__name__}"
+        )
+    stray = sorted(str(k) for k in document if k not in STACK_FILE_KEYS)
+    if stray:
+        raise StackFileError(
+            f"{_shown(path)}: {', '.join(stray)}: not a stack file key; settings belong under "
+            "the top-level `config:` (indent them below it)"
+        )
+    config = document.get("config")
+    if config is None:
+        return {}
+    if not isinstance(config, dict):
+        raise StackFileError(
+            f"{_shown(path)}: `config:` must be a mapping of keys to values, "
+            f"not a {type(config).__name__}"
+        )
+    return config
 
 
 def project_defaults() -> dict[str, Any]:
@@ -94,6 +166,17 @@ def _without_secure(value: Any) -> tuple[Any, bool]:
         items = [_without_secure(v) for v in value]
         return [v for v, _ in items], any(s for _, s in items)
     return value, False
+
+
+def secure_paths(value: Any, path: str) -> list[str]:
+    """The key path of every ``{secure: ...}`` in ``value`` (``apps[0].config.TOKEN``)."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return [path]
+        return [p for k, v in value.items() for p in secure_paths(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in secure_paths(v, f"{path}[{i}]")]
+    return []
 
 
 def merged_config(stack_values: dict[str, Any]) -> dict[str, Any]:

@@ -250,6 +250,8 @@ def _replace(
         )
     else:
         consequence = "a new one first, then the old one is deleted"
+    notes = sem.REPLACE_NOTES.get(resource_type, {})
+    consequence += "".join(f"; {notes[f]}" for f in fields if f in notes)
     return Change(
         "replace",
         resource_type,

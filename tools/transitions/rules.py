@@ -21,6 +21,15 @@ class Acknowledged:
     settings: frozenset[str] = frozenset()
 
 
+# Each bucket as the stack file spells it under ``acknowledge``.
+ACK_KEYS = {
+    "deletes": "deletes",
+    "replacements": "replacements",
+    "snapshot_policies": "snapshotPolicies",
+    "settings": "settings",
+}
+
+
 @dataclass(frozen=True)
 class Violation:
     subject: str
@@ -83,6 +92,70 @@ def data_rules(changes: list[Change]) -> Iterator[tuple[Violation, str, str]]:
                 "replacements",
                 change.name,
             )
+
+
+def _app_namespaces(changes: list[Change], action: str) -> list[Change]:
+    return [
+        c
+        for c in changes
+        if c.kind == "Namespace"
+        and c.action == action
+        and _labels(c.before or c.after).get(sem.APP_LABEL) == "true"
+    ]
+
+
+# What an app's pods use at run time, of what the stack gives each app.
+WHAT_PODS_USE = {
+    "kubernetes:core/v1:ServiceAccount": "ServiceAccount",
+    "kubernetes:core/v1:ConfigMap": "ConfigMap",
+    "kubernetes:external-secrets.io/v1:ExternalSecret": "ExternalSecret",
+    "aws:iam/role:Role": "IAM role",
+}
+
+
+def _object_name(change: Change) -> str:
+    inputs = (change.before or {}).get("inputs", {})
+    return (inputs.get("metadata") or {}).get("name") or inputs.get("name") or change.name
+
+
+def _namespace(change: Change) -> str:
+    entry = change.before or change.after or {}
+    return (entry.get("inputs", {}).get("metadata") or {}).get("name", change.name)
+
+
+def app_rules(changes: list[Change]) -> Iterator[tuple[Violation, str, str]]:
+    """An app that moves to another namespace (renamed without ``namespace:``, or given a new
+    one): apps are keyed by namespace, so its Namespace leaves the stack and everything the stack
+    gave it there goes, while its pods keep running in the old namespace without them."""
+    arrived = [_namespace(c) for c in _app_namespaces(changes, "create")]
+    if not arrived:
+        return
+    for left in _app_namespaces(changes, "delete"):
+        old = _namespace(left)
+        prefix = left.name.removesuffix("-namespace") + "-"
+        lost = sorted(
+            f"{WHAT_PODS_USE[c.type]} {_object_name(c)}"
+            for c in changes
+            if c.action == "delete" and c.name.startswith(prefix) and c.type in WHAT_PODS_USE
+        )
+        fate = (
+            "it stays, unmanaged, with its workloads"
+            if left.retained
+            else sem.deleted("Namespace", {})
+        )
+        yield (
+            Violation(
+                left.name,
+                f"app namespace {old} leaves the stack ({fate}) and the app moves to the new, "
+                f"empty {' or '.join(arrived)}; pods still running in {old} lose "
+                f"{', '.join(lost) or 'what the stack gave them'} (no AWS role, no config, no "
+                f"secrets on their next restart); to rename the app without moving it, keep "
+                f"`namespace: {old}` on the app",
+                "acknowledge.deletes",
+            ),
+            "deletes",
+            left.name,
+        )
 
 
 def _policies(document: dict) -> set[str]:
@@ -216,8 +289,13 @@ def setting_rules(old: dict, new: dict) -> Iterator[tuple[Violation, str, str]]:
 def judge(old: dict, new: dict, changes: list[Change], accepted: Acknowledged) -> Judgement:
     judgement = Judgement()
     used: set[tuple[str, str]] = set()
-    for rule in (data_rules(changes), snapshot_rules(old, new), setting_rules(old, new)):
+    seen: set[tuple[str, str]] = set()
+    rules = (app_rules(changes), data_rules(changes), snapshot_rules(old, new))
+    for rule in (*rules, setting_rules(old, new)):
         for violation, bucket, value in rule:
+            if (violation.subject, violation.key) in seen:
+                continue  # an app's move already says why its namespace leaves
+            seen.add((violation.subject, violation.key))
             if bucket and value in getattr(accepted, bucket):
                 judgement.accepted.append(violation)
                 used.add((bucket, value))
@@ -226,5 +304,5 @@ def judge(old: dict, new: dict, changes: list[Change], accepted: Acknowledged) -
     for bucket in ("deletes", "replacements", "snapshot_policies", "settings"):
         for value in sorted(getattr(accepted, bucket)):
             if (bucket, value) not in used:
-                judgement.unused.append(f"{bucket}: {value}")
+                judgement.unused.append(f"{ACK_KEYS[bucket]}: {value}")
     return judgement

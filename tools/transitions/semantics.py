@@ -131,6 +131,19 @@ UPDATE_NOTES: dict[str, dict[str, str]] = {
     "kubernetes:helm.sh/v3:Release": {"version": "helm upgrade (atomic: rolled back on failure)"},
 }
 
+# What a replacement on these inputs does not do, though it looks as if it would.
+REPLACE_NOTES: dict[str, dict[str, str]] = {
+    "kubernetes:storage.k8s.io/v1:StorageClass": {
+        # "parameters describe volumes belonging to the storage class", read by the provisioner
+        # when it creates a volume (kubernetes.io/docs/concepts/storage/storage-classes/); a
+        # live EBS volume changes through a VolumeAttributesClass or ModifyVolume
+        # (kubernetes-sigs/aws-ebs-csi-driver: docs/modify-volume.md).
+        "parameters": "existing volumes keep the parameters they were provisioned with (IOPS, "
+        "throughput, type): only new claims get the new ones; change a live volume with a "
+        "VolumeAttributesClass or `aws ec2 modify-volume`",
+    },
+}
+
 APP_LABEL = "eks-config-storage.io/app"
 POLICY_LABEL = "snapshots.eks-config-storage.io/policy"
 
