@@ -76,6 +76,15 @@ def node_group(field: str, value) -> Change:
     return change
 
 
+def kubernetes_minor_up(values: Values) -> None:
+    """1.35 to 1.36; a group that pins its AMI release moves its pin to a 1.36 release in the
+    same change (a pin of the old minor is refused)."""
+    values.update(broken(values, "kubernetesVersion", "1.36"))
+    for group in values[f"{NS}:nodeGroups"]:
+        if group.get("releaseVersion"):
+            group["releaseVersion"] = "1.36.0-20261115"
+
+
 def to_graviton(values: Values) -> None:
     values[f"{NS}:nodeGroups"][0].update(
         amiType="AL2023_ARM_64_STANDARD", instanceTypes=["m7g.large"]
@@ -140,7 +149,7 @@ CASES = [
     ),
     ("6 class tier renamed, old class retired", "prod", rename_db_tier(retire=True), []),
     ("7 reclaim policy", "dev", edit("storage.reclaimPolicy", "Retain"), []),
-    ("8 Kubernetes one minor up", "prod", edit("kubernetesVersion", "1.36"), []),
+    ("8 Kubernetes one minor up", "prod", kubernetes_minor_up, []),
     ("9 node instance types", "prod", node_group("instanceTypes", ["m7i.xlarge"]), []),
     ("9 node AMI type", "dev", to_graviton, []),
     ("10 node disk size", "prod", node_group("diskSizeGib", 200), []),
@@ -324,7 +333,7 @@ def test_a_day2_change_the_config_refuses_before_anything_is_registered(
 
 
 def test_a_kubernetes_upgrade_shows_control_plane_nodes_and_addons_in_order(plans):
-    values = head("prod", edit("kubernetesVersion", "1.36"))
+    values = head("prod", kubernetes_minor_up)
     after = run_config("prod", values)
     found = {
         c.name: c

@@ -12,6 +12,7 @@ from pathlib import Path
 import pulumi_aws
 import pulumi_kubernetes
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -257,8 +258,16 @@ def test_a_stack_in_another_account_and_region_plans_clean(tmp_path, capsys):
 
 
 def test_account_overrides_the_admins_account(tmp_path, capsys):
-    # Admins in another account than the deploy: the deployer is then not among them.
+    # Admins in another account than the deploy: the boundary, a policy of the admins' account,
+    # is refused first (IAM would refuse every role with it) ...
     assert plan_cli.main(["dev", "--account", "444455556666"]) == 1
+    assert "not a policy of the stack's account 444455556666" in capsys.readouterr().err
+    # ... and without one, the deployer is not among the admins.
+    values = stack_config("dev")
+    del values["eks-config-storage:iam"]
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(yaml.safe_dump({"config": values}))
+    assert plan_cli.main(["dev", "--account", "444455556666", "--stack-file", str(path)]) == 1
     assert "arn:aws:sts::444455556666:assumed-role/platform-admin" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         plan_cli.main(["dev", "--account", "12345"])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bootstrap.config import PROJECT
 from policies import rules
-from tools.offline import Plan, ProgramError, mocks, run_function
+from tools.offline import Plan, ProgramError, run_function
 from tools.offline.stackfiles import ROOT, read_stack_file
 from tools.report import count_lines, tree_lines, verdict_lines, verdicts
 
@@ -32,16 +32,16 @@ def run(stack: str, values: dict | None = None) -> Plan:
             raise FileNotFoundError(f"no stack file {path.relative_to(ROOT)}")
         values = read_stack_file(path)
     program = str(BOOTSTRAP / "__main__.py")
-    # The mocks answer as one example account; a bootstrap stack names its own, and the program
-    # refuses credentials of another, so the offline run answers as the stack's account.
+    # A bootstrap stack names its account (it has no admin roles to read it from), and the
+    # program refuses credentials of another, so the offline run answers as that account.
     account = str(values.get(f"{PROJECT}:accountId", ""))
-    saved = mocks.ACCOUNT_ID
-    if re.fullmatch(r"\d{12}", account):
-        mocks.ACCOUNT_ID = account
-    try:
-        return run_function(stack, values, lambda: runpy.run_path(program, run_name="__main__"))
-    finally:
-        mocks.ACCOUNT_ID = saved
+    return run_function(
+        stack,
+        values,
+        lambda: runpy.run_path(program, run_name="__main__"),
+        account=account if re.fullmatch(r"\d{12}", account) else None,
+        caller_role="bootstrap-admin",
+    )
 
 
 def settings(plan: Plan) -> rules.Settings:

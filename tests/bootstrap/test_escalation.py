@@ -238,7 +238,8 @@ def test_a_boundary_of_another_account_than_the_credentials_registers_nothing():
     values["eks-config-storage:iam"] = {"permissionsBoundary": f"arn:aws:iam::{other}:policy/b"}
     values["eks-config-storage:adminRoleArns"] = [f"arn:aws:iam::{other}:role/platform-admin"]
     values["eks-config-storage:kms"] = {"deletionWindowDays": 7}
+    # Deployed with credentials of 123456789012 (the plan's --account), not the admins' account.
     with pytest.raises(ProgramError) as caught:
-        run_config("dev", values)
+        run_config("dev", values, account="123456789012")
     assert caught.value.registered == 0
     assert "is not a policy of the stack's account 123456789012" in str(caught.value)
