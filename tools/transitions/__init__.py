@@ -5,6 +5,7 @@ config acknowledges them."""
 
 from __future__ import annotations
 
+from tools.transitions import guards, provider
 from tools.transitions.changes import Change, changes
 from tools.transitions.rules import Acknowledged, Judgement, Violation, judge
 
@@ -14,7 +15,7 @@ __all__ = ["Acknowledged", "Change", "Judgement", "Violation", "changes", "judge
 def report(old: dict, new: dict, accepted: Acknowledged) -> tuple[list[str], Judgement]:
     """The diff's lines and the transition rules' verdict."""
     found = changes(old, new)
-    judgement = judge(old, new, found, accepted)
+    judgement = judge(old, new, found, accepted, guards.rules(old, new, found))
     lines = [c.line() for c in found]
     counts = {
         a: sum(c.action == a for c in found) for a in ("create", "update", "replace", "delete")
@@ -23,6 +24,10 @@ def report(old: dict, new: dict, accepted: Acknowledged) -> tuple[list[str], Jud
         f"{counts['create']} to create, {counts['update']} to update in place, "
         f"{counts['replace']} to replace, {counts['delete']} to delete"
     )
+    resolved = provider.resolved_at_up(new)
+    if resolved:
+        lines.append("Resolved at `up`, not by this plan (the offline answer is shown):")
+        lines += resolved
     lines.append("")
     if judgement.violations:
         lines.append(

@@ -107,8 +107,7 @@ ALWAYS_DELETE_FIRST = frozenset({"aws:efs/mountTarget:MountTarget"})
 # Inputs updated in place by the provider that the service itself refuses to change.
 REFUSED_UPDATES: dict[str, dict[str, str]] = {
     "aws:eks/cluster:Cluster": {
-        # awsdocs/amazon-eks-user-guide: latest/ug/networking/network-reqs.adoc
-        "vpcConfig.subnetIds": "EKS refuses subnets outside the zones and VPC it was created in",
+        # Subnets are refused only outside the cluster's zones: tools.transitions.runtime.
         "encryptionConfig": "EKS cannot change a cluster's Secrets encryption once set",
     },
 }
