@@ -331,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
             transitions.judge(base, head, found, accepted, guards.rules(base, head, found)),
         )
     lines, judgement = report(read(args.preview.read_text()), accepted, offline)
+    if args.offline and offline is None:
+        lines += ["", "No offline plans of base and head to compare with (see the offline plan)."]
     print("\n".join(lines))
     return 1 if judgement.violations else 0
 
