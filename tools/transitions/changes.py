@@ -256,6 +256,13 @@ def _replace(
         consequence = (
             f"the old one goes first: {sem.deleted(kind, before['inputs'])}, then a new one"
         )
+    elif retained:
+        # The old state's retainOnDelete makes its delete a no-op (pulumi/pulumi@v3.259.0:
+        # pkg/resource/deploy/step.go:661).
+        consequence = (
+            "a new one first; the old one is removed from the stack and left in place "
+            "(retained), with what it holds"
+        )
     else:
         consequence = "a new one first, then the old one is deleted"
     return Change(

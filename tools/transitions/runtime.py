@@ -142,6 +142,9 @@ def _cluster(change: Change, old: dict, new: dict) -> list[str]:
         {m.get(s, s) for s in ids}
         for m, ids in zip((_zones(old), _zones(new)), subnets, strict=True)
     ]
+    vpcs = [(d.get("exports") or {}).get("vpcId") for d in (old, new)]
+    if vpcs[0] != vpcs[1]:
+        return ["but EKS refuses cluster subnets of another VPC"]
     if zones[0] == zones[1]:
         return ["EKS accepts new subnets in the zones and VPC it was created in"]
     return ["but EKS refuses cluster subnets outside the zones it was created in"]

@@ -159,6 +159,13 @@ DELETED = {
     "AccessEntry": "the principal loses its access to the cluster",
     "Release": "uninstalls the chart and what it owns",
     "Addon": "removes the add-on from the cluster",
+    # A bucket's configuration resources: deleting one strips that guardrail from a bucket that
+    # stays (hashicorp/terraform-provider-aws: internal/service/s3/bucket_*.go, Delete).
+    "BucketPublicAccessBlock": "the bucket loses its public-access block",
+    "BucketPolicy": "the bucket loses its policy (TLS and key enforcement)",
+    "BucketServerSideEncryptionConfiguration": "new objects fall back to SSE-S3",
+    "BucketLifecycleConfiguration": "old versions and uploads are no longer expired",
+    "BucketVersioning": "versioning is suspended",
 }
 
 # Kinds whose deletion or replacement loses data, backups or service for good.
