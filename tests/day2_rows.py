@@ -25,7 +25,7 @@ class Row:
 def _set(path: str, value) -> Edit:
     def edit(values: Values) -> None:
         keys = path.split(".")
-        node = values[f"{NS}:{keys[0]}"] if f"{NS}:{keys[0]}" in values else None
+        node = values.get(f"{NS}:{keys[0]}")
         if node is None or len(keys) == 1:
             values[f"{NS}:{keys[0]}"] = value
             return
