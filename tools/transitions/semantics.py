@@ -11,7 +11,8 @@ Sources (the engine, the providers' bridges and the providers themselves):
   (pulumi/pulumi-terraform-bridge: pkg/tfbridge/provider.go ``nameRequiresDeleteBeforeReplace``;
   pulumi/pulumi-aws: provider/resource_overrides.go); EFS mount targets always go first.
 - Replacing fields are Terraform's ``ForceNew`` attributes (hashicorp/terraform-provider-aws:
-  internal/service/<service>/<resource>.go).
+  internal/service/<service>/<resource>.go): ``force_new.json`` holds the provider's own schema
+  where it is stored, and a cited row per field elsewhere (tools.transitions.force_new).
 - pulumi-kubernetes replaces an object whose ``metadata.name`` or ``metadata.namespace`` changes,
   delete-first only when both stay the same; ConfigMap ``data`` replaces; a Helm release replaces
   on name and namespace, create-first (pulumi/pulumi-kubernetes@v4.32.0:
