@@ -1,7 +1,8 @@
 """The plan judges the transition, not only the result: ``--diff BASE.json`` marks every resource
 as created, updated in place, replaced (and whether the old one goes first) or deleted, with its
 consequence, and fails on transitions that lose data, backups or the cluster unless the head
-config acknowledges them."""
+config acknowledges them. A real preview's own steps are judged by the same rules
+(tools.transitions.engine)."""
 
 from __future__ import annotations
 
