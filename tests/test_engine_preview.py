@@ -5,13 +5,19 @@ acknowledgement keys, as the offline diff."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.upstream_schema import UPSTREAM
 from tools.transitions import Acknowledged, Change, compare, engine, rules
 
 LIFECYCLE = UPSTREAM / "pulumi" / "lifecycletest"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def stream(case: str) -> str:
@@ -192,3 +198,47 @@ def test_the_command_judges_a_preview_with_the_stacks_acknowledgements(capsys):
     out = capsys.readouterr().out
     assert "  - resA: typA deleted: refused by protect" in out
     assert "[accept with acknowledge.deletes]" in out
+
+
+def preview_step() -> dict:
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pull-request.yml").read_text())
+    job = workflow["jobs"]["preview-dev"]
+    (step,) = [s for s in job["steps"] if s.get("id") == "preview"]
+    return step
+
+
+def test_the_pull_request_preview_is_judged_and_fails_on_what_needs_acknowledgement(tmp_path):
+    """The preview step, run with a `pulumi` that prints the engine's events (here the vendored
+    protected deletes): its report is the judged steps, and the step's status fails."""
+    step = preview_step()
+    assert step["env"] == {"PULUMI_ENABLE_STREAMING_JSON_PREVIEW": "true"}
+    for entry in ROOT.iterdir():
+        if entry.name not in (".git", "venv"):
+            (tmp_path / entry.name).symlink_to(entry)
+    (tmp_path / "venv").symlink_to(Path(sys.prefix))  # the virtualenv running these tests
+    fake = tmp_path / "fake-bin"
+    fake.mkdir()
+    events = LIFECYCLE / "TestMultipleProtectedDeletes/1/eventstream.json"
+    (fake / "pulumi").write_text(f"#!/bin/sh\ncat '{events}'\n")
+    (fake / "pulumi").chmod(0o755)
+    output = tmp_path / "github-output"
+    result = subprocess.run(
+        [shutil.which("bash") or "/bin/bash", "-e", "-c", step["run"]],
+        cwd=tmp_path,
+        env={
+            "PATH": f"{fake}:/usr/bin:/bin",
+            "STACK": "dev",
+            "GITHUB_OUTPUT": str(output),
+            **step["env"],
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert output.read_text() == "status=1\n"
+    text = (tmp_path / "preview-dev.txt").read_text()
+    assert text.startswith("The engine's preview, judged by the transition rules:\n")
+    assert "[accept with acknowledge.deletes]" in text
+    # No offline plans were downloaded here, and the report says so.
+    assert "No offline plans of base and head to compare with" in text
