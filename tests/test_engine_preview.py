@@ -84,6 +84,22 @@ def test_a_replacement_is_marked_by_the_order_of_the_engines_steps(
     assert judgement.violations == []
 
 
+def test_the_stacks_exports_come_from_its_root_resource_in_either_format():
+    urn = "urn:pulumi:dev::eks-config-storage::pulumi:pulumi:Stack::eks-config-storage-dev"
+    root = {"type": "pulumi:pulumi:Stack", "urn": urn}
+    old = {**root, "outputs": {"clusterName": "eks-dev"}}
+    new = {**root, "outputs": {"clusterName": "eks-dev-2"}}
+    digest = {"steps": [{"op": "same", "urn": urn, "oldState": old, "newState": new}]}
+    event = {
+        "resOutputsEvent": {"metadata": {"op": "same", "urn": urn, **root, "old": old, "new": new}}
+    }
+    for text in (json.dumps(digest), json.dumps(event)):
+        preview = engine.read(text)
+        assert preview.exports == ({"clusterName": "eks-dev"}, {"clusterName": "eks-dev-2"})
+        _, judgement = engine.judged(preview, NOTHING)
+        assert [v.subject for v in judgement.violations] == ["clusterName"]
+
+
 @pytest.mark.parametrize("case", ["TestDependencyChangeDBR/-0-1-preview", "TestProtect/1"])
 def test_the_digest_and_the_event_stream_are_judged_alike(case):
     streamed, verdict = judged(case)

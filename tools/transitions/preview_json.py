@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 COLOUR = re.compile(r"<\{%[^%]*%\}>")
 
 
+STACK = "pulumi:pulumi:Stack"
+
+
 @dataclass
 class Preview:
     steps: list[dict] = field(default_factory=list)  # StepEventMetadata-shaped
@@ -53,6 +56,13 @@ def _from_digest(digest: dict) -> Preview:
         for d in digest.get("diagnostics") or []
         if d.get("severity") in ("error", "warning")
     ]
+    # The root stack's step is always in the digest (json.go, isRootStack): its outputs are
+    # the stack's exports, which the setting rules compare.
+    root = next((s for s in preview.steps if s["urn"].split("::")[-2] == STACK), None)
+    if root:
+        preview.exports = tuple(
+            ((root.get(side) or {}).get("outputs") or {}) for side in ("old", "new")
+        )
     return preview
 
 
@@ -72,7 +82,7 @@ def _from_events(events: list[dict]) -> Preview:
             step = outputs["metadata"]
             if step["urn"] in refreshed and step["op"] in ("update", "delete"):
                 preview.drift[step["urn"]] = step
-            if step.get("type") == "pulumi:pulumi:Stack":
+            if step.get("type") == STACK:
                 old_exports = (step.get("old") or {}).get("outputs") or old_exports
                 new_exports = (step.get("new") or {}).get("outputs") or new_exports
         elif diag := event.get("diagnosticEvent"):
