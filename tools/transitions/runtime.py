@@ -61,7 +61,7 @@ def _cronjob(change: Change) -> list[str]:
     if keep[0] and keep[1] and keep[1] < keep[0]:
         notes.append(
             f"the next {new['POLICY']} run deletes up to {keep[0] - keep[1]} generations per "
-            "covered PVC (keep {} -> {}), Retain EBS snapshots included".format(*keep)
+            f"covered PVC (keep {keep[0]} -> {keep[1]}), Retain EBS snapshots included"
         )
     age = _int(old.get("MAX_AGE_SECONDS")), _int(new.get("MAX_AGE_SECONDS"))
     if age[1] and (not age[0] or age[1] < age[0]):
