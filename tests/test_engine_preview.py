@@ -153,17 +153,17 @@ def test_provider_steps_are_not_resources_to_judge():
     assert all(c.action == "replace" and not c.delete_first for c in found.values())
 
 
-def retyped(case: str, resource_type: str, inputs: dict) -> str:
+def retyped(case: str, resource_type: str, inputs: dict, upstream: str = "pkgA:index:typ") -> str:
     """The same engine steps for a resource of this project's: the rules read types and inputs."""
     lines = []
     for line in stream(case).splitlines():
         event = json.loads(line)
         for kind in ("resourcePreEvent", "resOutputsEvent"):
             meta = (event.get(kind) or {}).get("metadata")
-            if not meta or meta["type"].startswith("pulumi:"):
+            if not meta or meta["type"] != upstream:
                 continue
             meta["type"] = resource_type
-            meta["urn"] = meta["urn"].replace("pkgA:index:typ", resource_type)
+            meta["urn"] = meta["urn"].replace(upstream, resource_type)
             for side in ("old", "new"):
                 if meta.get(side):
                     meta[side]["type"] = resource_type
@@ -186,6 +186,22 @@ def test_the_data_rules_fire_on_the_engines_steps_for_a_stateful_kind():
     assert [(v.subject, v.key) for v in judgement.violations] == [
         ("resA", "acknowledge.replacements")
     ]
+
+
+def test_a_discarded_resource_is_left_in_place():
+    # `discard`: a resource the program only read leaves the stack; nothing is deleted.
+    text = retyped(
+        "TestStackReference/-4-0-preview",
+        "kubernetes:core/v1:Namespace",
+        {"metadata": {"name": "orders"}},
+        upstream="pulumi:pulumi:StackReference",
+    )
+    found, judgement = judged("", text=text)
+    assert (found["other"].action, found["other"].retained) == ("delete", True)
+    assert (
+        found["other"].consequence == "removed from the stack and left in place (it was only read)"
+    )
+    assert judgement.violations == []
 
 
 def change(name: str, action: str, delete_first: bool = False) -> Change:
