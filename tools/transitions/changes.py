@@ -120,7 +120,8 @@ def classify(before: dict | None, after: dict | None) -> Change | None:
         consequence = sem.deleted(kind, before["inputs"])
         # The engine refuses a protected resource's delete before retainOnDelete matters
         # (pulumi/pulumi@v3.259.0:pkg/resource/deploy/step.go:644-661), but since v3.149 the
-        # update continues past that refusal (step_executor.go:441-449, #18396): deletes run
+        # update continues past that refusal (step_executor.go:441-449, #18396; CHANGELOG.md
+        # 3.149.0: "Deployments continue past delete errors due to protect"): deletes run
         # dependents first (step_generator.go, ScheduleDeletes), so what depends on it is
         # already gone, and later deletes skip only what it depends on
         # (deployment_executor.go:513-546, v3.205).
