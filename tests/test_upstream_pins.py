@@ -104,4 +104,5 @@ def test_the_manifest_reads_the_same_with_a_yaml_parser():
         "aws-ebs-csi-driver",
         "velero",
         "prometheus-operator",
+        "pulumi",
     }

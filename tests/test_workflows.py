@@ -280,7 +280,8 @@ def test_production_applies_only_an_approved_unchanged_plan():
 
 def test_deploy_previews_and_updates_refresh_with_the_policy_pack():
     script = (ROOT / ".github" / "scripts" / "preview-plan.sh").read_text()
-    assert "refresh=(--refresh)" in script and '"${refresh[@]}" --diff' in script
+    assert "refresh=(--refresh)" in script and '"${refresh[@]}" --json' in script
+    assert 'tools.transitions.engine "$STACK" "$events"' in script
     assert "--save-plan" in script
     # Only the plan before the approval, whose view access cannot refresh, previews without it.
     for job_id, job in FILES[DEPLOY]["jobs"].items():

@@ -16,13 +16,24 @@ output="preview-${STACK:?}.txt"
 refresh=(--refresh)
 [[ ${PREVIEW_REFRESH:-true} == true ]] || refresh=()
 
+events="preview-${STACK}.json"
+
+# The engine's steps as JSON events (PULUMI_ENABLE_STREAMING_JSON_PREVIEW: pulumi/pulumi@v3.259.0
+# sdk/go/common/env/env.go), judged by the transition rules with the stack file's
+# acknowledgements (tools/transitions/engine.py): the same marks, consequences and keys as the
+# offline diff, drift included. A transition that needs acknowledgement fails the preview.
 set +e
-pulumi preview --stack "$STACK" --non-interactive --color never "${refresh[@]}" --diff \
+PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true pulumi preview --stack "$STACK" --non-interactive \
+    --color never "${refresh[@]}" --json \
     --policy-pack policies --policy-pack-config "policy-config.$STACK.json" \
-    --save-plan "$plan" > "$output" 2>&1
+    --save-plan "$plan" > "$events" 2> "$output.err"
 status=$?
+venv/bin/python -m tools.transitions.engine "$STACK" "$events" > "$output" 2>&1
+judged=$?
+cat "$output.err" >> "$output"
 set -e
 cat "$output"
+if (( status == 0 )); then status=$judged; fi
 
 {
     echo "## $title: $([[ $status == 0 ]] && echo "exit 0" || echo "FAILED (exit $status)")"
@@ -31,7 +42,7 @@ cat "$output"
         venv/bin/python -m tools.pipeline.plan_file summary "$plan"
         echo
     fi
-    echo "<details><summary>pulumi preview ${refresh[*]} --diff (policy pack included)</summary>"
+    echo "<details><summary>pulumi preview ${refresh[*]} --json, judged by the transition rules (policy pack included)</summary>"
     echo
     echo '````text'
     # The step summary holds at most 1 MiB (docs.github.com, "Adding a job summary").

@@ -32,6 +32,11 @@ TransitionSetting = Literal[
     "zones",
     "network.create.vpcCidr",
     "kubernetesVersion",
+    "protect",
+    "region",
+    "backups.namespace",
+    "sealedSecrets.namespace",
+    "backups.schedules",
 ]
 
 
@@ -49,7 +54,12 @@ class Acknowledge(Model):
     snapshot_policies: list[Annotated[str, Field(pattern=DNS_LABEL)]] = Field(default_factory=list)
     """Removed or renamed snapshot policies whose labelled PVCs were relabelled."""
     settings: list[TransitionSetting] = Field(default_factory=list)
-    """Create-only settings changed on purpose (`kubernetesVersion`: a rollback)."""
+    """Create-only settings changed on purpose (`kubernetesVersion`: a rollback). `protect`:
+    resources lose `protect` or `retainOnDelete` (every later change deletes them for real);
+    `region`: every regional resource is replaced; `backups.namespace`,
+    `sealedSecrets.namespace`: the controller is uninstalled before it is installed again;
+    `backups.schedules`: a Velero schedule is removed or renamed in a protected stack while
+    PVCs may carry its label."""
 
 
 class StackConfig(Model):

@@ -51,16 +51,17 @@ def report(stack: str, output: str | None, status: str, run_url: str, sha: str) 
     else:
         verdict = "FAILED"
         detail = (
-            f"`pulumi preview` exited {status}: a configuration or provider error, or a mandatory"
-            " rule was violated."
+            f"The preview exited {status}: a configuration or provider error, a mandatory rule was"
+            " violated, or a transition needs acknowledgement (the judged steps say which)."
         )
     lines = [
         marker(stack),
         f"### Preview of `{stack}`: {verdict}",
         "",
         f"Commit `{sha[:12]}`, run {run_url}.",
-        "`pulumi preview --diff` against the stack's state, with the policy pack, as the read-only",
-        "preview role (no refresh: the deploy workflow's preview shows drift before it applies).",
+        "`pulumi preview --json` against the stack's state, with the policy pack, as the read-only",
+        "preview role (no refresh: the deploy workflow's preview shows drift before it applies);",
+        "the engine's steps judged by the transition rules and compared with the offline diff.",
     ]
     if detail:
         lines += ["", detail]

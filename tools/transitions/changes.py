@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from tools.transitions import identity, options, provider, runtime
 from tools.transitions import semantics as sem
 
 Action = Literal["create", "update", "replace", "delete"]
@@ -31,8 +32,8 @@ class Change:
     @property
     def loses_what_it_holds(self) -> bool:
         """Replaced (service moves to a new, empty one; a retained old one is only left
-        behind), deleted for real (not retained), or a protected delete, which stops the
-        update part-way, after what depends on it is already gone."""
+        behind), deleted for real (not retained), or a protected delete: refused, but only
+        after what depends on it is already gone."""
         return self.action == "replace" or (
             self.action == "delete" and (self.protected or not self.retained)
         )
@@ -118,10 +119,18 @@ def classify(before: dict | None, after: dict | None) -> Change | None:
     if after is None:
         consequence = sem.deleted(kind, before["inputs"])
         # The engine refuses a protected resource's delete before retainOnDelete matters
-        # (pulumi/pulumi@v3.259.0:pkg/resource/deploy/step.go, DeleteStep.Apply): the update
-        # fails there.
+        # (pulumi/pulumi@v3.259.0:pkg/resource/deploy/step.go:644-661), but since v3.149 the
+        # update continues past that refusal (step_executor.go:441-449, #18396; CHANGELOG.md
+        # 3.149.0: "Deployments continue past delete errors due to protect"): deletes run
+        # dependents first (step_generator.go, ScheduleDeletes), so what depends on it is
+        # already gone, and later deletes skip only what it depends on
+        # (deployment_executor.go:513-546, v3.205).
         if protected:
-            consequence = f"refused by protect, the update fails there; {consequence} otherwise"
+            consequence = (
+                "refused by protect, and the update continues past the refusal: what depends on "
+                "it is deleted before it, only what it depends on is kept; "
+                f"{consequence} otherwise"
+            )
         elif retained:
             consequence = (
                 f"removed from the stack and left in place (retained): {consequence} otherwise"
@@ -248,6 +257,13 @@ def _replace(
         consequence = (
             f"the old one goes first: {sem.deleted(kind, before['inputs'])}, then a new one"
         )
+    elif retained:
+        # The old state's retainOnDelete makes its delete a no-op (pulumi/pulumi@v3.259.0:
+        # pkg/resource/deploy/step.go:661).
+        consequence = (
+            "a new one first; the old one is removed from the stack and left in place "
+            "(retained), with what it holds"
+        )
     else:
         consequence = "a new one first, then the old one is deleted"
     notes = sem.REPLACE_NOTES.get(resource_type, {})
@@ -266,15 +282,38 @@ def _replace(
     )
 
 
+def _moved_region(found: dict, before: dict, after: dict, pairs: dict, regions: tuple) -> None:
+    """Every regional resource kept in the stack is replaced when the provider's region changes
+    (tools.transitions.provider). ``pairs`` maps a new URN to the old one it took over."""
+    if None in regions or regions[0] == regions[1]:
+        return
+    for urn, entry in after.items():
+        old_urn = pairs.get(urn, urn)
+        if old_urn in before and provider.regional(entry["type"]):
+            found[urn] = _replace(
+                before[old_urn], entry, ("region",), _delete_first(entry["type"], entry)
+            )
+
+
 def changes(old: dict, new: dict) -> list[Change]:
     """Every change between two plan documents, creates first, then updates, replaces, deletes."""
     # Components only group their children: the provider is called for custom resources only.
     before = {r["urn"]: r for r in old["resources"] if r.get("custom", True)}
     after = {r["urn"]: r for r in new["resources"] if r.get("custom", True)}
+    # An aliased resource is the old one under a new URN; ignored inputs keep their old values.
+    pairs = identity.renamed(before, after)
+    after = {u: options.with_ignored(before.get(pairs.get(u, u)), e) for u, e in after.items()}
+    taken = set(pairs.values())
     found = {
-        urn: classify(before.get(urn), after.get(urn))
+        urn: classify(before.get(pairs.get(urn, urn)), after.get(urn))
         for urn in sorted(before.keys() | after.keys())
+        if urn not in taken
     }
     _cascade(found, before, after)
+    _moved_region(found, before, after, pairs, (provider.region(old), provider.region(new)))
     order = {"create": 0, "update": 1, "replace": 2, "delete": 3}
-    return sorted((c for c in found.values() if c), key=lambda c: (order[c.action], c.type, c.name))
+    return runtime.annotate(
+        sorted((c for c in found.values() if c), key=lambda c: (order[c.action], c.type, c.name)),
+        old,
+        new,
+    )

@@ -3,12 +3,15 @@ them in the head config's ``acknowledge`` key (naming exactly what is accepted).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from design import eks_versions
 from tools.transitions import semantics as sem
-from tools.transitions.changes import Change
+
+if TYPE_CHECKING:
+    from tools.transitions.changes import Change
 
 
 @dataclass(frozen=True)
@@ -35,10 +38,13 @@ class Violation:
     subject: str
     message: str
     key: str  # the acknowledgement that accepts it, or "" when nothing can
+    refused_by: str = "EKS"  # who refuses it when nothing can accept it
 
     def line(self) -> str:
         accept = (
-            f" [accept with {self.key}]" if self.key else " [EKS refuses it: no acknowledgement]"
+            f" [accept with {self.key}]"
+            if self.key
+            else f" [{self.refused_by} refuses it: no acknowledgement]"
         )
         return f"  - {self.subject}: {self.message}{accept}"
 
@@ -286,12 +292,19 @@ def setting_rules(old: dict, new: dict) -> Iterator[tuple[Violation, str, str]]:
                 yield Violation("kubernetesVersion", problem, ""), "", ""
 
 
-def judge(old: dict, new: dict, changes: list[Change], accepted: Acknowledged) -> Judgement:
+def judge(
+    old: dict,
+    new: dict,
+    changes: list[Change],
+    accepted: Acknowledged,
+    extra: Iterable[Iterator[tuple[Violation, str, str]]] = (),
+) -> Judgement:
+    """``extra``: further rules' findings (tools.transitions.guards), judged alike."""
     judgement = Judgement()
     used: set[tuple[str, str]] = set()
     seen: set[tuple[str, str]] = set()
     rules = (app_rules(changes), data_rules(changes), snapshot_rules(old, new))
-    for rule in (*rules, setting_rules(old, new)):
+    for rule in (*rules, setting_rules(old, new), *extra):
         for violation, bucket, value in rule:
             if (violation.subject, violation.key) in seen:
                 continue  # an app's move already says why its namespace leaves

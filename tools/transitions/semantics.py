@@ -11,7 +11,8 @@ Sources (the engine, the providers' bridges and the providers themselves):
   (pulumi/pulumi-terraform-bridge: pkg/tfbridge/provider.go ``nameRequiresDeleteBeforeReplace``;
   pulumi/pulumi-aws: provider/resource_overrides.go); EFS mount targets always go first.
 - Replacing fields are Terraform's ``ForceNew`` attributes (hashicorp/terraform-provider-aws:
-  internal/service/<service>/<resource>.go).
+  internal/service/<service>/<resource>.go): ``force_new.json`` holds the provider's own schema
+  where it is stored, and a cited row per field elsewhere (tools.transitions.force_new).
 - pulumi-kubernetes replaces an object whose ``metadata.name`` or ``metadata.namespace`` changes,
   delete-first only when both stay the same; ConfigMap ``data`` replaces; a Helm release replaces
   on name and namespace, create-first (pulumi/pulumi-kubernetes@v4.32.0:
@@ -107,8 +108,7 @@ ALWAYS_DELETE_FIRST = frozenset({"aws:efs/mountTarget:MountTarget"})
 # Inputs updated in place by the provider that the service itself refuses to change.
 REFUSED_UPDATES: dict[str, dict[str, str]] = {
     "aws:eks/cluster:Cluster": {
-        # awsdocs/amazon-eks-user-guide: latest/ug/networking/network-reqs.adoc
-        "vpcConfig.subnetIds": "EKS refuses subnets outside the zones and VPC it was created in",
+        # Subnets are refused only outside the cluster's zones: tools.transitions.runtime.
         "encryptionConfig": "EKS cannot change a cluster's Secrets encryption once set",
     },
 }
@@ -173,6 +173,13 @@ DELETED = {
     "AccessEntry": "the principal loses its access to the cluster",
     "Release": "uninstalls the chart and what it owns",
     "Addon": "removes the add-on from the cluster",
+    # A bucket's configuration resources: deleting one strips that guardrail from a bucket that
+    # stays (hashicorp/terraform-provider-aws: internal/service/s3/bucket_*.go, Delete).
+    "BucketPublicAccessBlock": "the bucket loses its public-access block",
+    "BucketPolicy": "the bucket loses its policy (TLS and key enforcement)",
+    "BucketServerSideEncryptionConfiguration": "new objects fall back to SSE-S3",
+    "BucketLifecycleConfiguration": "old versions and uploads are no longer expired",
+    "BucketVersioning": "versioning is suspended",
 }
 
 # Kinds whose deletion or replacement loses data, backups or service for good.
