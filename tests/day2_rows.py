@@ -179,6 +179,15 @@ def _to_created(values: Values) -> None:
     }
 
 
+def _minor_up(values: Values) -> None:
+    """1.35 to 1.36: a group that pins its AMI release moves the pin in the same change (a pin
+    of another minor is refused)."""
+    _set("kubernetesVersion", "1.36")(values)
+    for group in values[f"{NS}:nodeGroups"]:
+        if group.get("releaseVersion"):
+            group["releaseVersion"] = "1.36.0-20261115"
+
+
 def _node(**changes) -> Edit:
     def edit(values: Values) -> None:
         group = values[f"{NS}:nodeGroups"][0]
@@ -224,7 +233,7 @@ ROWS = [
     Row("A4", "prod", ORDERS_V2),
     Row("A5", "prod", _set("storage.classes.1.iops", 20000)),
     Row("A6", "prod", _rename_db_tier),
-    Row("A8", "prod", _set("kubernetesVersion", "1.36")),
+    Row("A8", "prod", _minor_up),
     Row("A9", "prod", _node(instanceTypes=["m7i.xlarge"])),
     Row("A10", "prod", _node(diskSizeGib=200)),
     Row("A11", "prod", _node(name="general-v2")),

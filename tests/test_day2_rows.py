@@ -232,17 +232,23 @@ EXPECT: dict[str, Expect] = {
         {"app-reports-namespace": "~"},
         {"app-reports-namespace": "pods that violate restricted are refused at their next start"},
     ),
-    # The aliases name app-orders-*, so the move is + and -, and the role's name collides.
+    # The aliases name app-orders-*, so the move is + and -, and the role's name collides; the
+    # app leaves its live namespace, which its running pods keep (the app-move rule).
     "N24": Expect(
         {"app-orders-v3-irsa-role": "+", "app-orders-v2-irsa-role": "-"},
         needs=needs(
             ("app-orders-v3-irsa-role", REFUSED),
             ("app-orders-v3-irsa-app", REFUSED),
+            ("app-orders-v2-namespace", DELETES),
         ),
     ),
     "N25": Expect(
         {"app-orders-irsa-role": "+", "app-orders-v2-irsa-role": "-"},
-        needs=needs(("app-orders-irsa-role", REFUSED), ("app-orders-irsa-app", REFUSED)),
+        needs=needs(
+            ("app-orders-irsa-role", REFUSED),
+            ("app-orders-irsa-app", REFUSED),
+            ("app-orders-v2-namespace", DELETES),
+        ),
     ),
     "N26": Expect({"cluster-preview-auditor": "+"}),
     "N27": Expect(
