@@ -141,7 +141,14 @@ def test_velero_stores_in_the_bucket_with_the_key_and_snapshots_through_csi(prod
     # CSI snapshots only happen with the feature on (velero@v1.18.1: ShouldSkipAction).
     assert values["configuration"]["features"] == "EnableCSI"
     assert values["snapshotsEnabled"] is False and values["deployNodeAgent"] is False
-    assert values["metrics"] == {"enabled": True}, "no ServiceMonitor without the operator"
+    # Prod alerts through kube-prometheus-stack: the chart's ServiceMonitor carries its label.
+    assert values["metrics"] == {
+        "enabled": True,
+        "serviceMonitor": {
+            "enabled": True,
+            "additionalLabels": {"release": "kube-prometheus-stack"},
+        },
+    }
     assert values["credentials"] == {"useSecret": False}
     role_arn = prod.one("aws:iam/role:Role", "backups-velero-role").outputs["arn"]
     assert values["serviceAccount"]["server"]["annotations"] == {

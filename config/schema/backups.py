@@ -114,3 +114,6 @@ class Monitoring(Model):
     rule_labels: dict[str, str] = Field(default_factory=dict)
     """Labels the operator's `ruleSelector` matches, e.g. `release: kube-prometheus-stack`; also
     given to Velero's ServiceMonitor (`serviceMonitorSelector`)."""
+    reason: str = ""
+    """Without `prometheusRules`: what alerts on failed backups instead (required in
+    production)."""
