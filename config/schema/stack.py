@@ -31,6 +31,13 @@ TransitionSetting = Literal[
     "zones",
     "network.create.vpcCidr",
     "kubernetesVersion",
+    # Changes to protection in protected stacks (tools/transitions/protection.py).
+    "backups.enabled",
+    "backups.namespace",
+    "sealedSecrets.namespace",
+    "snapshots.retention",
+    "storage.protection",
+    "logRetentionDays",
 ]
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from design import eks_versions
 from tools.transitions import semantics as sem
 from tools.transitions.changes import Change
+from tools.transitions.protection import protection_rules
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,12 @@ def setting_rules(old: dict, new: dict) -> Iterator[tuple[Violation, str, str]]:
 def judge(old: dict, new: dict, changes: list[Change], accepted: Acknowledged) -> Judgement:
     judgement = Judgement()
     used: set[tuple[str, str]] = set()
-    for rule in (data_rules(changes), snapshot_rules(old, new), setting_rules(old, new)):
+    for rule in (
+        data_rules(changes),
+        snapshot_rules(old, new),
+        setting_rules(old, new),
+        protection_rules(old, new),
+    ):
         for violation, bucket, value in rule:
             if bucket and value in getattr(accepted, bucket):
                 judgement.accepted.append(violation)
