@@ -24,6 +24,7 @@ POLICY_KEY = "policies.yaml"
 # internal/resourcepolicies/volume_resources_validator.go: currentSupportDataVersion
 POLICY_VERSION = "v1"
 SERVICE_ACCOUNT = "velero-server"
+EBS_DRIVER = "ebs.csi.aws.com"
 
 
 def bucket_name(cluster: str, account_id: str) -> str:
@@ -227,8 +228,20 @@ def volume_policies(*, snapshot: Sequence[str], skip: Sequence[str], schedule: s
         policies.append(
             {"conditions": {"storageClass": sorted(snapshot)}, "action": {"type": "snapshot"}}
         )
+    # Only EBS volumes opt in by label: Velero takes the first match, and a snapshot of an EFS
+    # (or any non-snapshottable) volume fails for want of a VolumeSnapshotClass, which ends
+    # every backup PartiallyFailed (velero-io/velero@v1.18.1:
+    # pkg/util/csi/volume_snapshot.go:451-457). The csi condition matches the PV's driver
+    # (internal/resourcepolicies/volume_resources.go:205-235); other labelled volumes fall
+    # through to the skip rule.
     policies.append(
-        {"conditions": {"pvcLabels": {SCHEDULE_LABEL: schedule}}, "action": {"type": "snapshot"}}
+        {
+            "conditions": {
+                "pvcLabels": {SCHEDULE_LABEL: schedule},
+                "csi": {"driver": EBS_DRIVER},
+            },
+            "action": {"type": "snapshot"},
+        }
     )
     if skip:
         policies.append({"conditions": {"storageClass": sorted(skip)}, "action": {"type": "skip"}})

@@ -195,7 +195,11 @@ def test_schedules_expire_their_backups_and_select_volumes_by_storage_class(prod
                 "action": {"type": "snapshot"},
             },
             {
-                "conditions": {"pvcLabels": {design.SCHEDULE_LABEL: "nightly"}},
+                # Only EBS volumes opt in by label: an EFS one falls through to skip.
+                "conditions": {
+                    "pvcLabels": {design.SCHEDULE_LABEL: "nightly"},
+                    "csi": {"driver": "ebs.csi.aws.com"},
+                },
                 "action": {"type": "snapshot"},
             },
             {
