@@ -137,6 +137,22 @@ def test_backups_off_leaves_the_bucket_whole(plans):
     assert all(r.options["retainOnDelete"] for r in guards), [r.name for r in guards]
 
 
+def rename_schedule(values: dict) -> None:
+    """N2: the nightly schedule renamed, the classes following."""
+    values[f"{NS}:backups"]["schedules"][0]["name"] = "nightly-v2"
+    for cls in values[f"{NS}:storage"]["classes"]:
+        if (cls.get("protection") or {}).get("backupSchedule") == "nightly":
+            cls["protection"]["backupSchedule"] = "nightly-v2"
+
+
+def test_a_renamed_schedule_needs_its_acknowledgement(plans):
+    values = head("prod", rename_schedule)
+    _, judgement = judged(plans["prod"], "prod", values)
+    (found,) = [v for v in judgement.violations if v.subject == "backups.schedules"]
+    assert "schedule nightly removed or renamed" in found.message
+    assert "relabel them first" in found.message
+
+
 def test_the_same_changes_in_an_unprotected_stack_pass(plans):
     assert protected_stack(plans["prod"].document())
     assert not protected_stack(plans["dev"].document())

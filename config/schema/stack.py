@@ -34,6 +34,7 @@ TransitionSetting = Literal[
     # Changes to protection in protected stacks (tools/transitions/protection.py).
     "backups.enabled",
     "backups.namespace",
+    "backups.schedules",
     "sealedSecrets.namespace",
     "snapshots.retention",
     "storage.protection",

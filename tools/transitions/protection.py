@@ -106,10 +106,32 @@ def protection_rules(old: dict, new: dict):
     """(Violation, acknowledgement bucket, value) for each change to protection."""
     from tools.transitions.rules import Violation  # noqa: PLC0415 (rules imports this module)
 
-    if not protected_stack(old):
-        return
-    for subject, message in _findings(old, new):
+    findings = list(_schedules(old, new))
+    if protected_stack(old):
+        findings += _findings(old, new)
+    for subject, message in findings:
         yield Violation(subject, message, "acknowledge.settings"), "settings", subject
+
+
+def _schedule_names(document: dict) -> set[str]:
+    return {
+        (r["inputs"].get("metadata") or {}).get("name")
+        for r in _of_type(document, "kubernetes:velero.io/v1:Schedule")
+    }
+
+
+def _schedules(old: dict, new: dict) -> Iterator[tuple[str, str]]:
+    """A removed or renamed Velero schedule: PVCs opted in with its label silently drop out
+    (nothing reads an unknown schedule label), and restores by its name find only expiring
+    backups (day-2 review N2)."""
+    before, after = _schedule_names(old), _schedule_names(new)
+    if after and (gone := sorted(before - after)):
+        yield (
+            "backups.schedules",
+            f"schedule {', '.join(gone)} removed or renamed: PVCs labelled "
+            "backups.eks-config-storage.io/schedule with it are skipped from the next backup on "
+            "(relabel them first), and its backups expire with their TTL",
+        )
 
 
 def _findings(old: dict, new: dict) -> Iterator[tuple[str, str]]:
