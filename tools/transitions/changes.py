@@ -118,10 +118,15 @@ def classify(before: dict | None, after: dict | None) -> Change | None:
     if after is None:
         consequence = sem.deleted(kind, before["inputs"])
         # The engine refuses a protected resource's delete before retainOnDelete matters
-        # (pulumi/pulumi@v3.259.0:pkg/resource/deploy/step.go, DeleteStep.Apply): the update
-        # fails there.
+        # (pulumi/pulumi@v3.259.0:pkg/resource/deploy/step.go, DeleteStep.Apply), but only
+        # after deleting what depends on it, and it continues past the refusal (pulumi
+        # CHANGELOG 3.149, "Deployments continue past delete errors due to protect"): the
+        # update fails, at its end.
         if protected:
-            consequence = f"refused by protect, the update fails there; {consequence} otherwise"
+            consequence = (
+                "refused by protect (what depends on it is deleted first, and the update goes "
+                f"on past it, then fails); {consequence} otherwise"
+            )
         elif retained:
             consequence = (
                 f"removed from the stack and left in place (retained): {consequence} otherwise"
