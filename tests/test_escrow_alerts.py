@@ -13,6 +13,7 @@ from tests.conftest import doc, rejected
 from tests.kube_harness import SCRIPTS
 from tests.upstream_schema import manifest_problems, values_problems
 from tools.offline import Plan, run_config, stack_config
+from tools.report import escrow_lines
 
 NS = "eks-config-storage"
 CHECK_SCRIPT = SCRIPTS / escrow.CHECK_SCRIPT_KEY
@@ -178,6 +179,13 @@ def test_a_rebuilt_cluster_restores_every_named_generation_first(dev_values):
     assert push.inputs["spec"]["data"][0]["match"]["remoteRef"]["remoteKey"] == (
         f"dev/sealed-secrets/{cluster}/generation-3"
     )
+    # The plan prints the chain.
+    assert escrow_lines(plan)[1:] == [
+        f"  restore before the controller starts: dev/sealed-secrets/{cluster}/generation-1, "
+        f"dev/sealed-secrets/{cluster}/generation-2",
+        "  checked '20 * * * *': the controller's certificate against the escrowed one (the Job "
+        "fails while they differ)",
+    ]
 
 
 def test_two_clusters_of_one_environment_never_share_an_entry():
