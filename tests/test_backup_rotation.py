@@ -188,3 +188,46 @@ def test_a_velero_snapshot_with_the_policy_label_is_never_a_generation(harness):
     assert run.deleted() == []
     names = {s["name"] for s in run.state["snapshots"]}
     assert "velero-db-nightly-1" in names and len(names) == 2
+
+
+def test_the_model_honours_velero_resource_filters_and_the_exclusion_label():
+    """Velero's own snapshot of a selected PVC is made and handed to its backup; another
+    VolumeSnapshot is taken over unless it is labelled or its resource is filtered out."""
+    labelled = {"namespace": "app", "name": "kept", "labels": {velero.EXCLUDE_LABEL: "true"}}
+    plain = {"namespace": "app", "name": "taken", "labels": {}}
+    skipped_ns = {"namespace": "velero", "name": "other-ns", "labels": {}}
+
+    def cluster() -> dict:
+        state = {
+            "pvcs": [pvc("app", "db", labels={}, storage_class="gp3")],
+            "snapshots": [],
+            "contents": [],
+            "physical": [],
+            "classes": {CLASS: "Retain"},
+        }
+        for i, s in enumerate((labelled, plain, skipped_ns)):
+            content = f"old-{i}"
+            state["snapshots"].append({**s, "pvc": "db", "boundVolumeSnapshotContentName": content})
+            state["contents"].append({"name": content, "snapshotHandle": f"snap-old-{i}"})
+            state["physical"].append(f"snap-old-{i}")
+        return state
+
+    state = cluster()
+    record = velero.backup(state, "nightly-1", NIGHTLY, now=START, snapshot_class=CLASS)
+    assert record.adopted == ["app/taken"]
+    assert sorted(s["name"] for s in state["snapshots"]) == ["kept", "other-ns"]
+    # Its own snapshot of app/db and the adopted one belong to the backup, Retain'd.
+    assert sorted(record.handles.values()) == ["app/db", "app/db"]
+    assert "snap-old-1" in record.handles and set(record.handles) <= set(state["physical"])
+    assert velero.expire(state, [record], now=START + NIGHTLY.ttl_seconds) == []
+    assert not set(record.handles) & set(state["physical"])
+
+    filtered = velero.Schedule(
+        excluded_namespaces=NIGHTLY.excluded_namespaces,
+        excluded_resources=(velero.SNAPSHOTS,),
+        snapshot_classes=(),
+    )
+    state = cluster()
+    record = velero.backup(state, "nightly-2", filtered, now=START, snapshot_class=CLASS)
+    assert record.adopted == [] and record.handles == {}
+    assert len(state["snapshots"]) == 3
