@@ -25,6 +25,7 @@ from components.kms import EnvelopeKey, EnvelopeKeyArgs, EnvelopeKeyPolicy, Enve
 from components.network import Network, NetworkArgs
 from components.nodes import NodeGroups, NodeGroupsArgs
 from components.reconciler import StoragePolicyReconciler, StoragePolicyReconcilerArgs
+from components.sealed_secrets import CONTROLLER_NAME as SEALED_SECRETS_CONTROLLER
 from components.sealed_secrets import SealedSecretsController, SealedSecretsControllerArgs
 from components.snapshots import SnapshotSchedules, SnapshotSchedulesArgs
 from components.storage_classes import CatalogEntry, StorageClasses, StorageClassesArgs
@@ -291,6 +292,10 @@ if cfg.sealed_secrets.escrow:
             environment=cfg.environment,
             namespace=cfg.sealed_secrets.namespace,
             restore=cfg.sealed_secrets.restore_escrowed_key,
+            generation=cfg.sealed_secrets.escrow_generation,
+            restore_generations=cfg.sealed_secrets.restore_escrowed_generations,
+            controller=SEALED_SECRETS_CONTROLLER,
+            image=cfg.snapshots.job_image,
             aws=aws_ctx,
             key_arn=key.arn,
             oidc=cluster.oidc,

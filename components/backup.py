@@ -62,7 +62,6 @@ class OffClusterBackups(pulumi.ComponentResource):
         super().__init__("eks-config-storage:backup:OffClusterBackups", name, None, opts)
         settings = args.settings
         bucket_name = design.bucket_name(args.cluster_name, args.aws.account_id)
-        self.bucket = self._bucket(name, bucket_name, args)
 
         role = IrsaRole(
             f"{name}-velero",
@@ -82,6 +81,7 @@ class OffClusterBackups(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.role_arn = role.arn
+        self.bucket = self._bucket(name, bucket_name, args, role.arn)
 
         k8s_child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         namespace = k8s.core.v1.Namespace(
@@ -166,10 +166,23 @@ class OffClusterBackups(pulumi.ComponentResource):
             )
         self.register_outputs({"bucket": self.bucket.bucket, "roleArn": self.role_arn})
 
-    def _bucket(self, name: str, bucket_name: str, args: OffClusterBackupsArgs) -> aws.s3.Bucket:
+    def _bucket(
+        self,
+        name: str,
+        bucket_name: str,
+        args: OffClusterBackupsArgs,
+        velero_role_arn: pulumi.Output[str],
+    ) -> aws.s3.Bucket:
         """Versioned, SSE-KMS with the stack's key and a bucket key, never public, TLS only,
-        and earlier versions expire; protected and retained in protected stacks."""
-        child = pulumi.ResourceOptions(parent=self)
+        read only by Velero and the break-glass principals, and earlier versions expire;
+        protected and retained in protected stacks.
+
+        In protected stacks every guard rail is retained too: the engine deletes dependents
+        first and continues past a refused protected delete (pulumi CHANGELOG, "Deployments
+        continue past delete errors due to protect"), so turning backups off would otherwise
+        strip the retained bucket of its policy, public access block, default encryption and
+        lifecycle before stopping at the bucket."""
+        child = pulumi.ResourceOptions(parent=self, retain_on_delete=args.protect)
         bucket = aws.s3.Bucket(
             f"{name}-bucket",
             bucket=bucket_name,
@@ -184,7 +197,7 @@ class OffClusterBackups(pulumi.ComponentResource):
             rule={"object_ownership": "BucketOwnerEnforced"},
             opts=child,
         )
-        aws.s3.BucketPublicAccessBlock(
+        public_access = aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access",
             bucket=bucket.id,
             block_public_acls=True,
@@ -212,7 +225,9 @@ class OffClusterBackups(pulumi.ComponentResource):
             f"{name}-versioning",
             bucket=bucket.id,
             versioning_configuration={"status": "Enabled"},
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, retain_on_delete=args.protect
+            ),
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
@@ -226,6 +241,9 @@ class OffClusterBackups(pulumi.ComponentResource):
                         "noncurrent_days": args.settings.noncurrent_version_days
                     },
                     "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+                    # Velero deletes expired backups' objects; without this their delete
+                    # markers pile up for ever in the versioned bucket.
+                    "expiration": {"expired_object_delete_marker": True},
                 }
             ],
             opts=child,
@@ -233,9 +251,19 @@ class OffClusterBackups(pulumi.ComponentResource):
         aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=bucket.id,
-            policy=pulumi.Output.all(bucket.arn, args.key_arn).apply(
-                lambda v: json.dumps(design.bucket_policy(bucket_arn=v[0], key_arn=v[1]))
+            policy=pulumi.Output.all(bucket.arn, args.key_arn, velero_role_arn).apply(
+                lambda v: json.dumps(
+                    design.bucket_policy(
+                        bucket_arn=v[0],
+                        key_arn=v[1],
+                        readers=[v[2], *args.settings.break_glass_readers],
+                    )
+                )
             ),
-            opts=child,
+            # PutBucketPolicy and PutPublicAccessBlock at once on a new bucket race
+            # (OperationAborted, hashicorp/terraform-provider-aws#7628).
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=[public_access])
+            ),
         )
         return bucket

@@ -1,23 +1,31 @@
 """Sealing-key escrow (design in ``design.escrow``): the Sealed Secrets controller's key, pushed
-to Secrets Manager with the stack's key, and pulled back on a rebuilt cluster."""
+to Secrets Manager with the stack's key under this cluster's current generation, checked hourly
+against the key the controller serves, and pulled back on a rebuilt cluster."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.access import bound_role
 from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
 from design import escrow as design
 from design import naming
 from design.aws import AwsContext
+from design.jobs import script_cronjob_spec
 from design.labels import MANAGED_BY
 
 # pulumi-kubernetes waits for this before what depends on the ExternalSecret goes ahead
 # (pulumi/pulumi-kubernetes@v4.32.0:provider/pkg/metadata/overrides.go, ReadyCondition).
 WAIT_FOR_SYNC = {"pulumi.com/waitFor": "condition=Ready"}
+# The escrowed certificate exists only after the first push: nothing may wait for it
+# (pulumi/pulumi-kubernetes@v4.32.0:provider/pkg/metadata/overrides.go, SkipAwait).
+NO_WAIT = {"pulumi.com/skipAwait": "true"}
+SCRIPT = Path(__file__).parent / "scripts" / design.CHECK_SCRIPT_KEY
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,12 @@ class SealingKeyEscrowArgs:
     environment: str
     namespace: str
     restore: bool
+    # The generation new keys are escrowed under, and those to pull back on a rebuilt cluster.
+    generation: int
+    restore_generations: Sequence[int]
+    # The controller's Service (the chart's fullname) and the check's image.
+    controller: str
+    image: str
     aws: AwsContext
     key_arn: pulumi.Input[str]
     oidc: OidcIdentity
@@ -53,7 +67,10 @@ class SealingKeyEscrow(pulumi.ComponentResource):
                 inline_policies={
                     "escrow": pulumi.Output.from_input(args.key_arn).apply(
                         lambda key_arn: design.escrow_policy(
-                            aws=args.aws, environment=args.environment, key_arn=key_arn
+                            aws=args.aws,
+                            environment=args.environment,
+                            cluster=args.cluster_name,
+                            key_arn=key_arn,
                         )
                     )
                 },
@@ -84,6 +101,7 @@ class SealingKeyEscrow(pulumi.ComponentResource):
                 after_crds, pulumi.ResourceOptions(depends_on=[account])
             ),
         )
+        current = design.generation_key(args.environment, args.cluster_name, args.generation)
         k8s.apiextensions.CustomResource(
             f"{name}-push",
             api_version=design.PUSH_API,
@@ -94,7 +112,7 @@ class SealingKeyEscrow(pulumi.ComponentResource):
                 "labels": MANAGED_BY,
             },
             spec=pulumi.Output.from_input(args.key_arn).apply(
-                lambda key_arn: design.push_spec(environment=args.environment, key_arn=key_arn)
+                lambda key_arn: design.push_spec(remote=current, key_arn=key_arn)
             ),
             opts=pulumi.ResourceOptions.merge(
                 after_crds, pulumi.ResourceOptions(depends_on=[store])
@@ -113,12 +131,115 @@ class SealingKeyEscrow(pulumi.ComponentResource):
                         "labels": MANAGED_BY,
                         "annotations": WAIT_FOR_SYNC,
                     },
-                    spec=design.restore_spec(environment=args.environment),
+                    spec=design.restore_spec(remote=design.remote_key(args.environment)),
                     opts=pulumi.ResourceOptions.merge(
                         after_crds, pulumi.ResourceOptions(depends_on=[store])
                     ),
                 )
             )
-        self.register_outputs(
-            {"roleArn": role.arn, "remoteKey": design.remote_key(args.environment)}
+        for generation in args.restore_generations:
+            self.restored.append(
+                k8s.apiextensions.CustomResource(
+                    f"{name}-restore-generation-{generation}",
+                    api_version=design.ESO_API,
+                    kind="ExternalSecret",
+                    metadata={
+                        "name": f"sealing-key-generation-{generation}",
+                        "namespace": args.namespace,
+                        "labels": MANAGED_BY,
+                        "annotations": WAIT_FOR_SYNC,
+                    },
+                    spec=design.restore_spec(
+                        remote=design.generation_key(
+                            args.environment, args.cluster_name, generation
+                        ),
+                        target=f"sealed-secrets-key-generation-{generation}",
+                    ),
+                    opts=pulumi.ResourceOptions.merge(
+                        after_crds, pulumi.ResourceOptions(depends_on=[store])
+                    ),
+                )
+            )
+        self.check = self._escrow_check(name, args, (child, after_crds), store, current)
+        self.register_outputs({"roleArn": role.arn, "remoteKey": current})
+
+    def _escrow_check(
+        self,
+        name: str,
+        args: SealingKeyEscrowArgs,
+        opts: tuple[pulumi.ResourceOptions, pulumi.ResourceOptions],
+        store: pulumi.Resource,
+        current: str,
+    ) -> k8s.batch.v1.CronJob:
+        """The escrowed certificate, and the hourly Job that compares it with the controller's
+        (components/scripts/escrow_check.sh)."""
+        child, after_crds = opts
+        labels = {"app.kubernetes.io/name": design.CHECK, **MANAGED_BY}
+        cert = k8s.apiextensions.CustomResource(
+            f"{name}-escrowed-cert",
+            api_version=design.ESO_API,
+            kind="ExternalSecret",
+            metadata={
+                "name": design.ESCROWED_CERT,
+                "namespace": args.namespace,
+                "labels": labels,
+                "annotations": NO_WAIT,
+            },
+            spec=design.escrowed_cert_spec(remote=current),
+            opts=pulumi.ResourceOptions.merge(
+                after_crds, pulumi.ResourceOptions(depends_on=[store])
+            ),
+        )
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-check",
+            metadata={"name": design.CHECK, "namespace": args.namespace, "labels": labels},
+            opts=child,
+        )
+        binding = bound_role(
+            f"{name}-check",
+            f"{name}-check",
+            name=design.CHECK,
+            namespace=args.namespace,
+            rules=design.check_rules(),
+            account=(account.metadata.name, args.namespace),
+            labels=labels,
+            opts=child,
+        )
+        script = k8s.core.v1.ConfigMap(
+            f"{name}-check-script",
+            metadata={
+                "name": f"{design.CHECK}-script",
+                "namespace": args.namespace,
+                "labels": labels,
+            },
+            data={design.CHECK_SCRIPT_KEY: SCRIPT.read_text()},
+            opts=child,
+        )
+        env = design.check_env(
+            namespace=args.namespace,
+            controller=args.controller,
+            remote=current,
+            generation=args.generation,
+        )
+        spec = pulumi.Output.all(account.metadata.name, script.metadata.name).apply(
+            lambda refs: script_cronjob_spec(
+                schedule=design.CHECK_SCHEDULE,
+                container="escrow-check",
+                image=args.image,
+                script_key=design.CHECK_SCRIPT_KEY,
+                env=env,
+                service_account=refs[0],
+                script_config_map=refs[1],
+                labels=labels,
+                active_deadline_seconds=600,
+                backoff_limit=1,
+            )
+        )
+        return k8s.batch.v1.CronJob(
+            f"{name}-check",
+            metadata={"name": design.CHECK, "namespace": args.namespace, "labels": labels},
+            spec=spec,
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=[binding, cert])
+            ),
         )

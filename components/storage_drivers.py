@@ -23,7 +23,11 @@ SNAPSHOT_CONTROLLER = "snapshot-controller"
 # (the root volume) is attached" and miscounts the node's attach limit
 # (kubernetes-sigs/aws-ebs-csi-driver@v1.48.0:docs/install.md, the deployed release). Keys from
 # the driver's chart (charts/aws-ebs-csi-driver/values.yaml: node.hostNetwork,
-# sidecars.snapshotter.forceEnable); tests validate them against the vendored values schema.
+# sidecars.snapshotter.forceEnable); tests validate them against the vendored values schema,
+# the nearest public judge. EKS judges them against the add-on's own, stricter schema
+# (forceEnable is in it: kubernetes-sigs/aws-ebs-csi-driver#1447; hostNetwork is reported there,
+# aws/containers-roadmap#2661), which only DescribeAddonConfiguration publishes: every deploy
+# checks them against it for the resolved version before `up` (tools/addon_config.py).
 EBS_CSI_CONFIGURATION = {
     "node": {"hostNetwork": True},
     "sidecars": {"snapshotter": {"forceEnable": True}},

@@ -3,8 +3,10 @@ Operator rules (prometheus-operator/prometheus-operator@v0.93.0 PrometheusRule C
 
 Sources of the series: Velero's ``velero_backup_last_successful_timestamp`` and
 ``velero_backup_failure_total``, labelled by ``schedule`` (velero-io/velero@v1.18.1:
-pkg/metrics/metrics.go); kube-state-metrics' ``kube_cronjob_status_last_successful_time`` and
-``kube_job_status_failed`` for the snapshot rotators, the reconciler and the restore drills.
+pkg/metrics/metrics.go); kube-state-metrics' ``kube_cronjob_status_last_successful_time``,
+``kube_job_failed`` and ``kube_job_created`` for the snapshot rotators, the reconciler, the
+restore drills and the sealing-key escrow keeper (kubernetes/kube-state-metrics
+docs/metrics/workload/job-metrics.md and cronjob-metrics.md).
 """
 
 from __future__ import annotations
@@ -37,6 +39,23 @@ def _duration(seconds: int) -> str:
     return f"{seconds // 60}m"
 
 
+def failed_last_run(job: Watched) -> str:
+    """The CronJob's newest Job carries the Failed condition. ``kube_job_failed`` is the Job's
+    Failed condition (label ``condition``, true/false/unknown; kube-state-metrics
+    internal/store/job.go), so a Job whose retry succeeded never matches, unlike
+    ``kube_job_status_failed``, "the number of pods which reached Phase Failed". Only the newest
+    Job (largest ``kube_job_created``) counts, so the alert resolves when the next run starts
+    instead of firing while failedJobsHistoryLimit keeps the failed Job."""
+    jobs = f'namespace="{job.namespace}", job_name=~"{job.cron_job}-[0-9]+"'
+    newest = (
+        f"kube_job_created{{{jobs}}} == on(namespace) group_left() "
+        f"max by (namespace) (kube_job_created{{{jobs}}})"
+    )
+    return (
+        f'kube_job_failed{{{jobs}, condition="true"}} == 1 and on(namespace, job_name) ({newest})'
+    )
+
+
 def cron_job_rules(job: Watched) -> list[dict]:
     selector = f'namespace="{job.namespace}", cronjob="{job.cron_job}"'
     limit = stale_after(job.longest_gap)
@@ -65,14 +84,11 @@ def cron_job_rules(job: Watched) -> list[dict]:
         },
         {
             "alert": "BackupJobFailed",
-            "expr": (
-                f'kube_job_status_failed{{namespace="{job.namespace}", '
-                f'job_name=~"{job.cron_job}-[0-9]+"}} > 0'
-            ),
+            "expr": failed_last_run(job),
             "labels": labels,
             "annotations": {
-                "summary": f"a run of {job.kind} {job.name} failed",
-                "description": f"kubectl logs -n {job.namespace} job/<the failed job>",
+                "summary": f"the last run of {job.kind} {job.name} failed",
+                "description": f"kubectl logs -n {job.namespace} job/{{{{ $labels.job_name }}}}",
             },
         },
     ]

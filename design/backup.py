@@ -24,6 +24,7 @@ POLICY_KEY = "policies.yaml"
 # internal/resourcepolicies/volume_resources_validator.go: currentSupportDataVersion
 POLICY_VERSION = "v1"
 SERVICE_ACCOUNT = "velero-server"
+EBS_DRIVER = "ebs.csi.aws.com"
 
 
 def bucket_name(cluster: str, account_id: str) -> str:
@@ -31,8 +32,36 @@ def bucket_name(cluster: str, account_id: str) -> str:
     return f"{cluster}-velero-{account_id}"
 
 
-def bucket_policy(*, bucket_arn: str, key_arn: str) -> dict:
-    """TLS only, and nothing written under another key than the stack's."""
+SSE_HEADER = "s3:x-amz-server-side-encryption"
+SSE_KEY_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
+
+
+def bucket_policy(*, bucket_arn: str, key_arn: str, readers: Sequence[str]) -> dict:
+    """TLS only; nothing written under another key than the stack's; objects read only by
+    ``readers`` (Velero's role and the named break-glass principals).
+
+    The key rules match only requests that carry the encryption headers. S3 takes them on
+    PutObject, CopyObject, POST and CreateMultipartUpload; UploadPart and
+    CompleteMultipartUpload are authorised as ``s3:PutObject`` but carry none (S3 API Reference,
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html and
+    API_UploadPart.html: on UploadPart only the SSE-C headers). A negated operator is true when
+    its key is absent, and ``...IfExists`` makes an absent key true too ("If the key that you
+    specify in a policy condition is not present in the request context ... and the policy
+    condition requires that the key is not matched, such as StringNotLike ... the condition is
+    true", IAM User Guide, reference_policies_elements_condition_operators.html): so each rule
+    pairs ``StringNotEquals`` with ``Null: false`` on the same key, and the conditions of a
+    statement must all hold. A request without headers gets the bucket's default, the stack key
+    (BucketServerSideEncryptionConfiguration); one naming ``aws:kms`` without a key would get
+    the AWS managed key aws/s3 ("If you specify x-amz-server-side-encryption:aws:kms, but don't
+    provide x-amz-server-side-encryption-aws-kms-key-id, Amazon S3 uses the Amazon Web Services
+    managed key", API_CreateMultipartUpload.html), so that is refused too.
+
+    Reads: a backup holds every Secret of the namespaces it covers, so the key policy's
+    delegation to IAM must not make any principal with s3:GetObject and kms:Decrypt a reader.
+    ``aws:PrincipalArn`` is the role's ARN for a role session (IAM User Guide,
+    reference_policies_condition-keys.html#condition-keys-principalarn)."""
+    objects = f"{bucket_arn}/*"
     return document(
         [
             {
@@ -40,7 +69,7 @@ def bucket_policy(*, bucket_arn: str, key_arn: str) -> dict:
                 "Effect": "Deny",
                 "Principal": "*",
                 "Action": "s3:*",
-                "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                "Resource": [bucket_arn, objects],
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}},
             },
             {
@@ -48,12 +77,41 @@ def bucket_policy(*, bucket_arn: str, key_arn: str) -> dict:
                 "Effect": "Deny",
                 "Principal": "*",
                 "Action": "s3:PutObject",
-                "Resource": f"{bucket_arn}/*",
+                "Resource": objects,
                 "Condition": {
-                    "StringNotEqualsIfExists": {
-                        "s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn
-                    }
+                    "StringNotEquals": {SSE_KEY_HEADER: key_arn},
+                    "Null": {SSE_KEY_HEADER: "false"},
                 },
+            },
+            {
+                "Sid": "DenyOtherEncryption",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": objects,
+                "Condition": {
+                    "StringNotEquals": {SSE_HEADER: "aws:kms"},
+                    "Null": {SSE_HEADER: "false"},
+                },
+            },
+            {
+                "Sid": "DenyTheAwsManagedKey",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": objects,
+                "Condition": {
+                    "StringEquals": {SSE_HEADER: "aws:kms"},
+                    "Null": {SSE_KEY_HEADER: "true"},
+                },
+            },
+            {
+                "Sid": "DenyOtherReaders",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": list(READ_ACTIONS),
+                "Resource": objects,
+                "Condition": {"ArnNotEquals": {"aws:PrincipalArn": sorted(set(readers))}},
             },
         ]
     )
@@ -73,6 +131,9 @@ def velero_policy(*, bucket: str, key_arn: str, aws: AwsContext) -> dict:
                     "s3:GetObject",
                     "s3:DeleteObject",
                     "s3:PutObject",
+                    # The plugin sends the BSL's tagging with every upload
+                    # (velero-plugin-for-aws@release-1.14:velero-plugin-for-aws/object_store.go).
+                    "s3:PutObjectTagging",
                     "s3:AbortMultipartUpload",
                     "s3:ListMultipartUploadParts",
                 ],
@@ -167,8 +228,20 @@ def volume_policies(*, snapshot: Sequence[str], skip: Sequence[str], schedule: s
         policies.append(
             {"conditions": {"storageClass": sorted(snapshot)}, "action": {"type": "snapshot"}}
         )
+    # Only EBS volumes opt in by label: Velero takes the first match, and a snapshot of an EFS
+    # (or any non-snapshottable) volume fails for want of a VolumeSnapshotClass, which ends
+    # every backup PartiallyFailed (velero-io/velero@v1.18.1:
+    # pkg/util/csi/volume_snapshot.go:451-457). The csi condition matches the PV's driver
+    # (internal/resourcepolicies/volume_resources.go:205-235); other labelled volumes fall
+    # through to the skip rule.
     policies.append(
-        {"conditions": {"pvcLabels": {SCHEDULE_LABEL: schedule}}, "action": {"type": "snapshot"}}
+        {
+            "conditions": {
+                "pvcLabels": {SCHEDULE_LABEL: schedule},
+                "csi": {"driver": EBS_DRIVER},
+            },
+            "action": {"type": "snapshot"},
+        }
     )
     if skip:
         policies.append({"conditions": {"storageClass": sorted(skip)}, "action": {"type": "skip"}})

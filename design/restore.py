@@ -15,6 +15,10 @@ SNAPSHOT_API = "snapshot.storage.k8s.io/v1"
 VELERO_API = "velero.io/v1"
 POLICY_LABEL = "snapshots.eks-config-storage.io/policy"
 PVC_ANNOTATION = "snapshots.eks-config-storage.io/pvc"
+# On every VolumeSnapshot Velero made or restored (velero-io/velero@v1.18.1:
+# pkg/backup/actions/csi/pvc_action.go:247): such a snapshot copies the PVC's labels, the policy
+# label included, but is no generation of the policy.
+VELERO_BACKUP_LABEL = "velero.io/backup-name"
 RESTORED_FROM = "restore.eks-config-storage.io/from"
 SCHEDULE_LABEL = (
     "velero.io/schedule-name"  # velero-io/velero pkg/apis/velero/v1/labels_annotations.go
@@ -46,7 +50,9 @@ class Snapshot:
             name=meta["name"],
             pvc=(spec.get("source") or {}).get("persistentVolumeClaimName")
             or (meta.get("annotations") or {}).get(PVC_ANNOTATION, ""),
-            policy=(meta.get("labels") or {}).get(POLICY_LABEL),
+            policy=None
+            if VELERO_BACKUP_LABEL in (meta.get("labels") or {})
+            else (meta.get("labels") or {}).get(POLICY_LABEL),
             created=meta.get("creationTimestamp", ""),
             ready=status.get("readyToUse") is True,
             restore_size=status.get("restoreSize"),

@@ -7,7 +7,7 @@ import copy
 import json
 
 from tests.kube_harness import ScriptBin, ScriptRun
-from tests.snapshot_harness import LABEL, NOW_EPOCH
+from tests.snapshot_harness import LABEL, NOW_EPOCH, ROTATOR
 
 SCRIPT = "restore_drill.sh"
 SCRATCH = "restore-drills"
@@ -58,7 +58,7 @@ def source(
     snap = {
         "namespace": ns,
         "name": name,
-        "labels": {LABEL: policy},
+        "labels": {LABEL: policy, **ROTATOR},
         "creationTimestamp": ts,
         "pvc": pvc,
         "readyToUse": ready,

@@ -35,6 +35,7 @@ from fake_kube_core import (
     parse_argv,
 )
 from fake_kube_drills import DrillForms
+from fake_kube_escrow import EscrowForms
 from fake_kube_policy import PolicyForms
 from fake_kube_snapshots import SNAPSHOT_API, SnapshotForms
 from fake_kube_workloads import WorkloadForms
@@ -43,7 +44,7 @@ LISTS = ("pvcs", "snapshots", "contents", "physical", "pvs", "volumes", "pods", 
 FAILURES = ("fail_create_for", "never_ready", "fail_delete", "fail_patch", "fail_patch_pv")
 
 
-class Fake(SnapshotForms, PolicyForms, DrillForms, WorkloadForms):
+class Fake(SnapshotForms, PolicyForms, DrillForms, WorkloadForms, EscrowForms):
     def __init__(self, state: dict, stdin_text: str | None, env: Mapping[str, str]):
         self.state = state
         self.stdin_text = stdin_text
@@ -62,6 +63,7 @@ class Fake(SnapshotForms, PolicyForms, DrillForms, WorkloadForms):
             ("get", "persistentvolumeclaims"): self.get_pvcs,
             ("get", "volumesnapshots"): self.get_snapshots,
             ("get", "volumesnapshot"): self.get_bound_content,
+            ("get", "secret"): self.get_secret,
             ("get", "volumesnapshotcontent"): self.get_content,
             ("create",): self.create,
             ("wait",): self.wait,

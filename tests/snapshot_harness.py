@@ -26,6 +26,9 @@ SCRIPT = SCRIPTS / "snapshot_rotate.sh"
 LABEL = "snapshots.eks-config-storage.io/policy"
 PVC_ANNOTATION = "snapshots.eks-config-storage.io/pvc"
 DAILY = {LABEL: "daily"}
+MADE_BY = "snapshots.eks-config-storage.io/made-by"
+# What the rotator sets on its own generations, beside the policy label.
+ROTATOR = {MADE_BY: "rotator", "velero.io/exclude-from-backup": "true"}
 WEEKLY = {LABEL: "weekly"}
 NOW = "2026-11-27T03:00:00Z"  # the fake's default creationTimestamp for new snapshots
 CLASS = "ebs-csi"
@@ -133,13 +136,15 @@ def snap(
     *,
     ready: bool = True,
     bound: bool = True,
+    rotator: bool = True,
 ) -> dict:
-    """A VolumeSnapshot; bound ones get a content and a physical snapshot when the harness
-    runs, with the deletionPolicy of the run's class."""
+    """A VolumeSnapshot, made by the rotator unless ``rotator`` is false; bound ones get a
+    content and a physical snapshot when the harness runs, with the deletionPolicy of the run's
+    class."""
     out = {
         "namespace": ns,
         "name": name,
-        "labels": DAILY if labels is None else labels,
+        "labels": {**(DAILY if labels is None else labels), **(ROTATOR if rotator else {})},
         "creationTimestamp": ts,
         "pvc": pvc_name,
         "readyToUse": ready,
@@ -257,7 +262,7 @@ class Result(ScriptRun):
         return new["name"]
 
     def surviving(self, ns: str, pvc_name: str, labels: dict | None = None) -> set[str]:
-        labels = DAILY if labels is None else labels
+        labels = {**(DAILY if labels is None else labels), **ROTATOR}
         return {
             s["name"]
             for s in self.state["snapshots"]
@@ -267,7 +272,7 @@ class Result(ScriptRun):
     def physical(self, ns: str, pvc_name: str, labels: dict | None = None) -> set[str]:
         """Physical snapshots still on the storage system that were taken of ns/pvc_name for
         the policy in `labels`, whether or not their VolumeSnapshot still exists."""
-        labels = DAILY if labels is None else labels
+        labels = {**(DAILY if labels is None else labels), **ROTATOR}
         known = {
             (s["namespace"], s["name"]): s
             for s in [*self.before["snapshots"], *self.state["snapshots"]]

@@ -16,6 +16,7 @@ from tools.report import protection_lines
 NS = "eks-config-storage"
 ACCOUNT = "123456789012"
 BUCKET = f"eks-prod-velero-{ACCOUNT}"
+POLICY_TYPE = "aws:s3/bucketPolicy:BucketPolicy"
 
 
 @pytest.fixture
@@ -65,34 +66,26 @@ def test_the_bucket_is_encrypted_with_the_stack_key_versioned_private_and_protec
             "filter": {},
             "noncurrentVersionExpiration": {"noncurrentDays": 30},
             "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7},
+            "expiration": {"expiredObjectDeleteMarker": True},
         }
     ]
+    # Turning backups off in a protected stack leaves every guard rail on the retained bucket.
+    for guard in (sse, versioning, block, ownership, lifecycle, prod.one(POLICY_TYPE)):
+        assert guard.options["retainOnDelete"], guard.name
 
 
-def test_the_bucket_policy_denies_plain_http_and_other_keys(prod):
+def test_the_bucket_policy_is_the_designed_one_with_velero_as_reader(prod):
+    """Request by request in tests/test_bucket_policy.py; here, what the stack renders."""
     bucket_arn = prod.one("aws:s3/bucket:Bucket").outputs["arn"]
-    assert doc(prod.one("aws:s3/bucketPolicy:BucketPolicy"))["Statement"] == [
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
-        {
-            "Sid": "DenyOtherKeys",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:PutObject",
-            "Resource": f"{bucket_arn}/*",
-            "Condition": {
-                "StringNotEqualsIfExists": {
-                    "s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn(prod)
-                }
-            },
-        },
-    ]
+    role_arn = prod.one("aws:iam/role:Role", "backups-velero-role").outputs["arn"]
+    policy = prod.one(POLICY_TYPE)
+    assert doc(policy) == design.bucket_policy(
+        bucket_arn=bucket_arn, key_arn=key_arn(prod), readers=[role_arn]
+    )
+    # Written after the public access block: both at once race on a new bucket.
+    assert prod.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").urn in (
+        policy.dependencies
+    )
 
 
 def test_veleros_role_is_its_service_accounts_and_touches_only_its_bucket_and_the_key(prod):
@@ -111,6 +104,7 @@ def test_veleros_role_is_its_service_accounts_and_touches_only_its_bucket_and_th
                 "s3:GetObject",
                 "s3:DeleteObject",
                 "s3:PutObject",
+                "s3:PutObjectTagging",
                 "s3:AbortMultipartUpload",
                 "s3:ListMultipartUploadParts",
             ],
@@ -147,7 +141,14 @@ def test_velero_stores_in_the_bucket_with_the_key_and_snapshots_through_csi(prod
     # CSI snapshots only happen with the feature on (velero@v1.18.1: ShouldSkipAction).
     assert values["configuration"]["features"] == "EnableCSI"
     assert values["snapshotsEnabled"] is False and values["deployNodeAgent"] is False
-    assert values["metrics"] == {"enabled": True}, "no ServiceMonitor without the operator"
+    # Prod alerts through kube-prometheus-stack: the chart's ServiceMonitor carries its label.
+    assert values["metrics"] == {
+        "enabled": True,
+        "serviceMonitor": {
+            "enabled": True,
+            "additionalLabels": {"release": "kube-prometheus-stack"},
+        },
+    }
     assert values["credentials"] == {"useSecret": False}
     role_arn = prod.one("aws:iam/role:Role", "backups-velero-role").outputs["arn"]
     assert values["serviceAccount"]["server"]["annotations"] == {
@@ -194,7 +195,11 @@ def test_schedules_expire_their_backups_and_select_volumes_by_storage_class(prod
                 "action": {"type": "snapshot"},
             },
             {
-                "conditions": {"pvcLabels": {design.SCHEDULE_LABEL: "nightly"}},
+                # Only EBS volumes opt in by label: an EFS one falls through to skip.
+                "conditions": {
+                    "pvcLabels": {design.SCHEDULE_LABEL: "nightly"},
+                    "csi": {"driver": "ebs.csi.aws.com"},
+                },
                 "action": {"type": "snapshot"},
             },
             {

@@ -36,4 +36,9 @@ def test_custom_kinds_are_recognised_as_such(plan):
     custom = {m["kind"] for m in manifests(plan) if not is_built_in(m)}
     backups = stack_config(plan.stack).get("eks-config-storage:backups", {}).get("enabled")
     expected = {"VolumeSnapshotClass", "ClusterSecretStore", "ExternalSecret", "PushSecret"}
-    assert custom == expected | ({"Schedule"} if backups else set())
+    alerting = (
+        stack_config(plan.stack).get("eks-config-storage:monitoring", {}).get("prometheusRules")
+    )
+    assert custom == expected | ({"Schedule"} if backups else set()) | (
+        {"PrometheusRule"} if alerting else set()
+    )

@@ -215,6 +215,17 @@ def test_newest_ready_is_the_latest_ready_snapshot_of_that_policy(entries):
     assert all(s.created <= chosen.created for s in eligible)
 
 
+def test_a_velero_snapshot_with_the_policy_label_is_never_a_generation():
+    """Velero's VolumeSnapshot of a PVC copies its labels; left behind by a failed backup and
+    newer than every generation, it must not be what a restore picks."""
+    generation = snap("data-daily-1", "2026-11-20T03:00:00Z", ready=True, policy="daily")
+    velero = snap("velero-data-x", "2026-11-21T01:30:00Z", ready=True, policy="daily")
+    velero["metadata"]["labels"][design.VELERO_BACKUP_LABEL] = "nightly-20261121013000"
+    found = design.snapshots({"items": [generation, velero]})
+    chosen = design.newest_ready(found, namespace="orders", pvc="data", policy="daily")
+    assert chosen.name == "data-daily-1"
+
+
 def backup(name, schedule, phase, done):
     return {
         "metadata": {"name": name, "labels": {design.SCHEDULE_LABEL: schedule}},

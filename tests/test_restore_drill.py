@@ -28,7 +28,7 @@ from tests.drill_harness import (
     source,
     steps,
 )
-from tests.snapshot_harness import LABEL
+from tests.snapshot_harness import LABEL, MADE_BY
 
 SUCCESS = [
     "get volumesnapshots",
@@ -73,7 +73,7 @@ def test_a_ready_snapshot_is_restored_checked_cleaned_up_and_recorded(
             "volumesnapshots",
             "--all-namespaces",
             "-l",
-            f"{LABEL}=daily",
+            f"{LABEL}=daily,{MADE_BY}=rotator",
             "-o",
             SOURCES_JSONPATH,
         ],

@@ -19,8 +19,9 @@ ALL = sorted(SCRIPTS.glob("*.sh"))
 NOT_POSIX = re.compile(r"(^|\s)(local|declare|typeset|function)\s|\[\[|<<<|\$\{[^}]*//|echo -e")
 
 
-def test_the_scripts_are_the_three_jobs():
+def test_the_scripts_are_the_four_jobs():
     assert [s.name for s in ALL] == [
+        "escrow_check.sh",
         "restore_drill.sh",
         "snapshot_rotate.sh",
         "storage_policy_reconcile.sh",

@@ -12,6 +12,7 @@ from tests.snapshot_harness import (
     DAILY,
     LABEL,
     LABELLED_LISTING,
+    ROTATOR,
     UNKNOWN_CHECK,
     WEEKLY,
     day,
@@ -52,7 +53,7 @@ def test_a_class_covers_its_pvcs_whatever_their_labels(kube):
     assert result.calls[:2] == [LABELLED_LISTING, CLASS_LISTING]
     assert result.calls[-2:] == UNKNOWN_CHECK
     assert snapshotted(result) == ["app/both", "app/data", "app/db", "team/db"]
-    assert all(s["labels"] == DAILY for s in result.created())
+    assert all(s["labels"] == {**DAILY, **ROTATOR} for s in result.created())
     assert "policy daily: 4 PVCs snapshotted" in result.lines()
 
 

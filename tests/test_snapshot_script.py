@@ -18,8 +18,10 @@ from tests.snapshot_harness import (
     DAILY,
     LABEL,
     LABELLED_LISTING,
+    MADE_BY,
     NOW,
     PVC_ANNOTATION,
+    ROTATOR,
     UNKNOWN_CHECK,
     WEEKLY,
     day,
@@ -76,10 +78,10 @@ def test_first_snapshot_of_a_pvc_creates_one_and_prunes_nothing(kube):
         "--namespace",
         "app",
         "-l",
-        f"{LABEL}=daily",
+        f"{LABEL}=daily,{MADE_BY}=rotator",
     ]
     (new,) = result.created()
-    assert new["labels"] == DAILY
+    assert new["labels"] == {**DAILY, **ROTATOR}
     assert new["annotations"] == {PVC_ANNOTATION: "data"}
     assert new["volumeSnapshotClassName"] == "ebs-csi"
     assert result.deleted() == []
@@ -102,7 +104,7 @@ def test_create_manifest_has_the_agreed_shape(kube):
         "metadata": {
             "name": name,
             "namespace": "app",
-            "labels": DAILY,
+            "labels": {**DAILY, **ROTATOR},
             "annotations": {PVC_ANNOTATION: "data"},
         },
         "spec": {
@@ -234,7 +236,7 @@ def test_custom_policy_label_and_timeout(kube):
     assert result.deleted() == ["app/data-1", "app/data-2"]
     (new,) = result.created()
     assert new_name_pattern("data", "hourly").fullmatch(new["name"])
-    assert new["labels"] == {label: "hourly"}
+    assert new["labels"] == {label: "hourly", **ROTATOR}
     assert "--timeout=5m" in result.calls[2]
     assert any(s["name"] == "data-default-key" for s in result.state["snapshots"])
 

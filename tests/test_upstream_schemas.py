@@ -36,9 +36,10 @@ def rendered(plan: Plan, kind: str) -> dict:
 def test_every_custom_resource_validates_strictly_against_its_crd(plan):
     custom = custom_resources(plan)
     kinds = {m["kind"] for m in custom}
-    backups = (
-        {"Schedule"} if stack_config(plan.stack).get(f"{NS}:backups", {}).get("enabled") else set()
-    )
+    config = stack_config(plan.stack)
+    backups = {"Schedule"} if config.get(f"{NS}:backups", {}).get("enabled") else set()
+    if config.get(f"{NS}:monitoring", {}).get("prometheusRules"):
+        backups.add("PrometheusRule")
     assert kinds == {
         "ExternalSecret",
         "ClusterSecretStore",

@@ -297,13 +297,23 @@ def escrow_lines(plan: Plan) -> list[str]:
             f"  active key in {meta['namespace']} -> PushSecret {meta['name']} -> Secrets Manager "
             f"{item['match']['remoteRef']['remoteKey']} (encrypted with {key})"
         )
-    restores = [
-        r
+    restores = sorted(
+        r.inputs["spec"]["dataFrom"][0]["extract"]["key"]
         for r in plan.of_type("kubernetes:external-secrets.io/v1:ExternalSecret")
         if r.inputs["metadata"]["name"] == "sealed-secrets-key-restored"
-    ]
-    lines.append(
-        "  restore before the controller starts: "
-        + ("on (sealedSecrets.restoreEscrowedKey)" if restores else "off")
+        or r.inputs["metadata"]["name"].startswith("sealing-key-generation-")
     )
+    lines.append(
+        "  restore before the controller starts: " + (", ".join(restores) if restores else "off")
+    )
+    checks = [
+        c
+        for c in plan.of_type("kubernetes:batch/v1:CronJob")
+        if c.inputs["metadata"]["name"] == "sealing-key-escrow-check"
+    ]
+    if checks:
+        lines.append(
+            f"  checked {checks[0].inputs['spec']['schedule']!r}: the controller's certificate "
+            "against the escrowed one (the Job fails while they differ)"
+        )
     return lines

@@ -179,10 +179,15 @@ fields() {
 
 # ---------------------------------------------------------------- the source
 
-# Every snapshot of the policy, in every namespace; the newest ready one is
-# restored. Ordered by (creationTimestamp, namespace, name): RFC 3339 UTC
-# timestamps with whole seconds compare as strings.
-if ! listing=$(kubectl get volumesnapshots --all-namespaces -l "$POLICY_LABEL=$POLICY" \
+# Every snapshot the rotator made for the policy, in every namespace; the
+# newest ready one is restored. Velero's VolumeSnapshots copy the PVC's labels,
+# the policy label too (velero-io/velero@v1.18.1:
+# pkg/backup/actions/csi/pvc_action.go:243-247), and one it restored has no
+# PVC source; only the rotator sets MADE_BY_LABEL. Ordered by
+# (creationTimestamp, namespace, name): RFC 3339 UTC timestamps with whole
+# seconds compare as strings.
+MADE_BY_LABEL=snapshots.eks-config-storage.io/made-by
+if ! listing=$(kubectl get volumesnapshots --all-namespaces -l "$POLICY_LABEL=$POLICY,$MADE_BY_LABEL=rotator" \
     -o jsonpath='{range .items[*]}{.metadata.creationTimestamp}{"\t"}{.metadata.namespace}{"\t"}{.metadata.name}{"\t"}{.status.readyToUse}{"\t"}{.status.boundVolumeSnapshotContentName}{"\t"}{.spec.source.persistentVolumeClaimName}{"\t"}{.status.restoreSize}{"\t"}{.spec.volumeSnapshotClassName}{"\n"}{end}' \
     </dev/null); then
     err "drill $DRILL: cannot list the snapshots of policy $POLICY"

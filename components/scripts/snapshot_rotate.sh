@@ -26,7 +26,20 @@
 # (creationTimestamp, name), and with MAX_AGE_SECONDS those created before the
 # run's start minus MAX_AGE_SECONDS; the newest ready one is never pruned. A
 # PVC whose new snapshot was not created or did not become ready is not
-# pruned. Snapshots without POLICY_LABEL=POLICY are never touched.
+# pruned. Snapshots without both POLICY_LABEL=POLICY and MADE_BY_LABEL=rotator
+# are never touched: Velero's own VolumeSnapshots copy the PVC's labels, the
+# policy label included (velero-io/velero@v1.18.1:
+# pkg/backup/actions/csi/pvc_action.go:243-247), but never MADE_BY_LABEL.
+#
+# Every generation also carries velero.io/exclude-from-backup=true. Velero's
+# backup runs its VolumeSnapshot action on every VolumeSnapshot of a backed-up
+# namespace (velero-io/velero@v1.18.1:
+# pkg/backup/actions/csi/volumesnapshot_action.go:60) and, when the backup
+# finalizes, patches each one's content to Retain and deletes both objects
+# (:87-93, pkg/util/csi/volume_snapshot.go:552-588, DeleteReadyVolumeSnapshot):
+# the generation would leave the cluster and its physical snapshot would live
+# as long as that backup. An item with the label is skipped before any action
+# runs (pkg/backup/item_backupper.go:116-120), so rotation alone governs it.
 #
 # Pruning a generation releases its physical snapshot whatever the class's
 # deletionPolicy: the bound VolumeSnapshotContent is switched to Delete and
@@ -50,6 +63,12 @@ LC_ALL=C
 export LC_ALL
 
 PVC_ANNOTATION=snapshots.eks-config-storage.io/pvc
+# Set only on the generations this script makes; the prune listing and the
+# restore drill select on it.
+MADE_BY_LABEL=snapshots.eks-config-storage.io/made-by
+MADE_BY=rotator
+# velero-io/velero@v1.18.1:pkg/apis/velero/v1/labels_annotations.go:103
+VELERO_EXCLUDE_LABEL=velero.io/exclude-from-backup
 # storage_policy_reconcile.sh leaves contents with this annotation alone.
 PRUNING_ANNOTATION=snapshots.eks-config-storage.io/pruning
 MAX_NAME=253
@@ -366,7 +385,7 @@ prune_pvc() {
     # blank-separated empty field would shift the others. kubectl's jsonpath
     # unquotes "\t" like a Go string literal (kubernetes/client-go@57e697707f0b:
     # util/jsonpath/parser.go, parseQuote).
-    if ! pp_listing=$(kubectl get volumesnapshots --namespace "$pp_ns" -l "$POLICY_LABEL=$POLICY" \
+    if ! pp_listing=$(kubectl get volumesnapshots --namespace "$pp_ns" -l "$POLICY_LABEL=$POLICY,$MADE_BY_LABEL=$MADE_BY" \
         -o jsonpath='{range .items[*]}{.metadata.creationTimestamp}{"\t"}{.metadata.name}{"\t"}{.spec.source.persistentVolumeClaimName}{"\t"}{.status.readyToUse}{"\n"}{end}' \
         </dev/null); then
         err "cannot list snapshots in namespace $pp_ns; not pruning $pp_ns/$pp_pvc"
@@ -459,6 +478,8 @@ metadata:
   namespace: "$rp_ns"
   labels:
     "$POLICY_LABEL": "$POLICY"
+    "$MADE_BY_LABEL": "$MADE_BY"
+    "$VELERO_EXCLUDE_LABEL": "true"
   annotations:
     "$PVC_ANNOTATION": "$rp_pvc"
 spec:

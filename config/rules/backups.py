@@ -9,7 +9,7 @@ from config.rules.base import Problem, repeated
 from config.rules.storage import storage_catalog
 from config.schedules import longest_gap
 from config.schema import StackConfig, StorageClass
-from design import drills, reconciler
+from design import drills, escrow, reconciler
 from design.alerts import Watched
 from design.apps import FOREIGN_CLASSES
 
@@ -42,10 +42,47 @@ def protection(cfg: StackConfig) -> Iterator[Problem]:
                 )
 
 
+# Production floors: what a protected stack may cut its history to at least (day2 review A25,
+# N13, N14, N44: each cut deletes audit logs or snapshot generations for good).
+PRODUCTION_LOG_RETENTION_DAYS = 90
+PRODUCTION_SNAPSHOT_HISTORY = timedelta(days=7)
+
+
 def backups(cfg: StackConfig) -> Iterator[Problem]:
     yield from repeated("backups.schedules", "schedule", (s.name for s in cfg.backups.schedules))
     if cfg.backups.schedules and not cfg.backups.enabled:
         yield "backups.schedules", "schedules need backups.enabled"
+    yield from production_backups(cfg)
+
+
+def production_backups(cfg: StackConfig) -> Iterator[Problem]:
+    """Production keeps enough history, and says who is told when backups fail."""
+    if not cfg.production:
+        return
+    if not cfg.monitoring.prometheus_rules and not cfg.monitoring.reason:
+        yield (
+            "monitoring",
+            "production backups must not fail silently: set monitoring.prometheusRules, or "
+            "monitoring.reason to say what alerts instead",
+        )
+    if cfg.log_retention_days < PRODUCTION_LOG_RETENTION_DAYS:
+        yield (
+            "logRetentionDays",
+            f"production keeps its audit log at least {PRODUCTION_LOG_RETENTION_DAYS} days",
+        )
+    if cfg.snapshots.policies:
+        history = max(
+            longest_gap(p.schedule) * p.keep
+            if p.max_age_seconds is None
+            else min(longest_gap(p.schedule) * p.keep, timedelta(seconds=p.max_age_seconds))
+            for p in cfg.snapshots.policies
+        )
+        if history < PRODUCTION_SNAPSHOT_HISTORY:
+            yield (
+                "snapshots.policies",
+                f"production keeps at least {PRODUCTION_SNAPSHOT_HISTORY.days} days of "
+                "in-cluster generations in some policy (keep x interval, capped by maxAge)",
+            )
 
 
 def restore_drills(cfg: StackConfig) -> Iterator[Problem]:
@@ -118,6 +155,17 @@ def watched_jobs(cfg: StackConfig) -> list[Watched]:
         )
         for drill in cfg.restore_drills
     ]
+    # A check that stops, or fails, means a sealing key nobody could restore.
+    if cfg.sealed_secrets.escrow:
+        jobs.append(
+            Watched(
+                "sealing-key escrow",
+                "check",
+                cfg.sealed_secrets.namespace,
+                escrow.CHECK,
+                longest_gap(escrow.CHECK_SCHEDULE),
+            )
+        )
     return jobs
 
 

@@ -56,12 +56,22 @@ class SealedSecrets(HelmChart):
     # Push the sealing key to Secrets Manager (design.escrow); it turns key renewal off.
     escrow: bool = True
     """Push the controller's sealing key to Secrets Manager
-    (`<environment>/sealed-secrets/sealing-key`, the stack's key); turns key renewal off (one key
-    to escrow)."""
+    (`<environment>/sealed-secrets/<clusterName>/generation-<n>`, the stack's key), checked hourly
+    against the key the controller serves; turns key renewal off (one key per cluster)."""
     # On a rebuilt cluster: pull the escrowed key back before the controller starts.
     restore_escrowed_key: bool = False
-    """On a rebuilt cluster: pull the escrowed key back before the controller starts
+    """On a rebuilt cluster: pull back the single key earlier versions escrowed
+    (`<environment>/sealed-secrets/sealing-key`) before the controller starts
     ([backups.md](backups.md#restore-runbooks): lost cluster)."""
+    escrow_generation: int = Field(default=1, ge=1, le=1000)
+    """The generation the controller's key is escrowed under,
+    `<environment>/sealed-secrets/<clusterName>/generation-<n>`: raise it by one when the escrow
+    check reports a new key (a cluster rebuilt without restoring); earlier entries stay."""
+    restore_escrowed_generations: list[Annotated[int, Field(ge=1, le=1000)]] = Field(
+        default_factory=list
+    )
+    """On a rebuilt cluster: the escrowed generations of this cluster to pull back before the
+    controller starts ([backups.md](backups.md#restore-runbooks): lost cluster)."""
 
 
 class S3Access(Model):

@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 
 from config.schedules import CronSchedule
 from config.schema.apps import ChartVersion, HelmChart
-from config.schema.base import DNS_LABEL, DnsLabel, Model
+from config.schema.base import DNS_LABEL, DnsLabel, Model, PrincipalArn
 from design.images import image_pin_problem
 
 Image = Annotated[
@@ -67,6 +67,10 @@ class Backups(HelmChart):
     # Earlier versions of a backup object stay this long after being overwritten or deleted.
     noncurrent_version_days: int = Field(default=30, ge=1, le=365)
     """How long the bucket keeps a backup object's earlier versions."""
+    break_glass_readers: list[PrincipalArn] = Field(default_factory=list)
+    """IAM roles or users, besides Velero's role, that may read backup objects (they hold every
+    Secret of the namespaces backed up): the bucket policy denies object reads to everyone
+    else, administrators included."""
     schedules: list[BackupSchedule] = Field(default_factory=list)
     """Velero schedules, each over every namespace except Kubernetes' own (`kube-*`), Velero's, the
     sealing key's (escrowed on its own) and the drills' scratch namespace; each entry:"""
@@ -110,3 +114,6 @@ class Monitoring(Model):
     rule_labels: dict[str, str] = Field(default_factory=dict)
     """Labels the operator's `ruleSelector` matches, e.g. `release: kube-prometheus-stack`; also
     given to Velero's ServiceMonitor (`serviceMonitorSelector`)."""
+    reason: str = ""
+    """Without `prometheusRules`: what alerts on failed backups instead (required in
+    production)."""

@@ -34,9 +34,14 @@ TransitionSetting = Literal[
     "kubernetesVersion",
     "protect",
     "region",
+    # Changes to protection in protected stacks (tools/transitions/protection.py).
+    "backups.enabled",
     "backups.namespace",
-    "sealedSecrets.namespace",
     "backups.schedules",
+    "sealedSecrets.namespace",
+    "snapshots.retention",
+    "storage.protection",
+    "logRetentionDays",
 ]
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from design import eks_versions
 from tools.transitions import semantics as sem
+from tools.transitions.protection import protection_rules
 
 if TYPE_CHECKING:
     from tools.transitions.changes import Change
@@ -304,7 +305,7 @@ def judge(
     used: set[tuple[str, str]] = set()
     seen: set[tuple[str, str]] = set()
     rules = (app_rules(changes), data_rules(changes), snapshot_rules(old, new))
-    for rule in (*rules, setting_rules(old, new), *extra):
+    for rule in (*rules, setting_rules(old, new), protection_rules(old, new), *extra):
         for violation, bucket, value in rule:
             if (violation.subject, violation.key) in seen:
                 continue  # an app's move already says why its namespace leaves
