@@ -256,3 +256,29 @@ def test_every_job_that_runs_the_cli_installs_with_make():
             runs = [step.get("run", "") for step in job_steps]
             assert "make runtime policy-venv" in runs, (workflow.name, job_id)
             assert not any(re.search(r"\buv (venv|pip)\b", run) for run in runs), job_id
+
+
+def test_every_module_a_runtime_job_runs_imports_in_the_runtime_venv(venvs):
+    """Credentialed jobs install the runtime lock alone (`make runtime`): a tool they run that
+    imports a test-only package (jsonschema before it joined requirements.in) would fail there,
+    after the credentials, on the first real run."""
+    modules = set()
+    for workflow in sorted(WORKFLOWS.glob("*.yml")):
+        for job in yaml.safe_load(workflow.read_text())["jobs"].values():
+            runs = [step.get("run", "") for step in job.get("steps", [])]
+            if not any(re.search(r"\bmake runtime\b", run) for run in runs):
+                continue
+            for run in runs:
+                modules |= set(re.findall(r"venv/bin/python -m ([\w.]+)", run))
+    for script in (ROOT / ".github" / "scripts").glob("*.sh"):  # what those jobs' steps call
+        modules |= set(re.findall(r"venv/bin/python -m ([\w.]+)", script.read_text()))
+    assert {"tools.addon_config", "tools.plan", "tools.transitions.engine"} <= modules
+    code = "import importlib, sys\nfor m in sys.argv[1:]: importlib.import_module(m)"
+    done = subprocess.run(
+        [str(venvs["runtime"] / "bin" / "python"), "-c", code, *sorted(modules)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr

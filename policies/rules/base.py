@@ -50,6 +50,7 @@ RESOURCE_WILDCARD_EXCEPTIONS = frozenset(
         "ec2:DescribeVpcs",
         "ec2:GetEbsEncryptionByDefault",
         "eks:CreateCluster",
+        "eks:DescribeAddonConfiguration",
         "eks:DescribeAddonVersions",
         "elasticfilesystem:CreateFileSystem",
         "kms:CreateKey",
