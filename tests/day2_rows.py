@@ -18,7 +18,7 @@ class Row:
     row: str
     stack: str
     edit: Edit
-    base: Edit | None = None  # the live stack differs from the stack file (N24, N25)
+    base: Edit | None = None  # the live stack differs from the stack file (N24, N25, N50)
     subnet_zones: dict = field(default_factory=dict)
 
 
@@ -329,5 +329,11 @@ ROWS = [
     Row("N47", "prod", _set("sealedSecrets.namespace", "sealed-secrets")),
     Row("N48", "prod", UNPROTECTED),
     Row("N49", "prod", _all(UNPROTECTED, _remove_app("reports"))),
-    Row("N50", "prod", _set("monitoring", {"prometheusRules": True})),
+    # Production now carries alerting; the row turns it on where the live stack had none.
+    Row(
+        "N50",
+        "prod",
+        _set("monitoring", {"prometheusRules": True}),
+        base=_set("monitoring", {"reason": "alerting on backups lives in the on-call's own stack"}),
+    ),
 ]

@@ -155,29 +155,31 @@ EXPECT: dict[str, Expect] = {
     ),
     "A23b": Expect({"external-secrets-release": "~"}, {"external-secrets-release": "helm upgrade"}),
     "A24": Expect({"sealed-secrets-release": "~"}, {"sealed-secrets-release": "helm upgrade"}),
-    "A25": Expect(
-        {"cluster-logs": "~"},
-        {"cluster-logs": "up to 335 days of control-plane and audit logs, irreversibly"},
-    ),
+    # Production's floor refuses the cut the review made (its consequence and acknowledgement
+    # above the floor: tests/test_protection_transitions.py, N44).
+    "A25": Expect(refused="logRetentionDays"),
     "A26": Expect(refused="endpoint"),
     # Protected deletes no longer stop the update: what depends on the bucket goes first.
     "N1": Expect(
         {"backups-bucket": "-", "backups-release": "-", "backups-public-access": "-"},
         {
             "backups-bucket": PROTECT_CONTINUES,
-            "backups-public-access": "the bucket loses its public-access block",
-            "backups-versioning": "versioning is suspended",
+            # The guard rails are retained (retainOnDelete): the bucket stays whole in AWS.
+            "backups-public-access": "removed from the stack and left in place (retained)",
+            "backups-policy": "removed from the stack and left in place (retained)",
+            "backups-versioning": PROTECT_CONTINUES,
         },
+        # Turning backups off names itself; no schedule is left to relabel PVCs for.
         needs(
             ("backups-bucket", DELETES),
             ("backups-versioning", DELETES),
-            ("backup schedule nightly", SETTINGS),
+            ("backups.enabled", SETTINGS),
         ),
     ),
     "N2": Expect(
         {"backups-nightly": "-", "backups-nightly-v2": "+"},
         {"classes-gp3-ssd-prod-rwo": "from Velero schedule nightly to nightly-v2"},
-        needs(("backup schedule nightly", SETTINGS)),
+        needs(("backups.schedules", SETTINGS)),
     ),
     "N3": Expect({"backups-nightly": "~"}, {"backups-nightly": "in place"}),
     "N4": Expect({"backups-nightly": "~"}, {"backups-nightly": "in place"}),
@@ -196,14 +198,10 @@ EXPECT: dict[str, Expect] = {
     ),
     "N11": Expect({"drills-weekly": "~"}),
     "N12": Expect(refused="restoreDrills[0].policy"),
-    "N13": Expect(
-        {"snapshots-daily": "~"},
-        {"snapshots-daily": "deletes every generation older than 259200s per covered PVC"},
-    ),
-    "N14": Expect(
-        {"snapshots-daily": "~"},
-        {"snapshots-daily": "deletes up to 12 generations per covered PVC (keep 14 -> 2)"},
-    ),
+    # Production's floor (7 days of generations in some policy) refuses both cuts the review
+    # made; cuts above it need snapshots.retention (tests/test_protection_transitions.py).
+    "N13": Expect(refused="snapshots.policies"),
+    "N14": Expect(refused="snapshots.policies"),
     "N15": Expect(
         {"snapshots-hourly": "-"},
         {"classes-gp3-ssd-prod-rwo": "its PVCs leave hourly"},
@@ -217,10 +215,12 @@ EXPECT: dict[str, Expect] = {
             "snapshots-daily": "PVCs of io2-ssd-db-prod-rwo are no longer snapshotted by daily",
             "classes-io2-ssd-db-prod-rwo": "Velero's nightly schedule skips its volumes",
         },
+        needs(("storage.protection", SETTINGS)),
     ),
     "N19": Expect(
         {"snapshots-hourly": "~", "classes-gp3-ssd-prod-rwo": "~"},
         {"snapshots-hourly": "their existing generations are never pruned (kept and billed)"},
+        needs(("storage.protection", SETTINGS)),
     ),
     "N20": Expect({"app-orders-irsa-app": "~"}),
     "N21": Expect({"app-orders-config": "±!"}, {"app-orders-config": "the old one goes first"}),
@@ -305,10 +305,7 @@ EXPECT: dict[str, Expect] = {
     ),
     "N42": Expect(refused="storage.efs.backup"),
     "N43": Expect(refused="kms.deletionWindowDays"),
-    "N44": Expect(
-        {"cluster-logs": "~"},
-        {"cluster-logs": "up to 364 days of control-plane and audit logs, irreversibly"},
-    ),
+    "N44": Expect(refused="logRetentionDays"),
     "N45": Expect({"cluster-eks": "~"}),
     "N46": Expect({"external-secrets-release": "~"}, {"external-secrets-release": "helm upgrade"}),
     "N47": Expect(
@@ -326,12 +323,9 @@ EXPECT: dict[str, Expect] = {
     "N50": Expect({"alerts-rules": "+", "backups-release": "~"}),
 }
 
-# Run-time losses in place whose acknowledgement the backup-protection rules add (retention,
-# generation and protection cuts): until those rules are merged the diff states the loss but
-# does not yet stop on it.
-PENDING_ACKNOWLEDGEMENT = {"A25", "N13", "N14", "N18", "N19", "N44"}
-# Rows the backup-protection rules judge as well (disabling backups, the cuts above).
-OPEN_ENDED = PENDING_ACKNOWLEDGEMENT | {"N1"}
+# Run-time losses in place in a protected stack: the diff states the loss and stops on it
+# (retention and generation cuts below production's floors are refused by the config).
+RUN_TIME_LOSSES = {"N18", "N19"}
 _SEEN: dict[str, tuple] = {}
 _BASES: dict[tuple, dict] = {}
 
@@ -394,10 +388,7 @@ def test_a_row_is_marked_said_and_judged_as_a_real_up_does_it(row):
     for name, said in expect.says.items():
         assert said in found[name].consequence, found[name].line()
     got = {(v.subject, v.key) for v in judgement.violations}
-    if row.row in OPEN_ENDED:
-        assert expect.needs <= got, report
-    else:
-        assert got == expect.needs, report
+    assert got == expect.needs, report
     if expect.report:
         assert any(line.startswith(expect.report) for line in lines), report
 
@@ -412,26 +403,20 @@ def test_the_named_acknowledgements_accept_exactly_what_they_name(row):
                 key.removeprefix("acknowledge."), key.removeprefix("acknowledge.")
             )
             value = {"snapshot policy hourly": "hourly"}.get(subject, subject)
-            value = {"backup schedule nightly": "backups.schedules"}.get(value, value)
             buckets.setdefault(bucket, set()).add(value)
     accepted = transitions.Acknowledged(**{k: frozenset(v) for k, v in buckets.items()})
     judgement = transitions.judge(old, new, changes, accepted, guards.rules(old, new, changes))
     refusals = {(subject, key) for subject, key in EXPECT[row.row].needs if not key}
     left = {(v.subject, v.key) for v in judgement.violations}
-    if row.row in OPEN_ENDED:
-        left &= EXPECT[row.row].needs  # other rules may add their own findings to these rows
     assert left == refusals
     assert judgement.unused == []
 
 
-@pytest.mark.parametrize(
-    "row", [r for r in ROWS if r.row in PENDING_ACKNOWLEDGEMENT], ids=lambda r: r.row
-)
-@pytest.mark.xfail(
-    strict=True,
-    reason="acknowledgements for retention, generation and protection cuts come with the "
-    "backup-protection rules",
-)
+@pytest.mark.parametrize("row", [r for r in ROWS if r.row in RUN_TIME_LOSSES], ids=lambda r: r.row)
 def test_a_run_time_loss_in_a_protected_stack_needs_an_acknowledgement(row):
     judgement = judged(row)[1]
-    assert any(v.key for v in judgement.violations)
+    (found,) = judgement.violations
+    assert (found.subject, found.key) == ("storage.protection", SETTINGS)
+    # The message names each class and policy that parts, and that their generations stay.
+    assert "leaves policy hourly" in found.message
+    assert "never pruned again" in found.message

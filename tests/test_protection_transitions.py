@@ -150,6 +150,7 @@ def test_a_renamed_schedule_needs_its_acknowledgement(plans):
     _, judgement = judged(plans["prod"], "prod", values)
     (found,) = [v for v in judgement.violations if v.subject == "backups.schedules"]
     assert "schedule nightly removed or renamed" in found.message
+    assert "backups.eks-config-storage.io/schedule=nightly are skipped" in found.message
     assert "relabel them first" in found.message
 
 

@@ -34,11 +34,13 @@ TransitionSetting = Literal[
     "kubernetesVersion",
     "protect",
     "region",
-    # Changes to protection in protected stacks (tools/transitions/protection.py).
-    "backups.enabled",
+    # Helm-installed controllers' namespaces, like externalSecrets.namespace.
     "backups.namespace",
-    "backups.schedules",
     "sealedSecrets.namespace",
+    # A removed or renamed Velero schedule, in any stack.
+    "backups.schedules",
+    # Changes to protection in protected stacks.
+    "backups.enabled",
     "snapshots.retention",
     "storage.protection",
     "logRetentionDays",
@@ -61,10 +63,12 @@ class Acknowledge(Model):
     settings: list[TransitionSetting] = Field(default_factory=list)
     """Create-only settings changed on purpose (`kubernetesVersion`: a rollback). `protect`:
     resources lose `protect` or `retainOnDelete` (every later change deletes them for real);
-    `region`: every regional resource is replaced; `backups.namespace`,
-    `sealedSecrets.namespace`: the controller is uninstalled before it is installed again;
-    `backups.schedules`: a Velero schedule is removed or renamed in a protected stack while
-    PVCs may carry its label."""
+    `region`: every regional resource is replaced; `externalSecrets.namespace`,
+    `backups.namespace`, `sealedSecrets.namespace`: the controller is uninstalled before it is
+    installed again; `backups.schedules`: a Velero schedule is removed or renamed while PVCs may
+    carry its label; in a protected stack, `backups.enabled` (turned off),
+    `storage.protection` (a class's protection narrowed), `snapshots.retention` (`keep` or
+    `maxAge` cut), `logRetentionDays` (cut)."""
 
 
 class StackConfig(Model):

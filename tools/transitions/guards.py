@@ -1,6 +1,6 @@
 """The rules beyond tools.transitions.rules, applied to the offline diff and to a real preview
 alike: lost resource options, name collisions, the region, controller namespace moves and the
-run-time effects of in-place changes."""
+in-place updates the service refuses."""
 
 from __future__ import annotations
 
@@ -26,5 +26,5 @@ def rules(
         collision_rules(changes),
         region_rules(old, new),
         release_rules(old, new),
-        runtime_rules(old, new, changes),
+        runtime_rules(changes),
     ]

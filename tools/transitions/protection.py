@@ -1,14 +1,14 @@
 """Transition rules for changes to protection: in a protected stack, turning backups off,
-moving a Helm-installed controller's namespace, narrowing what a class's protection covers, and
-cutting snapshot or log history each need an acknowledgement, and the message says what goes.
+narrowing what a class's protection covers, and cutting snapshot or log history each need an
+acknowledgement, and the message says what goes; in any stack, so does removing or renaming a
+Velero schedule. (Moving a Helm-installed controller's namespace: tools.transitions.releases.)
 
-The offline diff shows each of these as a harmless update or a create-first replacement; a real
-``pulumi up`` does more (shared/reviews day2 N1, N6, N13, N14, N18, N19, N44, N47):
+The offline diff shows each of these as a harmless update; a real ``pulumi up`` does more
+(shared/reviews day2 N1, N2, N13, N14, N18, N19, N44):
 - the engine continues past a refused protected delete after deleting what depends on it
   (pulumi CHANGELOG 3.149, "Deployments continue past delete errors due to protect");
-- Helm refuses a second release that renders the chart's cluster-scoped objects
-  (helm/helm pkg/action/validate.go, checkOwnership) after the controller's IAM trust, which
-  does not wait for the release, has already moved;
+- Velero's volume policy skips the PVCs whose schedule label names no schedule, and nothing
+  fails (vmware-tanzu/velero@v1.18.1: internal/resourcepolicies/resource_policies.go);
 - the rotator deletes every generation beyond a lower ``keep`` or older than a shorter
   ``maxAge`` at its next run, and covers only the PVCs its classes and labels name.
 """
@@ -21,24 +21,11 @@ import yaml
 
 from tools.transitions import semantics as sem
 
-# The pinned releases whose charts render cluster-scoped objects named after the release.
-HELM_CONTROLLERS = {
-    "velero": (
-        "backups.namespace",
-        "the chart's ClusterRoleBinding velero-server belongs to the old release",
-    ),
-    "sealed-secrets": (
-        "sealedSecrets.namespace",
-        "the chart's ClusterRole secrets-unsealer and ClusterRoleBinding belong to the old "
-        "release, and a controller in the new namespace would make a new key and stop "
-        "unsealing until the key is copied or restored from escrow",
-    ),
-}
-RUNBOOK = "docs/changing-a-live-stack.md, 'Move a controller to another namespace'"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CRON_JOB = "kubernetes:batch/v1:CronJob"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+SCHEDULE_LABEL = "backups.eks-config-storage.io/schedule"
 
 
 def protected_stack(document: dict) -> bool:
@@ -123,14 +110,16 @@ def _schedule_names(document: dict) -> set[str]:
 def _schedules(old: dict, new: dict) -> Iterator[tuple[str, str]]:
     """A removed or renamed Velero schedule: PVCs opted in with its label silently drop out
     (nothing reads an unknown schedule label), and restores by its name find only expiring
-    backups (day-2 review N2)."""
+    backups (day-2 review N2). With no schedule left, backups are off: ``backups.enabled``
+    says so in a protected stack, and nothing is left to label in another."""
     before, after = _schedule_names(old), _schedule_names(new)
     if after and (gone := sorted(before - after)):
+        labels = ", ".join(f"{SCHEDULE_LABEL}={name}" for name in gone)
         yield (
             "backups.schedules",
-            f"schedule {', '.join(gone)} removed or renamed: PVCs labelled "
-            "backups.eks-config-storage.io/schedule with it are skipped from the next backup on "
-            "(relabel them first), and its backups expire with their TTL",
+            f"schedule {', '.join(gone)} removed or renamed: PVCs labelled {labels} are skipped "
+            "by Velero's volume policy from the next backup on, and nothing fails (relabel them "
+            "first); its backups expire with their TTL",
         )
 
 
@@ -144,13 +133,6 @@ def _findings(old: dict, new: dict) -> Iterator[tuple[str, str]]:
             "with their backups (the bucket stays protected in state: remove it from the stack "
             "deliberately with `pulumi state unprotect` then a second change)",
         )
-    for chart, (key, why) in HELM_CONTROLLERS.items():
-        if chart in before and chart in after and before[chart] != after[chart]:
-            yield (
-                key,
-                f"{before[chart]} -> {after[chart]}: Helm refuses the new release ({why}) after "
-                f"the controller's IAM trust has already moved; follow {RUNBOOK}",
-            )
     yield from _history(old, new)
 
 

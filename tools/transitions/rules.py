@@ -225,25 +225,7 @@ def setting_rules(old: dict, new: dict) -> Iterator[tuple[Violation, str, str]]:
                 "settings",
                 key,
             )
-    release = "kubernetes:helm.sh/v3:Release"
-    eso = [
-        (r["inputs"].get("namespace"), d)
-        for d in (old, new)
-        for r in d["resources"]
-        if r["type"] == release and r["inputs"].get("chart") == "external-secrets"
-    ]
-    if len(eso) == 2 and eso[0][0] != eso[1][0]:
-        yield (
-            Violation(
-                "externalSecrets.namespace",
-                f"{eso[0][0]} -> {eso[1][0]}: Helm refuses to install the chart's cluster-wide "
-                "objects into a second release after the operator's IAM trust has already moved, "
-                "so secret sync stops",
-                "acknowledge.settings",
-            ),
-            "settings",
-            "externalSecrets.namespace",
-        )
+    # Moving a Helm-installed controller's namespace: tools.transitions.releases.
     created = [bool(_one(d, "aws:ec2/vpc:Vpc")) for d in (old, new)]
     if created[0] != created[1]:
         yield (

@@ -31,10 +31,8 @@ if TYPE_CHECKING:
     from tools.transitions.changes import Change
 
 PROTECTION = "protection.eks-config-storage.io"
-SCHEDULE_LABEL = "backups.eks-config-storage.io/schedule"
 PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
 PSA_LEVELS = ("privileged", "baseline", "restricted")
-SCHEDULE = "kubernetes:velero.io/v1:Schedule"
 
 
 def _env(entry: dict | None) -> dict[str, str]:
@@ -172,22 +170,9 @@ def annotate(changes: list[Change], old: dict, new: dict) -> list[Change]:
     return result
 
 
-def _protected(document: dict) -> bool:
-    return any((r.get("options") or {}).get("protect") for r in document["resources"])
-
-
-def _schedules(document: dict) -> set[str]:
-    return {
-        _meta(r, "labels").get(SCHEDULE_LABEL)
-        for r in document["resources"]
-        if r["type"] == SCHEDULE and _meta(r, "labels").get(SCHEDULE_LABEL)
-    }
-
-
-def runtime_rules(
-    old: dict, new: dict, changes: list[Change]
-) -> Iterator[tuple[Violation, str, str]]:
-    """In-place changes the service refuses, and run-time losses a protected stack must accept."""
+def runtime_rules(changes: list[Change]) -> Iterator[tuple[Violation, str, str]]:
+    """In-place changes the service refuses. (Run-time losses a protected stack must accept, and
+    removed or renamed Velero schedules: tools.transitions.protection.)"""
     for change in changes:
         if change.kind != "NodeGroup" or change.action != "update":
             continue
@@ -205,16 +190,3 @@ def runtime_rules(
                 "",
                 "",
             )
-    if not _protected(old):
-        return
-    for schedule in sorted(_schedules(old) - _schedules(new)):
-        yield (
-            Violation(
-                f"backup schedule {schedule}",
-                f"removed or renamed while PVCs may carry {SCHEDULE_LABEL}={schedule}: Velero's "
-                "volume policy skips them from now on (nothing fails); relabel them first",
-                "acknowledge.settings",
-            ),
-            "settings",
-            "backups.schedules",
-        )
