@@ -36,6 +36,10 @@ class EfsStorageArgs:
     oidc: OidcIdentity
     aws: AwsContext
     protect: bool
+    # design.identity: the stack's mode; the cluster's ARN (session tag) and name (associations).
+    identity: str = "irsa"
+    cluster_arn: str = ""
+    cluster: pulumi.Input[str] | None = None
 
 
 class EfsStorage(pulumi.ComponentResource):
@@ -131,6 +135,12 @@ class EfsStorage(pulumi.ComponentResource):
                 oidc=args.oidc,
                 permissions_boundary=args.aws.permissions_boundary,
                 service_accounts=EFS_CSI_SERVICE_ACCOUNTS,
+                mode=args.identity,
+                cluster_arn=args.cluster_arn,
+                cluster_name=args.cluster,
+                # The add-on associates its controller; the node's account gets a standalone
+                # association (components/storage_drivers.py: EFS_CSI_ADDON_ACCOUNTS).
+                addon_service_accounts=["efs-csi-controller-sa"],
                 inline_policies={
                     "efs-csi": fs.arn.apply(
                         lambda arn: iam.efs_csi_policy(
