@@ -35,16 +35,15 @@ def _version(pinned: str) -> tuple[int, ...]:
 
 def identity(cfg: StackConfig) -> Iterator[Problem]:
     pinned = cfg.addons.ebs_csi_driver
-    if (
-        trusts_pod_identity(cfg.identity)
-        and pinned
-        and _version(pinned) < EBS_CLUSTER_NAME_TAG_SINCE
+    if trusts_pod_identity(cfg.identity) and (
+        not pinned or _version(pinned) < EBS_CLUSTER_NAME_TAG_SINCE
     ):
+        # EKS's default version for a Kubernetes minor may be older: only a pin is certain.
         yield (
             "addons.ebsCsiDriver",
-            f"{pinned} does not tag volumes with ebs.csi.aws.com/cluster-name, which the "
-            "cluster-scoped policy of identity "
-            f"{cfg.identity!r} requires: pin v1.58.0 or later (or leave it unset)",
+            f"identity {cfg.identity!r} puts the EBS CSI driver on the cluster-scoped policy, "
+            "which needs volumes tagged ebs.csi.aws.com/cluster-name: pin v1.58.0 or later, the "
+            f"first release that tags them (found {pinned or 'unset'})",
         )
     if cfg.addons.pod_identity_agent and not agent_needed(cfg):
         yield (

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from design import eks_versions
 from tools.transitions import semantics as sem
 from tools.transitions.changes import Change
+from tools.transitions.identity import identity_rules
 
 
 @dataclass(frozen=True)
@@ -213,10 +214,21 @@ def setting_rules(old: dict, new: dict) -> Iterator[tuple[Violation, str, str]]:
                 yield Violation("kubernetesVersion", problem, ""), "", ""
 
 
+def identity_transitions(old: dict, new: dict) -> Iterator[tuple[Violation, str, str]]:
+    """A step between IRSA and Pod Identity that would leave a workload without credentials."""
+    for subject, message in identity_rules(old, new):
+        yield Violation(subject, message, "acknowledge.settings"), "settings", "identity"
+
+
 def judge(old: dict, new: dict, changes: list[Change], accepted: Acknowledged) -> Judgement:
     judgement = Judgement()
     used: set[tuple[str, str]] = set()
-    for rule in (data_rules(changes), snapshot_rules(old, new), setting_rules(old, new)):
+    for rule in (
+        data_rules(changes),
+        snapshot_rules(old, new),
+        setting_rules(old, new),
+        identity_transitions(old, new),
+    ):
         for violation, bucket, value in rule:
             if bucket and value in getattr(accepted, bucket):
                 judgement.accepted.append(violation)
