@@ -60,8 +60,7 @@ def eks_addon(
         service_account_role_arn=role_arn,
         configuration_values=json.dumps(configuration, sort_keys=True) if configuration else None,
         pod_identity_associations=[
-            aws.eks.AddonPodIdentityAssociationArgs(service_account=account, role_arn=arn)
-            for account, arn in associations
+            {"service_account": account, "role_arn": arn} for account, arn in associations
         ]
         or None,
         resolve_conflicts_on_create="OVERWRITE",
