@@ -72,9 +72,7 @@ def test_each_app_has_its_own_role_trusted_by_exactly_its_service_account(plan):
             assert [v for k, v in condition.items() if k.endswith(":sub")] == [
                 f"system:serviceaccount:{ns}:{name}"
             ]
-            assert [v for k, v in condition.items() if k.endswith(":aud")] == [
-                "sts.amazonaws.com"
-            ]
+            assert [v for k, v in condition.items() if k.endswith(":aud")] == ["sts.amazonaws.com"]
             annotations = sa["metadata"]["annotations"]
             assert annotations["eks.amazonaws.com/role-arn"] == role.outputs["arn"]
         else:  # tests/test_identity.py judges the Pod Identity trust itself

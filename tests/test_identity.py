@@ -306,7 +306,10 @@ def test_pod_identity_needs_an_ebs_driver_that_tags_the_cluster_name():
     assert "found unset" in rejected("dev", values, "addons.ebsCsiDriver")
 
 
-def test_an_agent_pin_without_a_pod_identity_workload_is_refused():
+def test_an_agent_pin_alone_installs_the_agent_and_changes_nothing_else(plans):
     values = stack_in("irsa")
     values[f"{NS}:addons"] = {"podIdentityAgent": "v1.3.9-eksbuild.3"}
-    assert "no workload uses Pod Identity" in rejected("dev", values, "addons.podIdentityAgent")
+    plan = run_config("dev", values)
+    agent = plan.one("aws:eks/addon:Addon", "pod-identity-eks-pod-identity-agent")
+    assert agent.inputs["addonVersion"] == "v1.3.9-eksbuild.3"
+    assert associations(plan) == {}

@@ -26,7 +26,9 @@ def workload_modes(cfg: StackConfig) -> list[str]:
 
 
 def agent_needed(cfg: StackConfig) -> bool:
-    return needs_agent(workload_modes(cfg))
+    """A pin alone installs it too: a stack moving to Pod Identity installs the agent in a
+    change of its own, before any workload relies on it (docs/identity.md)."""
+    return needs_agent(workload_modes(cfg)) or cfg.addons.pod_identity_agent is not None
 
 
 def _version(pinned: str) -> tuple[int, ...]:
@@ -44,10 +46,4 @@ def identity(cfg: StackConfig) -> Iterator[Problem]:
             f"identity {cfg.identity!r} puts the EBS CSI driver on the cluster-scoped policy, "
             "which needs volumes tagged ebs.csi.aws.com/cluster-name: pin v1.58.0 or later, the "
             f"first release that tags them (found {pinned or 'unset'})",
-        )
-    if cfg.addons.pod_identity_agent and not agent_needed(cfg):
-        yield (
-            "addons.podIdentityAgent",
-            "is pinned but no workload uses Pod Identity (identity or apps[].identity), so the "
-            "agent is not installed",
         )
