@@ -144,7 +144,8 @@ ClusterAddons(
     ),
 )
 
-# Only when some workload uses Pod Identity; what uses it waits for the agent.
+# Only when some workload uses Pod Identity (or its pin asks for it); the controllers on Pod
+# Identity wait for it.
 agent = []
 if rules.agent_needed(cfg):
     agent = [
@@ -158,6 +159,7 @@ if rules.agent_needed(cfg):
             ),
         ).addon
     ]
+controllers_agent = agent if identity.trusts_pod_identity(cfg.identity) else []
 
 efs = None
 if cfg.storage.efs.enabled:
@@ -190,7 +192,7 @@ drivers = StorageDrivers(
         nodes=nodes.groups,
         identity=cfg.identity,
         tag_cluster_id=cfg.cluster_name,
-        agent=agent[0] if agent else None,
+        agent=controllers_agent[0] if controllers_agent else None,
     ),
 )
 
@@ -269,7 +271,7 @@ external_secrets = ExternalSecretsOperator(
         role_arn=controllers.external_secrets.arn,
         aws=aws_ctx,
         provider=cluster.provider,
-        nodes=[*nodes.groups, *agent],
+        nodes=[*nodes.groups, *controllers_agent],
         identity=cfg.identity,
     ),
 )
@@ -292,7 +294,7 @@ if cfg.backups.enabled:
             ),
             protect=cfg.protect,
             provider=cluster.provider,
-            nodes=[*nodes.groups, *agent],
+            nodes=[*nodes.groups, *controllers_agent],
             service_monitor_labels=(
                 cfg.monitoring.rule_labels if cfg.monitoring.prometheus_rules else None
             ),

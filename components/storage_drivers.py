@@ -95,7 +95,8 @@ class StorageDrivers(pulumi.ComponentResource):
                 configuration=configuration,
                 associations=[(a, role_arn) for a in accounts] if pod_identity else (),
                 opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=[*args.nodes, *after, *(agent if accounts else [])]
+                    parent=self,
+                    depends_on=[*args.nodes, *after, *(agent if accounts and pod_identity else [])],
                 ),
             )
 

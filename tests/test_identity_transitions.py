@@ -8,6 +8,7 @@ import pytest
 from tests.test_identity import stack_in
 from tools import transitions
 from tools.offline import run_config
+from tools.transitions.changes import classify
 from tools.transitions.identity import identity_rules, wiring
 
 ACCEPT = transitions.Acknowledged(settings=frozenset({"identity"}))
@@ -108,3 +109,23 @@ def test_wiring_reads_both_kinds_of_association(documents):
     assert ("kube-system", "efs-csi-node-sa") in found.associated  # standalone
     assert found.irsa == {("kube-system", "sealing-key-escrow")}
     assert found.ways(("orders", "orders")) == {"Pod Identity"}
+
+
+def association(**inputs) -> dict:
+    base = {"clusterName": "eks-dev", "namespace": "catalog", "serviceAccount": "catalog"}
+    return {
+        "type": "aws:eks/podIdentityAssociation:PodIdentityAssociation",
+        "name": "app-catalog-irsa-catalog-association",
+        "options": {},
+        "inputs": {
+            **base,
+            "roleArn": "arn:aws:iam::123456789012:role/eks-dev-app-catalog",
+            **inputs,
+        },
+    }
+
+
+def test_an_association_moves_to_another_account_only_by_replacement():
+    assert classify(association(), association(namespace="shop")).action == "replace"
+    other_role = classify(association(), association(roleArn="arn:aws:iam::1:role/x"))
+    assert other_role.action == "update"
