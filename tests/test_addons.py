@@ -28,10 +28,16 @@ def addons(plan: Plan) -> dict:
     return {a.inputs["addonName"]: a for a in plan.of_type(ADDON)}
 
 
+def after_nodes(plan: Plan) -> set[str]:
+    """The Pod Identity agent too, in a stack where a workload uses it (docs/identity.md)."""
+    agent = any(r.type.endswith(":PodIdentityAssociation") for r in plan.resources)
+    return AFTER_NODES | ({"eks-pod-identity-agent"} if agent else set())
+
+
 def test_every_addon_is_managed_and_follows_the_clusters_version(plan):
     version = stack_config(plan.stack)["eks-config-storage:kubernetesVersion"]
     found = addons(plan)
-    assert set(found) == BEFORE_NODES | AFTER_NODES
+    assert set(found) == BEFORE_NODES | after_nodes(plan)
     cluster = plan.one("aws:eks/cluster:Cluster")
     for name, addon in found.items():
         assert addon.inputs["addonVersion"] == addon_version(name, version), name
@@ -46,7 +52,7 @@ def test_the_pod_network_comes_before_the_nodes_and_the_rest_after(plan):
     groups = plan.of_type(GROUP)
     for group in groups:
         assert plan.depends_on(group, found["vpc-cni"])
-    for name in AFTER_NODES:
+    for name in after_nodes(plan):
         for group in groups:
             assert plan.depends_on(found[name], group), name
     assert not any(plan.depends_on(found["vpc-cni"], g) for g in groups)
