@@ -12,6 +12,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
+from components.storage_drivers import EFS_CSI_ADDON_ACCOUNTS
 from config.schema import Efs
 from design import iam, naming
 from design.aws import AwsContext
@@ -139,8 +140,8 @@ class EfsStorage(pulumi.ComponentResource):
                 cluster_arn=args.cluster_arn,
                 cluster_name=args.cluster,
                 # The add-on associates its controller; the node's account gets a standalone
-                # association (components/storage_drivers.py: EFS_CSI_ADDON_ACCOUNTS).
-                addon_service_accounts=["efs-csi-controller-sa"],
+                # association (aws-efs-csi-driver#1759).
+                addon_service_accounts=EFS_CSI_ADDON_ACCOUNTS,
                 inline_policies={
                     "efs-csi": fs.arn.apply(
                         lambda arn: iam.efs_csi_policy(
