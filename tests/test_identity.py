@@ -17,6 +17,7 @@ from tests.conftest import doc, rejected
 from tests.test_config import broken
 from tools import plan as plan_cli
 from tools.offline import Plan, run_config, stack_config
+from tools.policy_config import settings_for
 
 NS = "eks-config-storage"
 CLUSTER_ARN = "arn:aws:eks:eu-west-1:123456789012:cluster/eks-dev"
@@ -271,7 +272,7 @@ def test_the_dev_example_mixes_modes(plans):
 )
 def test_any_mix_of_modes_passes_every_mandatory_rule(stack_mode, app_modes):
     plan = run_config("dev", stack_in(stack_mode, **app_modes))
-    for verdict in plan_cli.verdicts(plan, DEV):
+    for verdict in plan_cli.verdicts(plan, settings_for("dev")):
         if verdict.enforcement == "mandatory":
             assert not verdict.violations, (verdict.name, verdict.violations)
     has_agent = any(
@@ -313,3 +314,13 @@ def test_an_agent_pin_alone_installs_the_agent_and_changes_nothing_else(plans):
     agent = plan.one("aws:eks/addon:Addon", "pod-identity-eks-pod-identity-agent")
     assert agent.inputs["addonVersion"] == "v1.3.9-eksbuild.3"
     assert associations(plan) == {}
+
+
+def test_production_on_pod_identity_or_both_passes_every_mandatory_rule(pod_plan, both_plan):
+    """With the stack's own settings: its boundary on every role, associations' roles included."""
+    production = settings_for("prod")
+    assert production.permissions_boundary
+    for plan in (pod_plan, both_plan):
+        for verdict in plan_cli.verdicts(plan, production):
+            if verdict.enforcement == "mandatory":
+                assert not verdict.violations, (verdict.name, verdict.violations)
