@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from design import iam
-from design.identity import trusts_irsa, trusts_pod_identity
+from design.identity import trusts_irsa, trusts_pod_identity, workload_trust_policy
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ class IrsaRole(pulumi.ComponentResource):
             raise ValueError(f"{name}: Pod Identity needs the cluster's ARN and name")
         self.trust_policy = pulumi.Output.all(args.oidc.provider_arn, args.oidc.issuer_url).apply(
             lambda p: json.dumps(
-                iam.workload_trust_policy(
+                workload_trust_policy(
                     irsa=irsa,
                     pod_identity=pod_identity,
                     provider_arn=p[0],

@@ -14,7 +14,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Literal, get_args
+
+from design.iam import document, irsa_trust_policy
 
 IdentityMode = Literal["irsa", "both", "podIdentity"]
 MODES: tuple[str, ...] = get_args(IdentityMode)
@@ -59,3 +62,74 @@ def cluster_arn(partition: str, region: str, account_id: str, cluster_name: str)
     """The ARN EKS puts in the ``eks-cluster-arn`` session tag: known before the cluster exists,
     so trust documents are whole at preview."""
     return f"arn:{partition}:eks:{region}:{account_id}:cluster/{cluster_name}"
+
+
+POD_IDENTITY_SERVICE = "pods.eks.amazonaws.com"
+POD_IDENTITY_ACTIONS = ["sts:AssumeRole", "sts:TagSession"]
+# Session tags EKS Pod Identity puts on every AssumeRole it makes for a pod
+# (awsdocs/amazon-eks-user-guide: latest/ug/manage-access/aws-access/pod-id-abac.adoc).
+CLUSTER_ARN_TAG = "aws:RequestTag/eks-cluster-arn"
+NAMESPACE_TAG = "aws:RequestTag/kubernetes-namespace"
+SERVICE_ACCOUNT_TAG = "aws:RequestTag/kubernetes-service-account"
+
+
+def _one_or_many(values: Iterable[str]) -> str | list[str]:
+    unique = sorted(set(values))
+    return unique[0] if len(unique) == 1 else unique
+
+
+def pod_identity_trust_statements(
+    cluster_arn: str, service_accounts: Sequence[tuple[str, str]]
+) -> list[dict]:
+    """Trust EKS Pod Identity for exactly the given ``(namespace, service account)`` pairs of one
+    cluster: one statement per namespace, so a list of names never pairs a namespace with another
+    namespace's account.
+
+    ``pods.eks.amazonaws.com`` acts for every cluster in every account: without the session-tag
+    conditions any association anywhere could use the role. The tags are set by EKS, not the pod
+    (latest/ug/manage-access/aws-access/pod-id-role.adoc conditions the namespace and service
+    account the same way; the cluster ARN tag pins the cluster).
+    """
+    if not service_accounts:
+        raise ValueError("a Pod Identity role must trust at least one service account")
+    by_namespace: dict[str, set[str]] = {}
+    for namespace, account in service_accounts:
+        by_namespace.setdefault(namespace, set()).add(account)
+    return [
+        {
+            "Sid": f"PodIdentity{''.join(p.capitalize() for p in namespace.split('-'))}",
+            "Effect": "Allow",
+            "Principal": {"Service": POD_IDENTITY_SERVICE},
+            "Action": list(POD_IDENTITY_ACTIONS),
+            "Condition": {
+                "StringEquals": {
+                    CLUSTER_ARN_TAG: cluster_arn,
+                    NAMESPACE_TAG: namespace,
+                    SERVICE_ACCOUNT_TAG: _one_or_many(accounts),
+                }
+            },
+        }
+        for namespace, accounts in sorted(by_namespace.items())
+    ]
+
+
+def workload_trust_policy(
+    *,
+    irsa: bool,
+    pod_identity: bool,
+    provider_arn: str,
+    issuer_url: str,
+    cluster_arn: str,
+    service_accounts: Sequence[tuple[str, str]],
+) -> dict:
+    """The trust of a workload role in its identity mode: the IRSA statement, the Pod Identity
+    statements, or both while a workload moves between them. IRSA alone is exactly
+    ``irsa_trust_policy``, so stacks that stay on IRSA keep their documents byte for byte."""
+    if not (irsa or pod_identity):
+        raise ValueError("a workload role must trust IRSA, Pod Identity or both")
+    statements = []
+    if irsa:
+        statements += irsa_trust_policy(provider_arn, issuer_url, service_accounts)["Statement"]
+    if pod_identity:
+        statements += pod_identity_trust_statements(cluster_arn, service_accounts)
+    return document(statements)

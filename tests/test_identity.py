@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from design import iam
+from design import iam, identity
 from design.identity import ebs_csi_policies
 from policies.rules import Settings, Subject
 from policies.rules.identity import pod_identity_trust_exact
@@ -51,7 +51,7 @@ def admitted(trust: dict) -> set[tuple[str, str]]:
 
 @given(st.lists(st.tuples(labels, labels), min_size=1, max_size=6))
 def test_pod_identity_trust_admits_exactly_the_listed_accounts_of_one_cluster(accounts):
-    trust = iam.document(iam.pod_identity_trust_statements(CLUSTER_ARN, accounts))
+    trust = iam.document(identity.pod_identity_trust_statements(CLUSTER_ARN, accounts))
     assert admitted(trust) == set(accounts)
     for stmt in trust["Statement"]:
         assert stmt["Principal"] == {"Service": "pods.eks.amazonaws.com"}
@@ -63,10 +63,10 @@ def test_pod_identity_trust_admits_exactly_the_listed_accounts_of_one_cluster(ac
 def test_irsa_mode_keeps_the_irsa_document_byte_for_byte():
     accounts = [("kube-system", "ebs-csi-controller-sa")]
     kwargs = {"provider_arn": PROVIDER, "issuer_url": ISSUER, "service_accounts": accounts}
-    assert iam.workload_trust_policy(
+    assert identity.workload_trust_policy(
         irsa=True, pod_identity=False, cluster_arn=CLUSTER_ARN, **kwargs
     ) == iam.irsa_trust_policy(PROVIDER, ISSUER, accounts)
-    both = iam.workload_trust_policy(
+    both = identity.workload_trust_policy(
         irsa=True, pod_identity=True, cluster_arn=CLUSTER_ARN, **kwargs
     )
     assert [s["Action"] for s in both["Statement"]] == [
@@ -74,15 +74,15 @@ def test_irsa_mode_keeps_the_irsa_document_byte_for_byte():
         ["sts:AssumeRole", "sts:TagSession"],
     ]
     with pytest.raises(ValueError):
-        iam.workload_trust_policy(irsa=False, pod_identity=False, cluster_arn="", **kwargs)
+        identity.workload_trust_policy(irsa=False, pod_identity=False, cluster_arn="", **kwargs)
 
 
 def test_a_trust_without_session_tags_is_a_violation():
-    bare = iam.document(iam.pod_identity_trust_statements(CLUSTER_ARN, [("a", "b")]))
+    bare = iam.document(identity.pod_identity_trust_statements(CLUSTER_ARN, [("a", "b")]))
     del bare["Statement"][0]["Condition"]
     (message,) = pod_identity_trust_exact(role_subject(bare), DEV)
     assert "StringEquals only" in message and "no condition" in message
-    other_clusters = iam.document(iam.pod_identity_trust_statements(CLUSTER_ARN, [("a", "b")]))
+    other_clusters = iam.document(identity.pod_identity_trust_statements(CLUSTER_ARN, [("a", "b")]))
     other_clusters["Statement"][0]["Condition"]["StringEquals"].pop(
         "aws:RequestTag/eks-cluster-arn"
     )
@@ -282,7 +282,7 @@ def test_any_mix_of_modes_passes_every_mandatory_rule(stack_mode, app_modes):
 
 
 def test_an_unconditioned_pod_identity_trust_fails_the_plan_by_rule(monkeypatch, capsys):
-    unconditioned = iam.pod_identity_trust_statements
+    unconditioned = identity.pod_identity_trust_statements
 
     def without_conditions(cluster_arn, accounts):
         return [
@@ -290,7 +290,7 @@ def test_an_unconditioned_pod_identity_trust_fails_the_plan_by_rule(monkeypatch,
             for s in unconditioned(cluster_arn, accounts)
         ]
 
-    monkeypatch.setattr(iam, "pod_identity_trust_statements", without_conditions)
+    monkeypatch.setattr(identity, "pod_identity_trust_statements", without_conditions)
     assert plan_cli.main(["dev"]) == 1
     captured = capsys.readouterr()
     assert "mandatory rules violated: pod-identity-trust-exact" in captured.err
