@@ -5,7 +5,7 @@ Composition only: load and validate config, build the components in dependency o
 
 import pulumi
 
-from components.addons import AddonsArgs, ClusterAddons, PodNetwork
+from components.addons import AddonsArgs, ClusterAddons, PodIdentityAgent, PodNetwork
 from components.alerts import BackupAlerts, BackupAlertsArgs
 from components.app import AppArgs, AppNamespace, component_name
 from components.backup import OffClusterBackups, OffClusterBackupsArgs
@@ -31,7 +31,7 @@ from components.snapshots import SnapshotSchedules, SnapshotSchedulesArgs
 from components.storage_classes import CatalogEntry, StorageClasses, StorageClassesArgs
 from components.storage_drivers import StorageDrivers, StorageDriversArgs
 from config import pulumi_source, rules
-from design import naming
+from design import identity, naming
 from design.backup import excluded_namespaces
 
 pulumi_source.require_engine()
@@ -39,6 +39,11 @@ cfg = pulumi_source.load()
 aws_ctx = current_aws_context(cfg.iam.permissions_boundary)
 pulumi_source.check_deployer(cfg, aws_ctx.caller_arn)
 warn_about_account_settings(aws_ctx)
+# What Pod Identity trust conditions on (the eks-cluster-arn session tag): known before the
+# cluster exists, so every trust document is whole at preview.
+cluster_arn = identity.cluster_arn(
+    aws_ctx.partition, aws_ctx.region, aws_ctx.account_id, cfg.cluster_name
+)
 
 key = EnvelopeKey(
     "envelope",
@@ -84,6 +89,9 @@ controllers = ControllerRoles(
         aws=aws_ctx,
         environment=cfg.environment,
         external_secrets_namespace=cfg.external_secrets.namespace,
+        identity=cfg.identity,
+        cluster_arn=cluster_arn,
+        cluster=cluster.name,
     ),
 )
 
@@ -138,6 +146,23 @@ ClusterAddons(
     ),
 )
 
+# Only when some workload uses Pod Identity (or its pin asks for it); the controllers on Pod
+# Identity wait for it.
+agent = []
+if rules.agent_needed(cfg):
+    agent = [
+        PodIdentityAgent(
+            "pod-identity",
+            AddonsArgs(
+                cluster_name=cluster.name,
+                kubernetes_version=cfg.kubernetes_version,
+                versions=cfg.addons,
+                nodes=nodes.groups,
+            ),
+        ).addon
+    ]
+controllers_agent = agent if identity.trusts_pod_identity(cfg.identity) else []
+
 efs = None
 if cfg.storage.efs.enabled:
     efs = EfsStorage(
@@ -152,6 +177,9 @@ if cfg.storage.efs.enabled:
             oidc=cluster.oidc,
             aws=aws_ctx,
             protect=cfg.protect,
+            identity=cfg.identity,
+            cluster_arn=cluster_arn,
+            cluster=cluster.name,
         ),
     )
 
@@ -164,6 +192,9 @@ drivers = StorageDrivers(
         ebs_csi_role_arn=controllers.ebs_csi.arn,
         efs_csi_role_arn=efs.csi_role.arn if efs else None,
         nodes=nodes.groups,
+        identity=cfg.identity,
+        tag_cluster_id=cfg.cluster_name,
+        agent=controllers_agent[0] if controllers_agent else None,
     ),
 )
 
@@ -242,7 +273,8 @@ external_secrets = ExternalSecretsOperator(
         role_arn=controllers.external_secrets.arn,
         aws=aws_ctx,
         provider=cluster.provider,
-        nodes=nodes.groups,
+        nodes=[*nodes.groups, *controllers_agent],
+        identity=cfg.identity,
     ),
 )
 
@@ -264,10 +296,13 @@ if cfg.backups.enabled:
             ),
             protect=cfg.protect,
             provider=cluster.provider,
-            nodes=nodes.groups,
+            nodes=[*nodes.groups, *controllers_agent],
             service_monitor_labels=(
                 cfg.monitoring.rule_labels if cfg.monitoring.prometheus_rules else None
             ),
+            identity=cfg.identity,
+            cluster_arn=cluster_arn,
+            cluster=cluster.name,
         ),
     )
 
@@ -331,6 +366,9 @@ apps = [
             provider=cluster.provider,
             secret_stores=list(external_secrets.stores.values()),
             protect=cfg.protect,
+            identity=rules.app_identity(cfg, app),
+            cluster_arn=cluster_arn,
+            cluster=cluster.name,
         ),
     )
     for app in cfg.apps

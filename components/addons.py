@@ -21,6 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from config.schema import Addons
+from design.identity import AGENT_ADDON
 
 VPC_CNI = "vpc-cni"
 KUBE_PROXY = "kube-proxy"
@@ -37,9 +38,14 @@ def eks_addon(
     opts: pulumi.ResourceOptions,
     role_arn: pulumi.Input[str] | None = None,
     configuration: Mapping[str, Any] | None = None,
+    associations: Sequence[tuple[str, pulumi.Input[str]]] = (),
 ) -> aws.eks.Addon:
     """An add-on at its pinned version, or at the version EKS marks default for this Kubernetes
-    version (not "most recent", which drifts): a Kubernetes bump moves it in the same diff."""
+    version (not "most recent", which drifts): a Kubernetes bump moves it in the same diff.
+
+    ``associations`` are ``(service account, role ARN)`` pairs the add-on makes and owns as EKS
+    Pod Identity associations (latest/ug/workloads/add-ons-iam.adoc); with the agent installed,
+    EKS uses them and ignores ``role_arn``."""
     version = (
         pinned
         or aws.eks.get_addon_version_output(
@@ -53,6 +59,10 @@ def eks_addon(
         addon_version=version,
         service_account_role_arn=role_arn,
         configuration_values=json.dumps(configuration, sort_keys=True) if configuration else None,
+        pod_identity_associations=[
+            {"service_account": account, "role_arn": arn} for account, arn in associations
+        ]
+        or None,
         resolve_conflicts_on_create="OVERWRITE",
         resolve_conflicts_on_update="PRESERVE",
         opts=opts,
@@ -106,3 +116,28 @@ class ClusterAddons(pulumi.ComponentResource):
             )
         }
         self.register_outputs({k: a.addon_version for k, a in self.addons.items()})
+
+
+class PodIdentityAgent(pulumi.ComponentResource):
+    """The EKS Pod Identity agent (``eks-pod-identity-agent``), a DaemonSet on the host network
+    of every Linux EC2 node, serving credentials on 169.254.170.23 (latest/ug/manage-access/
+    aws-access/pod-identities.adoc). Only stacks with a workload on Pod Identity install it.
+
+    It authenticates with the node role (``eks-auth:AssumeRoleForPodIdentity``, in
+    AmazonEKSWorkerNodePolicy) and takes no ``serviceAccountRoleArn``
+    (latest/ug/manage-access/aws-access/pod-id-agent-setup.adoc). Its pods run on the nodes, so
+    it waits for them; every add-on or workload that uses an association waits for it."""
+
+    addon: aws.eks.Addon
+
+    def __init__(self, name: str, args: AddonsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("eks-config-storage:eks:PodIdentityAgent", name, None, opts)
+        self.addon = eks_addon(
+            f"{name}-{AGENT_ADDON}",
+            cluster_name=args.cluster_name,
+            addon_name=AGENT_ADDON,
+            kubernetes_version=args.kubernetes_version,
+            pinned=args.versions.pod_identity_agent,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.nodes)),
+        )
+        self.register_outputs({"version": self.addon.addon_version})

@@ -1,6 +1,6 @@
 """One application's slice of the platform (R1-R3): its namespace, settings as a ConfigMap,
-secrets through External Secrets, its own IAM role (IRSA) and a Role that reads only its own
-Secrets and ConfigMap, and a storage budget per StorageClass."""
+secrets through External Secrets, its own IAM role (IRSA or EKS Pod Identity) and a Role that
+reads only its own Secrets and ConfigMap, and a storage budget per StorageClass."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from config.schema import App
 from design import apps as design
 from design import naming
 from design.aws import AwsContext
+from design.identity import names_role_on_service_account
 
 POD_SECURITY_REASON = "eks-config-storage.io/pod-security-reason"
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
@@ -38,6 +39,11 @@ class AppArgs:
     # What ExternalSecrets need first: the stores (and the CRDs their chart installed).
     secret_stores: Sequence[pulumi.Resource]
     protect: bool = False
+    # design.identity: the app's mode (its own `identity`, or the stack's); the cluster's ARN
+    # (session tag) and name (the association).
+    identity: str = "irsa"
+    cluster_arn: str = ""
+    cluster: pulumi.Input[str] | None = None
 
 
 def component_name(app: App) -> str:
@@ -130,6 +136,9 @@ class AppNamespace(pulumi.ComponentResource):
                 service_accounts=[(app.namespace_name, app.name)],
                 inline_policies={"app": policy} if needs_aws else {},
                 former_name=formerly(f"{name}-irsa")[0].name if former != name else None,
+                mode=args.identity,
+                cluster_arn=args.cluster_arn,
+                cluster_name=args.cluster,
             ),
             opts=pulumi.ResourceOptions(parent=self, aliases=formerly(f"{name}-irsa")),
         )
@@ -139,7 +148,11 @@ class AppNamespace(pulumi.ComponentResource):
                 "name": app.name,
                 "namespace": ns,
                 "labels": labels,
-                "annotations": {IRSA_ANNOTATION: role.arn},
+                # With Pod Identity the association names the role; an annotation left in
+                # place would win over it in the SDKs' chain (design.identity).
+                "annotations": {IRSA_ANNOTATION: role.arn}
+                if names_role_on_service_account(args.identity)
+                else None,
             },
             opts=child(f"{name}-sa"),
         )

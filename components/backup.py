@@ -22,6 +22,7 @@ from config.schema import Backups
 from design import backup as design
 from design import naming
 from design.aws import AwsContext
+from design.identity import names_role_on_service_account
 from design.labels import MANAGED_BY
 
 VELERO_API = "velero.io/v1"
@@ -50,6 +51,10 @@ class OffClusterBackupsArgs:
     nodes: Sequence[pulumi.Resource]
     # With the Prometheus Operator: the labels its serviceMonitorSelector matches; None without.
     service_monitor_labels: Mapping[str, str] | None = None
+    # design.identity: the stack's mode; the cluster's ARN (session tag) and name (associations).
+    identity: str = "irsa"
+    cluster_arn: str = ""
+    cluster: pulumi.Input[str] | None = None
 
 
 class OffClusterBackups(pulumi.ComponentResource):
@@ -70,6 +75,9 @@ class OffClusterBackups(pulumi.ComponentResource):
                 oidc=args.oidc,
                 permissions_boundary=args.aws.permissions_boundary,
                 service_accounts=[(settings.namespace, design.SERVICE_ACCOUNT)],
+                mode=args.identity,
+                cluster_arn=args.cluster_arn,
+                cluster_name=args.cluster,
                 inline_policies={
                     "backups": pulumi.Output.from_input(args.key_arn).apply(
                         lambda key_arn: design.velero_policy(
@@ -105,7 +113,7 @@ class OffClusterBackups(pulumi.ComponentResource):
                 bucket=v[2],
                 key_arn=v[0],
                 region=args.aws.region,
-                role_arn=v[1],
+                role_arn=v[1] if names_role_on_service_account(args.identity) else None,
                 plugin_image=settings.plugin_image,
                 service_monitor_labels=args.service_monitor_labels,
             )

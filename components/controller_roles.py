@@ -1,7 +1,8 @@
-"""IRSA roles of the platform's in-cluster controllers that work with the envelope key
+"""Roles of the platform's in-cluster controllers that work with the envelope key
 (the EBS CSI driver, External Secrets Operator).
 
-They are created right after the cluster's OIDC provider and before the key policy, which names
+They trust IRSA, Pod Identity or both, as the stack's ``identity`` says. They are created
+right after the cluster's OIDC provider and before the key policy, which names
 the EBS CSI role; the node groups wait for the key policy, and the controllers themselves (EKS
 add-ons, the operator's chart) wait for the nodes. The EFS CSI role is not here: it is scoped to
 the file system, so the EFS component creates it after the file system.
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
-from design import apps, iam, naming
+from design import apps, iam, identity, naming
 from design.aws import AwsContext
 
 EBS_CSI_SERVICE_ACCOUNTS = [("kube-system", "ebs-csi-controller-sa")]
@@ -29,6 +30,10 @@ class ControllerRolesArgs:
     aws: AwsContext
     environment: str
     external_secrets_namespace: str
+    # design.identity: the stack's mode; the cluster's ARN (session tag) and name (associations).
+    identity: str = "irsa"
+    cluster_arn: str = ""
+    cluster: pulumi.Input[str] | None = None
 
 
 class ControllerRoles(pulumi.ComponentResource):
@@ -40,6 +45,11 @@ class ControllerRoles(pulumi.ComponentResource):
     ):
         super().__init__("eks-config-storage:iam:ControllerRoles", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        mode = {
+            "mode": args.identity,
+            "cluster_arn": args.cluster_arn,
+            "cluster_name": args.cluster,
+        }
         self.ebs_csi = IrsaRole(
             f"{name}-ebs-csi",
             IrsaRoleArgs(
@@ -49,10 +59,15 @@ class ControllerRoles(pulumi.ComponentResource):
                 service_accounts=EBS_CSI_SERVICE_ACCOUNTS,
                 # V2 scopes the driver to volumes and snapshots tagged ebs.csi.aws.com/cluster,
                 # which it puts on everything it provisions (kubernetes-sigs/aws-ebs-csi-driver@
-                # v1.64.0:docs/install.md); the key rights are the inline policy below.
+                # v1.64.0:docs/install.md); with Pod Identity the cluster-scoped policy narrows
+                # that to this cluster's (design.identity). The key rights are the inline policy.
                 managed_policy_arns=[
-                    args.aws.managed_policy_arn("service-role/AmazonEBSCSIDriverPolicyV2")
+                    args.aws.managed_policy_arn(f"service-role/{policy}")
+                    for policy in identity.ebs_csi_policies(args.identity)
                 ],
+                # The add-on makes the controller's association (storage_drivers).
+                addon_service_accounts=[sa for _, sa in EBS_CSI_SERVICE_ACCOUNTS],
+                **mode,
                 inline_policies={
                     "envelope-key": pulumi.Output.from_input(args.key_arn).apply(
                         iam.ebs_csi_key_policy
@@ -68,6 +83,7 @@ class ControllerRoles(pulumi.ComponentResource):
                 oidc=args.oidc,
                 permissions_boundary=args.aws.permissions_boundary,
                 service_accounts=[(args.external_secrets_namespace, ESO_SERVICE_ACCOUNT)],
+                **mode,
                 inline_policies={
                     "environment-secrets": pulumi.Output.from_input(args.key_arn).apply(
                         lambda key_arn: apps.eso_policy(

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
+from components.storage_drivers import EFS_CSI_ADDON_ACCOUNTS
 from config.schema import Efs
 from design import iam, naming
 from design.aws import AwsContext
@@ -36,6 +37,10 @@ class EfsStorageArgs:
     oidc: OidcIdentity
     aws: AwsContext
     protect: bool
+    # design.identity: the stack's mode; the cluster's ARN (session tag) and name (associations).
+    identity: str = "irsa"
+    cluster_arn: str = ""
+    cluster: pulumi.Input[str] | None = None
 
 
 class EfsStorage(pulumi.ComponentResource):
@@ -131,6 +136,12 @@ class EfsStorage(pulumi.ComponentResource):
                 oidc=args.oidc,
                 permissions_boundary=args.aws.permissions_boundary,
                 service_accounts=EFS_CSI_SERVICE_ACCOUNTS,
+                mode=args.identity,
+                cluster_arn=args.cluster_arn,
+                cluster_name=args.cluster,
+                # The add-on associates its controller; the node's account gets a standalone
+                # association (aws-efs-csi-driver#1759).
+                addon_service_accounts=EFS_CSI_ADDON_ACCOUNTS,
                 inline_policies={
                     "efs-csi": fs.arn.apply(
                         lambda arn: iam.efs_csi_policy(

@@ -1,5 +1,6 @@
 """External Secrets Operator (R3, runtime layer): secrets stay in Secrets Manager and Parameter
-Store and are fetched into the cluster at runtime, with IRSA credentials only."""
+Store and are fetched into the cluster at runtime, with the operator's own role (IRSA or EKS Pod
+Identity) only."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from components.namespaces import no_default_token
 from config.schema import ExternalSecrets
 from design.apps import APP_LABEL
 from design.aws import AwsContext
+from design.identity import names_role_on_service_account
 from design.labels import MANAGED_BY, restricted_namespace_labels
 
 SECRETS_MANAGER_STORE = "aws-secrets-manager"
@@ -22,21 +24,24 @@ PARAMETER_STORE = "aws-parameter-store"
 ESO_API = "external-secrets.io/v1"
 
 
-def store_spec(service: str, region: str, namespace: str) -> dict:
+def store_spec(service: str, region: str, namespace: str, identity: str = "irsa") -> dict:
     """A cluster-wide store for app namespaces only, authenticating as the operator's service
-    account (its IRSA role): no static AWS keys anywhere."""
+    account (its role): no static AWS keys anywhere.
+
+    With IRSA the store names that account (``auth.jwt``: the operator requests its token and
+    calls AssumeRoleWithWebIdentity). With Pod Identity it has no ``auth``: the provider then
+    uses the AWS SDK's default chain of the controller's own pod, where the association's
+    credentials are; a ``serviceAccountRef`` "cannot be used together with EKS Pod Identity"
+    (external-secrets/external-secrets@helm-chart-0.20.4:docs/snippets/provider-aws-access.md,
+    "EKS Pod Identity Setup"; pkg/provider/aws/auth/auth.go: New). In ``both`` pods started
+    under IRSA still find their web identity first in that chain, so the move keeps syncing."""
+    aws = {"service": service, "region": region}
+    if names_role_on_service_account(identity):
+        aws["auth"] = {
+            "jwt": {"serviceAccountRef": {"name": ESO_SERVICE_ACCOUNT, "namespace": namespace}}
+        }
     return {
-        "provider": {
-            "aws": {
-                "service": service,
-                "region": region,
-                "auth": {
-                    "jwt": {
-                        "serviceAccountRef": {"name": ESO_SERVICE_ACCOUNT, "namespace": namespace}
-                    }
-                },
-            }
-        },
+        "provider": {"aws": aws},
         "conditions": [{"namespaceSelector": {"matchLabels": {APP_LABEL: "true"}}}],
     }
 
@@ -48,6 +53,8 @@ class ExternalSecretsOperatorArgs:
     aws: AwsContext
     provider: k8s.Provider
     nodes: Sequence[pulumi.Resource]
+    # design.identity: the stack's mode.
+    identity: str = "irsa"
 
 
 class ExternalSecretsOperator(pulumi.ComponentResource):
@@ -85,7 +92,9 @@ class ExternalSecretsOperator(pulumi.ComponentResource):
                 "serviceAccount": {
                     "create": True,
                     "name": ESO_SERVICE_ACCOUNT,
-                    "annotations": {"eks.amazonaws.com/role-arn": args.role_arn},
+                    "annotations": {"eks.amazonaws.com/role-arn": args.role_arn}
+                    if names_role_on_service_account(args.identity)
+                    else {},
                 },
                 "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}},
             },
@@ -99,7 +108,7 @@ class ExternalSecretsOperator(pulumi.ComponentResource):
                 api_version=ESO_API,
                 kind="ClusterSecretStore",
                 metadata={"name": store, "labels": MANAGED_BY},
-                spec=store_spec(service, args.aws.region, args.chart.namespace),
+                spec=store_spec(service, args.aws.region, args.chart.namespace, args.identity),
                 # The CRDs come with the chart.
                 opts=pulumi.ResourceOptions.merge(
                     child, pulumi.ResourceOptions(depends_on=[release])

@@ -1,4 +1,8 @@
-"""IAM roles for Kubernetes service accounts (IRSA), one role per workload identity."""
+"""One IAM role per workload identity, trusted through IRSA, EKS Pod Identity or both
+(``design.identity``), with its Pod Identity associations.
+
+The component keeps its first name (``IrsaRole``, type ``eks-config-storage:iam:IrsaRole``):
+renaming the type would change every role's URN, and the engine would replace the roles."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from design import iam
+from design.identity import trusts_irsa, trusts_pod_identity, workload_trust_policy
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,16 @@ class IrsaRoleArgs:
     inline_policies: Mapping[str, pulumi.Input[dict]] = field(default_factory=dict)
     # The component's name in older stacks, so its children keep their resources (aliases).
     former_name: str | None = None
+    # design.identity: irsa (the default), both, podIdentity.
+    mode: str = "irsa"
+    # For Pod Identity: the cluster whose session tag the trust requires, and where the
+    # associations are made.
+    cluster_arn: str = ""
+    cluster_name: pulumi.Input[str] | None = None
+    # Service accounts whose association an EKS add-on makes (aws.eks.Addon
+    # pod_identity_associations): the add-on owns those and "can't assume ownership of existing"
+    # ones (latest/ug/workloads/add-ons-iam.adoc), so no standalone association is made for them.
+    addon_service_accounts: Sequence[str] = ()
 
 
 class IrsaRole(pulumi.ComponentResource):
@@ -54,8 +68,20 @@ class IrsaRole(pulumi.ComponentResource):
             return pulumi.ResourceOptions(parent=self, aliases=aliases)
 
         subjects = list(args.service_accounts)
+        irsa, pod_identity = trusts_irsa(args.mode), trusts_pod_identity(args.mode)
+        if pod_identity and not (args.cluster_arn and args.cluster_name is not None):
+            raise ValueError(f"{name}: Pod Identity needs the cluster's ARN and name")
         self.trust_policy = pulumi.Output.all(args.oidc.provider_arn, args.oidc.issuer_url).apply(
-            lambda p: json.dumps(iam.irsa_trust_policy(p[0], p[1], subjects))
+            lambda p: json.dumps(
+                workload_trust_policy(
+                    irsa=irsa,
+                    pod_identity=pod_identity,
+                    provider_arn=p[0],
+                    issuer_url=p[1],
+                    cluster_arn=args.cluster_arn,
+                    service_accounts=subjects,
+                )
+            )
         )
         role = aws.iam.Role(
             f"{name}-role",
@@ -82,4 +108,20 @@ class IrsaRole(pulumi.ComponentResource):
             attached.append(inline.id)
         self.name = role.name
         self.arn = pulumi.Output.all(role.arn, *attached).apply(lambda values: values[0])
+        self.associations: list[aws.eks.PodIdentityAssociation] = []
+        if pod_identity:
+            for namespace, account in subjects:
+                if account in args.addon_service_accounts:
+                    continue
+                association = f"{name}-{account}-association"
+                self.associations.append(
+                    aws.eks.PodIdentityAssociation(
+                        association,
+                        cluster_name=args.cluster_name,
+                        namespace=namespace,
+                        service_account=account,
+                        role_arn=self.arn,
+                        opts=pulumi.ResourceOptions(parent=self),
+                    )
+                )
         self.register_outputs({"arn": self.arn, "trustPolicy": self.trust_policy})

@@ -2,6 +2,7 @@
 
 Add-ons only turn ACTIVE once their pods run, so they wait for the node groups; each driver's
 role ARN comes from its ``IrsaRole`` and so resolves only once the role's policies are attached.
+In a Pod Identity stack the add-ons make their associations themselves and wait for the agent.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pulumi_aws as aws
 
 from components.addons import eks_addon
 from config.schema import Addons
+from design.identity import trusts_irsa, trusts_pod_identity
 
 EBS_CSI = "aws-ebs-csi-driver"
 EFS_CSI = "aws-efs-csi-driver"
@@ -34,6 +36,25 @@ EBS_CSI_CONFIGURATION = {
 }
 
 
+EBS_CSI_CONTROLLER_SA = "ebs-csi-controller-sa"
+# The managed EFS add-on associates only its controller's account: the node's
+# (efs-csi-node-sa), which the `iam` mount option authenticates as, gets a standalone association
+# (kubernetes-sigs/aws-efs-csi-driver#1759, open: "one can manually add a pod identity
+# association for the node component service account").
+EFS_CSI_ADDON_ACCOUNTS = ["efs-csi-controller-sa"]
+
+
+def ebs_csi_configuration(identity: str, tag_cluster_id: str) -> dict:
+    """With Pod Identity the driver tags what it creates with ebs.csi.aws.com/cluster-name
+    (``controller.k8sTagClusterId``, kubernetes-sigs/aws-ebs-csi-driver@v1.64.0:docs/tagging.md),
+    which the cluster-scoped policy requires; IRSA stacks keep their configuration unchanged."""
+    if not trusts_pod_identity(identity):
+        return EBS_CSI_CONFIGURATION
+    if not tag_cluster_id:
+        raise ValueError("Pod Identity needs the cluster name the driver tags volumes with")
+    return {**EBS_CSI_CONFIGURATION, "controller": {"k8sTagClusterId": tag_cluster_id}}
+
+
 @dataclass(frozen=True)
 class StorageDriversArgs:
     cluster_name: pulumi.Input[str]
@@ -42,6 +63,13 @@ class StorageDriversArgs:
     ebs_csi_role_arn: pulumi.Input[str]
     efs_csi_role_arn: pulumi.Input[str] | None
     nodes: Sequence[pulumi.Resource]
+    # design.identity: the stack's mode, which the drivers follow.
+    identity: str = "irsa"
+    # The cluster's name as the driver tags volumes with it (k8sTagClusterId): what the
+    # cluster-scoped policy compares with the session's eks-cluster-name tag.
+    tag_cluster_id: str = ""
+    # The Pod Identity agent, when the stack installs it.
+    agent: pulumi.Resource | None = None
 
 
 class StorageDrivers(pulumi.ComponentResource):
@@ -54,16 +82,26 @@ class StorageDrivers(pulumi.ComponentResource):
     ):
         super().__init__("eks-config-storage:storage:StorageDrivers", name, None, opts)
 
-        def addon(addon_name, pinned, role_arn=None, configuration=None, after=()):
+        pod_identity = trusts_pod_identity(args.identity)
+        agent = [args.agent] if args.agent is not None else []
+
+        def addon(addon_name, pinned, role_arn=None, *, configuration=None, after=(), accounts=()):
+            """``accounts``: the add-on's service accounts its role is for. In ``both`` the
+            add-on keeps ``role_arn`` (EKS ignores it once the agent runs: add-ons-iam.adoc), so
+            going back to ``irsa`` never leaves it without one."""
             return eks_addon(
                 f"{name}-{addon_name}",
                 cluster_name=args.cluster_name,
                 addon_name=addon_name,
                 kubernetes_version=args.kubernetes_version,
                 pinned=pinned,
-                role_arn=role_arn,
+                role_arn=role_arn if trusts_irsa(args.identity) else None,
                 configuration=configuration,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.nodes, *after]),
+                associations=[(a, role_arn) for a in accounts] if pod_identity else (),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[*args.nodes, *after, *(agent if accounts and pod_identity else [])],
+                ),
             )
 
         self.snapshot_controller = addon(SNAPSHOT_CONTROLLER, args.versions.snapshot_controller)
@@ -77,11 +115,17 @@ class StorageDrivers(pulumi.ComponentResource):
             EBS_CSI,
             args.versions.ebs_csi_driver,
             args.ebs_csi_role_arn,
-            configuration=EBS_CSI_CONFIGURATION,
+            configuration=ebs_csi_configuration(args.identity, args.tag_cluster_id),
             after=[self.snapshot_controller],
+            accounts=[EBS_CSI_CONTROLLER_SA],
         )
         self.efs_csi = (
-            addon(EFS_CSI, args.versions.efs_csi_driver, args.efs_csi_role_arn)
+            addon(
+                EFS_CSI,
+                args.versions.efs_csi_driver,
+                args.efs_csi_role_arn,
+                accounts=EFS_CSI_ADDON_ACCOUNTS,
+            )
             if args.efs_csi_role_arn is not None
             else None
         )

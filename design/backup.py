@@ -161,7 +161,7 @@ def velero_values(
     bucket: str,
     key_arn: str,
     region: str,
-    role_arn: str,
+    role_arn: str | None,
     plugin_image: str,
     service_monitor_labels: Mapping[str, str] | None = None,
 ) -> dict:
@@ -212,7 +212,8 @@ def velero_values(
             "server": {
                 "create": True,
                 "name": SERVICE_ACCOUNT,
-                "annotations": {"eks.amazonaws.com/role-arn": role_arn},
+                # None with Pod Identity: its association names the role (design.identity).
+                "annotations": {"eks.amazonaws.com/role-arn": role_arn} if role_arn else {},
             }
         },
         "metrics": metrics,

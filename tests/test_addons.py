@@ -31,8 +31,11 @@ def addons(plan: Plan) -> dict:
 
 
 def after_nodes(plan: Plan) -> set[str]:
-    """The EFS driver comes with the stack's file system only."""
-    return AFTER_NODES if typed(plan.stack).storage.efs.enabled else AFTER_NODES - {EFS_DRIVER}
+    """The EFS driver comes with the stack's file system only; the Pod Identity agent too, in a
+    stack where a workload uses it (docs/identity.md)."""
+    agent = any(r.type.endswith(":PodIdentityAssociation") for r in plan.resources)
+    expected = AFTER_NODES if typed(plan.stack).storage.efs.enabled else AFTER_NODES - {EFS_DRIVER}
+    return expected | ({"eks-pod-identity-agent"} if agent else set())
 
 
 def test_every_addon_is_managed_and_follows_the_clusters_version(plan):

@@ -70,13 +70,21 @@ def test_each_app_has_its_own_role_trusted_by_exactly_its_service_account(plan):
         name, ns = app["name"], app.get("namespace", app["name"])
         role = plan.one("aws:iam/role:Role", f"{key(app)}-irsa-role")
         assert role.inputs["name"] == f"{plan.exports['clusterName']}-app-{name}"
-        condition = doc(role, "assumeRolePolicy")["Statement"][0]["Condition"]["StringEquals"]
-        assert [v for k, v in condition.items() if k.endswith(":sub")] == [
-            f"system:serviceaccount:{ns}:{name}"
-        ]
-        assert [v for k, v in condition.items() if k.endswith(":aud")] == ["sts.amazonaws.com"]
+        (statement,) = doc(role, "assumeRolePolicy")["Statement"]
+        condition = statement["Condition"]["StringEquals"]
         sa = obj(plan, "core/v1:ServiceAccount", f"{key(app)}-sa").inputs
-        assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role.outputs["arn"]
+        if app.get("identity", "irsa") == "irsa":
+            assert [v for k, v in condition.items() if k.endswith(":sub")] == [
+                f"system:serviceaccount:{ns}:{name}"
+            ]
+            assert [v for k, v in condition.items() if k.endswith(":aud")] == ["sts.amazonaws.com"]
+            annotations = sa["metadata"]["annotations"]
+            assert annotations["eks.amazonaws.com/role-arn"] == role.outputs["arn"]
+        else:  # tests/test_identity.py judges the Pod Identity trust itself
+            assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+            assert condition["aws:RequestTag/kubernetes-namespace"] == ns
+            assert condition["aws:RequestTag/kubernetes-service-account"] == name
+            assert not sa["metadata"].get("annotations")
         assert plan.exports["appRoleArns"][name] == role.outputs["arn"]
         arns.add(role.outputs["arn"])
     assert len(arns) == len(apps_of(plan))

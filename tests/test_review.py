@@ -69,8 +69,11 @@ def test_diff_marks_what_is_created_updated_replaced_and_deleted(plans, dev_valu
     namespace = found[("delete", "kubernetes:core/v1:Namespace", "app-catalog-namespace")]
     assert namespace.consequence == "deletes every workload, Secret and PVC in it"
     added = [r for r in after["resources"] if r["name"].startswith("app-billing") and r["custom"]]
+    # catalog is the stack's only Pod Identity workload: the agent goes with it.
     removed = [
-        r for r in before["resources"] if r["name"].startswith("app-catalog") and r["custom"]
+        r
+        for r in before["resources"]
+        if r["name"].startswith(("app-catalog", "pod-identity")) and r["custom"]
     ]
     assert sum(c.action == "create" for c in listed) == len(added)
     assert sum(c.action == "delete" for c in listed) == len(removed)

@@ -78,6 +78,27 @@ GOOD_TRUST = {
 }
 
 
+CLUSTER_ARN = "arn:aws:eks:eu-west-1:123456789012:cluster/eks-dev"
+GOOD_POD_TRUST = {
+    "StringEquals": {
+        "aws:RequestTag/eks-cluster-arn": CLUSTER_ARN,
+        "aws:RequestTag/kubernetes-namespace": "catalog",
+        "aws:RequestTag/kubernetes-service-account": "catalog",
+    }
+}
+
+
+def pod_trust(condition: dict | None, **statement) -> Subject:
+    stmt = {
+        "Effect": "Allow",
+        "Principal": {"Service": "pods.eks.amazonaws.com"},
+        "Action": ["sts:AssumeRole", "sts:TagSession"],
+        **({"Condition": condition} if condition is not None else {}),
+        **statement,
+    }
+    return subject("aws:iam/role:Role", {"assumeRolePolicy": json.dumps({"Statement": [stmt]})})
+
+
 GITHUB = "token.actions.githubusercontent.com"
 
 
@@ -378,6 +399,44 @@ CASES = {
             ),
         ],
         "IRSA",
+    ),
+    "pod-identity-trust-exact": (
+        DEV,
+        [pod_trust(GOOD_POD_TRUST), trust(GOOD_TRUST)],
+        [
+            pod_trust(None),
+            pod_trust({"StringEquals": {**GOOD_POD_TRUST["StringEquals"]}}, Action="sts:*"),
+            pod_trust(
+                {
+                    "StringEquals": {
+                        k: v
+                        for k, v in GOOD_POD_TRUST["StringEquals"].items()
+                        if not k.endswith("eks-cluster-arn")
+                    }
+                }
+            ),
+            pod_trust(
+                {
+                    "StringLike": {
+                        **GOOD_POD_TRUST["StringEquals"],
+                        "aws:RequestTag/eks-cluster-arn": "arn:aws:eks:*:123456789012:cluster/*",
+                    }
+                }
+            ),
+            pod_trust(
+                {
+                    "StringEquals": {
+                        **GOOD_POD_TRUST["StringEquals"],
+                        "aws:RequestTag/kubernetes-service-account": "*",
+                    }
+                }
+            ),
+            pod_trust(
+                GOOD_POD_TRUST,
+                Principal={"Service": ["pods.eks.amazonaws.com", "ec2.amazonaws.com"]},
+            ),
+        ],
+        "Pod Identity",
     ),
     "iam-no-wildcards": (
         DEV,

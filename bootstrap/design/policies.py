@@ -28,13 +28,15 @@ BOUNDED = frozenset(
 )
 ATTACH = frozenset({"iam:AttachRolePolicy", "iam:DetachRolePolicy"})
 # The AWS managed policies the main program attaches (components/cluster.py, nodes.py,
-# controller_roles.py): a deploy role may attach these and no other.
+# controller_roles.py; the EBS CSI role's depend on the stack's identity, design/identity.py):
+# a deploy role may attach these and no other.
 MANAGED_POLICIES = (
     "AmazonEKSClusterPolicy",
     "AmazonEKSWorkerNodePolicy",
     "AmazonEKS_CNI_Policy",
     "AmazonEC2ContainerRegistryPullOnly",
     "service-role/AmazonEBSCSIDriverPolicyV2",
+    "service-role/AmazonEBSCSIDriverEKSClusterScopedPolicy",
 )
 # A managed policy document holds at most 6,144 characters, whitespace not counted; a role has
 # at most 10 managed policies attached by default (IAM User Guide, "IAM and AWS STS quotas").

@@ -13,8 +13,9 @@ TAGGED = frozenset({"ec2", "efs", "iam-oidc"})
 # conditioned.
 ALWAYS_TAGGED = frozenset({"kms"})
 # Roles the program's roles are passed to (eks: cluster role, node role at CreateNodegroup,
-# add-on roles at CreateAddon).
-PASSED_TO = ["eks.amazonaws.com"]
+# add-on roles at CreateAddon; pods.eks: workload roles at a Pod Identity association, the
+# principal their trust names).
+PASSED_TO = ["eks.amazonaws.com", "pods.eks.amazonaws.com"]
 # Service-linked roles the program's resources need on their first use in an account.
 SERVICE_LINKED = [
     "eks.amazonaws.com",
@@ -35,6 +36,7 @@ def resources(scope: str, account: Account, stack: Stack) -> list[str]:
             account.arn("eks", f"nodegroup/{cluster}/*"),
             account.arn("eks", f"addon/{cluster}/*"),
             account.arn("eks", f"access-entry/{cluster}/*"),
+            account.arn("eks", f"podidentityassociation/{cluster}/*"),
         ],
         "iam-roles": [account.iam(f"role/{cluster}-*")],
         "pass-role": [account.iam(f"role/{cluster}-*")],

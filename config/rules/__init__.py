@@ -39,6 +39,7 @@ from config.rules.cluster import (
     someone_can_administer,
 )
 from config.rules.iam import permissions_boundary
+from config.rules.identity import agent_needed, app_identity, identity, workload_modes
 from config.rules.nodes import node_group_instances, node_group_releases, node_group_sizes
 from config.rules.storage import (
     class_name,
@@ -61,6 +62,7 @@ RULES: tuple[Rule, ...] = (
     someone_can_administer,
     access_roles,
     permissions_boundary,
+    identity,
     node_group_sizes,
     node_group_instances,
     node_group_releases,
@@ -86,6 +88,8 @@ __all__ = [
     "RULES",
     "Problem",
     "Rule",
+    "agent_needed",
+    "app_identity",
     "class_name",
     "classes_by_policy",
     "classes_by_schedule",
@@ -100,4 +104,5 @@ __all__ = [
     "velero_schedules",
     "warnings",
     "watched_jobs",
+    "workload_modes",
 ]

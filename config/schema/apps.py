@@ -16,6 +16,7 @@ from design.apps import (
     secret_reason,
     serialized_size,
 )
+from design.identity import IdentityMode
 
 Duration = Annotated[str, Field(pattern=r"^([0-9]+(s|m|h))+$")]
 Quantity = Annotated[str, Field(pattern=r"^[1-9][0-9]*(Mi|Gi|Ti)$")]
@@ -164,7 +165,10 @@ class App(Model):
     sealed_secrets: list[Annotated[str, Field(pattern=DNS_LABEL)]] = Field(default_factory=list)
     """Names of Secrets the app unseals from Git that its Role may read."""
     aws: AppAws = AppAws()
-    """AWS access of the app's own role (IRSA)."""
+    """AWS access of the app's own role."""
+    identity: IdentityMode | None = None
+    """How the app's pods get its role's credentials (`irsa`, `both`, `podIdentity`); unset: the
+    stack's `identity` ([identity.md](identity.md))."""
     storage: list[StorageBudget] = Field(default_factory=list)
     """Storage budget per StorageClass; each entry:"""
 

@@ -13,6 +13,7 @@ from config.schema.base import DNS_LABEL, Model, RoleArn
 from config.schema.cluster import CreatedNetwork, Endpoint, Kms, Network, NodeGroup
 from config.schema.iam import Iam
 from config.schema.storage import Addons, Snapshots, Storage
+from design.identity import IdentityMode
 
 
 class UpgradePolicy(Model):
@@ -44,6 +45,8 @@ TransitionSetting = Literal[
     "snapshots.retention",
     "storage.protection",
     "logRetentionDays",
+    # A move between IRSA and Pod Identity that leaves a workload without credentials.
+    "identity",
 ]
 
 
@@ -108,6 +111,11 @@ class StackConfig(Model):
     """The stack's envelope key (etcd secrets, volumes, backups, escrow)."""
     iam: Iam = Iam()
     """IAM settings of the roles the program creates: their permissions boundary."""
+    identity: IdentityMode = "irsa"
+    """How workloads get AWS credentials: `irsa` (IAM roles for service accounts), `podIdentity`
+    (EKS Pod Identity: the agent add-on, one association per service account) or `both`, the
+    step of a move between them. The CSI drivers, External Secrets, Velero and every app without
+    its own `identity` follow it ([identity.md](identity.md))."""
     node_groups: Annotated[list[NodeGroup], Field(min_length=1)]
     """Managed node groups (at least one); each entry:"""
     addons: Addons = Addons()

@@ -202,3 +202,6 @@ class Addons(Model):
     """`aws-efs-csi-driver` add-on version."""
     snapshot_controller: AddonVersion | None = None
     """`snapshot-controller` add-on version."""
+    pod_identity_agent: AddonVersion | None = None
+    """`eks-pod-identity-agent` add-on version. The agent is installed when a workload uses Pod
+    Identity, or when this is set: the first step of a move ([identity.md](identity.md))."""

@@ -1,5 +1,5 @@
-"""R2: who may do what. IRSA trust, IAM and RBAC least privilege, node metadata, the API
-endpoint, Pod Security."""
+"""R2: who may do what. IRSA and Pod Identity trust, IAM and RBAC least privilege, node metadata,
+the API endpoint, Pod Security."""
 
 from __future__ import annotations
 
@@ -46,6 +46,59 @@ def irsa_trust_exact(s: Subject, _: Settings) -> Iterator[str]:
         for subject in as_list(equals[subs[0]]):
             if not re.fullmatch(r"system:serviceaccount:[a-z0-9-]+:[a-z0-9.-]+", str(subject)):
                 yield f"IRSA subject must name one namespace/serviceaccount, got {subject!r}"
+
+
+POD_IDENTITY = "pods.eks.amazonaws.com"
+POD_IDENTITY_ACTIONS = {"sts:AssumeRole", "sts:TagSession"}
+CLUSTER_ARN = re.compile(r"arn:aws[a-z-]*:eks:[a-z0-9-]+:\d{12}:cluster/[A-Za-z0-9][A-Za-z0-9_-]*")
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+SERVICE_ACCOUNT = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
+# The session tags EKS sets on each assumption (awsdocs/amazon-eks-user-guide:
+# latest/ug/manage-access/aws-access/pod-id-abac.adoc), with what each value must look like.
+POD_IDENTITY_TAGS = {
+    "aws:RequestTag/eks-cluster-arn": CLUSTER_ARN,
+    "aws:RequestTag/kubernetes-namespace": DNS_LABEL,
+    "aws:RequestTag/kubernetes-service-account": SERVICE_ACCOUNT,
+}
+
+
+def pod_identity_trust_exact(s: Subject, _: Settings) -> Iterator[str]:
+    """R2 for EKS Pod Identity as for IRSA: ``pods.eks.amazonaws.com`` acts for every cluster of
+    every account, so a statement trusting it is exact only when StringEquals pins the
+    session's cluster ARN, namespace and service account, without wildcards; and it allows
+    only what EKS calls (sts:AssumeRole, sts:TagSession: pod-id-role.adoc)."""
+    if s.type != "aws:iam/role:Role":
+        return
+    for stmt in as_list(document(s.props.get("assumeRolePolicy")).get("Statement")):
+        services = [str(p) for p in as_list(get(stmt, "Principal", "Service"))]
+        if POD_IDENTITY not in services or stmt.get("Effect") != "Allow":
+            continue
+        sid = stmt.get("Sid", "(no Sid)")
+        if services != [POD_IDENTITY] or set(stmt.get("Principal") or {}) != {"Service"}:
+            yield f"statement {sid}: Pod Identity trust must name {POD_IDENTITY} alone"
+        actions = {str(a) for a in as_list(stmt.get("Action"))}
+        if "NotAction" in stmt or actions != POD_IDENTITY_ACTIONS:
+            yield (
+                f"statement {sid}: Pod Identity trust must allow exactly "
+                f"{sorted(POD_IDENTITY_ACTIONS)}, found {sorted(actions)}"
+            )
+        condition = stmt.get("Condition") or {}
+        if set(condition) != {"StringEquals"}:
+            yield (
+                f"statement {sid}: Pod Identity trust must use StringEquals only on the "
+                f"session tags, found {sorted(condition) or 'no condition'}"
+            )
+            continue
+        equals = condition["StringEquals"]
+        for tag, shape in POD_IDENTITY_TAGS.items():
+            values = [str(v) for v in as_list(equals.get(tag))]
+            if not values:
+                yield f"statement {sid}: Pod Identity trust must condition {tag}"
+            elif tag.endswith("eks-cluster-arn") and len(values) != 1:
+                yield f"statement {sid}: Pod Identity trust must name one cluster, got {values}"
+            for value in values:
+                if not shape.fullmatch(value):
+                    yield f"statement {sid}: Pod Identity trust {tag} must be exact, got {value!r}"
 
 
 def _wildcard_action(action: str) -> bool:
@@ -136,6 +189,14 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
         "IRSA trust: StringEquals on sub and aud, one service account per subject",
         "mandatory",
         irsa_trust_exact,
+    ),
+    ResourceRule(
+        "pod-identity-trust-exact",
+        "R2",
+        "Pod Identity trust: sts:AssumeRole and sts:TagSession only, StringEquals on the session's "
+        "cluster ARN, namespace and service account",
+        "mandatory",
+        pod_identity_trust_exact,
     ),
     ResourceRule(
         "iam-no-wildcards",

@@ -56,7 +56,7 @@ TOUCHED = {
         "launch-template",
         "network-interface",
     },
-    "eks": {"cluster", "nodegroup", "addon", "access-entry"},
+    "eks": {"cluster", "nodegroup", "addon", "access-entry", "podidentityassociation"},
     "iam": {"role", "oidc-provider"},
     "kms": {"key", "alias"},
     "logs": {"log-group"},

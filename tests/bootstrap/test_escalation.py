@@ -118,8 +118,18 @@ def test_the_bootstrap_roles_have_no_escalation_path(kind):
 
 def test_deploy_roles_attach_only_the_policies_the_program_attaches():
     attached = set()
-    for stack in ("dev", "prod"):
-        plan = run_config(stack, stack_config(stack))
+    # A Pod Identity stack puts the EBS CSI role on the cluster-scoped policy instead.
+    pod_identity = {
+        **stack_config("dev"),
+        "eks-config-storage:identity": "podIdentity",
+        "eks-config-storage:addons": {"ebsCsiDriver": "v1.58.0-eksbuild.1"},
+    }
+    for stack, values in (
+        ("dev", stack_config("dev")),
+        ("prod", stack_config("prod")),
+        ("dev", pod_identity),
+    ):
+        plan = run_config(stack, values)
         attached |= {
             r.inputs["policyArn"]
             for r in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")

@@ -38,6 +38,7 @@ ADDON_VERSIONS = {
     "aws-ebs-csi-driver": {"*": "v1.48.0-eksbuild.1"},
     "aws-efs-csi-driver": {"*": "v3.4.1-eksbuild.1"},
     "snapshot-controller": {"*": "v8.3.0-eksbuild.1"},
+    "eks-pod-identity-agent": {"*": "v1.3.9-eksbuild.3"},
 }
 AMI_RELEASE_DATE = "20261115"
 

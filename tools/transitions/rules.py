@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from design import eks_versions
 from tools.transitions import semantics as sem
 from tools.transitions.protection import protection_rules
+from tools.transitions.workload_identity import identity_rules
 
 if TYPE_CHECKING:
     from tools.transitions.changes import Change
@@ -275,6 +276,12 @@ def setting_rules(old: dict, new: dict) -> Iterator[tuple[Violation, str, str]]:
                 yield Violation("kubernetesVersion", problem, ""), "", ""
 
 
+def identity_transitions(old: dict, new: dict) -> Iterator[tuple[Violation, str, str]]:
+    """A step between IRSA and Pod Identity that would leave a workload without credentials."""
+    for subject, message in identity_rules(old, new):
+        yield Violation(subject, message, "acknowledge.settings"), "settings", "identity"
+
+
 def judge(
     old: dict,
     new: dict,
@@ -287,7 +294,13 @@ def judge(
     used: set[tuple[str, str]] = set()
     seen: set[tuple[str, str]] = set()
     rules = (app_rules(changes), data_rules(changes), snapshot_rules(old, new))
-    for rule in (*rules, setting_rules(old, new), protection_rules(old, new), *extra):
+    for rule in (
+        *rules,
+        setting_rules(old, new),
+        protection_rules(old, new),
+        identity_transitions(old, new),
+        *extra,
+    ):
         for violation, bucket, value in rule:
             if (violation.subject, violation.key) in seen:
                 continue  # an app's move already says why its namespace leaves

@@ -56,6 +56,14 @@ FORCE_NEW: dict[str, frozenset[str]] = {
             "subnetIds",
         },
         "aws:eks/addon:Addon": {"addonName", "clusterName"},
+        # UpdatePodIdentityAssociation changes only the role (and its target role, policy and
+        # session tags): docs.aws.amazon.com/eks/latest/APIReference/
+        # API_UpdatePodIdentityAssociation.html.
+        "aws:eks/podIdentityAssociation:PodIdentityAssociation": {
+            "clusterName",
+            "namespace",
+            "serviceAccount",
+        },
         "aws:eks/accessEntry:AccessEntry": {"clusterName", "principalArn", "type"},
         "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": {
             "accessScope",
