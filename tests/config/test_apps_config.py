@@ -12,17 +12,11 @@ from hypothesis import strategies as st
 
 from config import ConfigError, load_stack_config
 from design.apps import config_map_manifest, serialized_size
-from tests.conftest import MINIMAL, rejected
-from tests.test_config import NS
+from tests.support.plan_helpers import rejected
+from tests.support.stack_values import MINIMAL, NS, with_apps
 from tools.offline import ProgramError, run_config, runner, stack_config
 
 ORDERS = {"name": "orders", "config": {"LOG_LEVEL": "info"}}
-
-
-def with_apps(stack: str, apps: list[dict]) -> dict:
-    values = copy.deepcopy(stack_config(stack))
-    values[f"{NS}:apps"] = apps
-    return values
 
 
 BAD_APPS = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import ipaddress
 import json
 
@@ -21,31 +20,11 @@ from config import (
     top_level_keys,
     unknown_key_problems,
 )
-from tests.conftest import MINIMAL, rejected
+from tests.support.plan_helpers import rejected
+from tests.support.stack_values import MINIMAL, NS, broken
 from tools.offline import ProgramError, run_config, stack_config
 from tools.offline.runner import typed_config
 from tools.offline.stackfiles import encode, merged_config
-
-NS = "eks-config-storage"
-
-
-def broken(values: dict, key: str, value) -> dict:
-    """Set a (possibly nested, dot-separated) key of a stack config to ``value``."""
-    out = copy.deepcopy(values)
-    head, *rest = key.split(".")
-    target = out.setdefault(f"{NS}:{head}", {})
-    if not rest:
-        out[f"{NS}:{head}"] = value
-        return out
-    for part in rest[:-1]:
-        target = target[int(part)] if part.isdigit() else target.setdefault(part, {})
-    last = rest[-1]
-    if last.isdigit():
-        target[int(last)] = value
-    else:
-        target[last] = value
-    return out
-
 
 BAD_CONFIGS = [
     # (stack, key to break, bad value, key path expected in the message)

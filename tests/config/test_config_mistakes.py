@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from config import ConfigError, load_stack_config
 from config.schema import Backups, Snapshots
 from design import drills, images
-from tests.conftest import MINIMAL
+from tests.support.stack_values import MINIMAL
 from tools.offline import runner, stack_config
 from tools.offline.target import target_of
 

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from design import eks_versions as ev
-from tests.conftest import rejected
-from tests.test_config import broken
+from tests.support.plan_helpers import rejected
+from tests.support.stack_values import broken
 from tools.offline import run_config, stack_config
 from tools.report import version_lines
 

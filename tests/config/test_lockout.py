@@ -7,7 +7,7 @@ import pulumi
 import pytest
 
 from config import pulumi_source, rules
-from tests.test_config import broken
+from tests.support.stack_values import broken
 from tools.offline import ProgramError, run_config, stack_config
 from tools.offline.runner import typed_config
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from config import ConfigError, load_stack_config
 from design.instances import ARM, X86, instance_type
-from tests.conftest import MINIMAL, rejected
-from tests.test_config import broken
+from tests.support.plan_helpers import rejected
+from tests.support.stack_values import MINIMAL, broken
 from tools.offline import stack_config
 
 ARM_AMI = "AL2023_ARM_64_STANDARD"

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from config.schema import StackConfig
 from policies.rules import RESOURCE_RULES, STACK_RULES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
 PULUMI_TYPES = {str: "string", bool: "boolean", int: "integer"}
 

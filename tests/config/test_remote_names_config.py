@@ -16,8 +16,8 @@ from config.remote_names import (
     name_problem,
 )
 from design.apps import external_secret_spec
-from tests.conftest import MINIMAL, rejected
-from tests.test_apps_config import with_apps
+from tests.support.plan_helpers import rejected
+from tests.support.stack_values import MINIMAL, with_apps
 
 SECRET = st.text(string.ascii_letters + string.digits + "_+=.@-", min_size=1, max_size=20)
 PARAMETER = st.text(string.ascii_letters + string.digits + "_.-", min_size=1, max_size=20)

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from config import ConfigError, load_stack_config
 from config.schedules import MACROS, schedule_problem
-from tests.conftest import MINIMAL, rejected
-from tests.test_config import broken
+from tests.support.plan_helpers import rejected
+from tests.support.stack_values import MINIMAL, broken
 from tools.offline import stack_config
 
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]

@@ -15,10 +15,9 @@ from hypothesis import strategies as st
 from config import ConfigError, load_stack_config
 from design.apps import looks_secret, secret_reason
 from policies.rules.configuration import configmap_no_secrets
-from tests.conftest import MINIMAL, rejected
-from tests.test_apps_config import with_apps
-from tests.test_config import broken
-from tests.test_rules import DEV, k8s
+from tests.support.plan_helpers import rejected
+from tests.support.rule_subjects import DEV, k8s
+from tests.support.stack_values import MINIMAL, broken, with_apps
 from tools.offline import stack_config
 
 ALNUM = string.ascii_letters + string.digits

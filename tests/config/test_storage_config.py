@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from config import ConfigError, load_stack_config, rules
 from design import storage as sc
-from tests.conftest import MINIMAL, rejected
-from tests.test_config import broken
+from tests.support.plan_helpers import rejected
+from tests.support.stack_values import MINIMAL, broken
 from tools.offline import run_config, runner, stack_config
 
 GP3 = {"backing": "gp3", "access": "rwo", "default": True}

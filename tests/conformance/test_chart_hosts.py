@@ -6,7 +6,7 @@ bitnami-labs.github.io to bitnami.github.io on 2026-06-15 and the old one answer
 tied to the `helm repo add <name> <url>` line of upstream's own install docs, vendored in
 tests/upstream/ (SOURCES.yaml names the tag of each), and the moved repository's vendored index
 must still list the chart version the plans pin. The runner-side check that the repository
-answers is the preflight's (.github/egress-hosts.txt, tests/test_preflight.py).
+answers is the preflight's (.github/egress-hosts.txt, tests/pipeline/test_preflight.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import re
 import pytest
 import yaml
 
-from tests.upstream_schema import UPSTREAM, sources
+from tests.support.upstream_schema import UPSTREAM, sources
 from tools.offline import run_config
 
 RELEASE = "kubernetes:helm.sh/v3:Release"

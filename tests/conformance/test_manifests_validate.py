@@ -8,7 +8,7 @@ import copy
 import kubernetes_validate
 import pytest
 
-from tests.conftest import typed
+from tests.support.plan_helpers import typed
 from tools.offline import Plan, stack_config
 from tools.offline.manifests import is_built_in, manifests
 

@@ -1,4 +1,4 @@
-"""The strict reading of a CRD schema (tests/upstream_schema.py), rule by rule, and the vendored
+"""The strict reading of a CRD schema (support/upstream_schema.py), rule by rule, and the vendored
 schemas of the coming backup work accepting the objects it will render and refusing typos."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import copy
 import jsonschema
 import pytest
 
-from tests import upstream_schema as upstream
+from tests.support import upstream_schema as upstream
 
 
 def judge(node: dict) -> jsonschema.Draft4Validator:

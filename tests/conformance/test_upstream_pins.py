@@ -8,8 +8,8 @@ import copy
 
 import yaml
 
-from tests.upstream_pins import chart_problems, deployed, file_problems, pin_problems
-from tests.upstream_schema import UPSTREAM, sources
+from tests.support.upstream_pins import chart_problems, deployed, file_problems, pin_problems
+from tests.support.upstream_schema import UPSTREAM, sources
 from tools.offline import run_config
 
 ESO = "eks-config-storage:externalSecrets"

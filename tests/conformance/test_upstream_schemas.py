@@ -1,6 +1,6 @@
 """Upstream schemas judge what the program renders: every custom resource against its vendored
 CRD, the snapshot script's VolumeSnapshot too, and every Helm release's values against its chart
-(tests/upstream/, tests/upstream_schema.py). Broken copies show the judge can refuse."""
+(tests/upstream/, tests/support/upstream_schema.py). Broken copies show the judge can refuse."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from design.snapshots import POLICY_LABEL
-from tests import upstream_schema as upstream
-from tests.snapshot_harness import Harness
-from tests.upstream_pins import ADDON, RELEASE
+from tests.support import upstream_schema as upstream
+from tests.support.snapshot_harness import Harness
+from tests.support.upstream_pins import ADDON, RELEASE
 from tools.offline import Plan, stack_config
 from tools.offline.manifests import is_built_in, manifests
 

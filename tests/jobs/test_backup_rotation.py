@@ -1,6 +1,6 @@
 """Rotation and Velero side by side: the hourly and daily rotators run for days with a nightly
 Velero backup in between, on the stand-in cluster that models Velero's CSI behaviour
-(tests/fake_velero.py), and each PVC keeps exactly its designed generations.
+(tests/support/fake_velero.py), and each PVC keeps exactly its designed generations.
 
 Velero's backup takes over every VolumeSnapshot of a namespace it backs up and deletes it from
 the cluster when it finalizes (velero-io/velero@v1.18.1:
@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests import fake_velero as velero
-from tests.snapshot_harness import CLASS, IMAGE_SHELL, LABEL, MADE_BY, Harness, pvc, snap
+from tests.support import fake_velero as velero
+from tests.support.snapshot_harness import CLASS, IMAGE_SHELL, LABEL, MADE_BY, Harness, pvc, snap
 
 HOUR = 3600
 DAY = 24 * HOUR

@@ -10,8 +10,8 @@ import base64
 import pytest
 
 from design import escrow
-from tests.kube_harness import ScriptBin
-from tests.snapshot_harness import SHELLS
+from tests.support.kube_harness import ScriptBin
+from tests.support.snapshot_harness import SHELLS
 
 NS = "kube-system"
 ENV = escrow.check_env(

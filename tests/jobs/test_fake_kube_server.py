@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kube_harness import ScriptBin
+from tests.support.kube_harness import ScriptBin
 
 REFUSED = {"fail_calls": [["get"]]}
 

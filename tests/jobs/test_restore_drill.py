@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.drill_harness import (
+from tests.support.drill_harness import (
     CLAIM_JSONPATH,
     COPY_CONTENT,
     DAILY_3,
@@ -28,7 +28,7 @@ from tests.drill_harness import (
     source,
     steps,
 )
-from tests.snapshot_harness import LABEL, MADE_BY
+from tests.support.snapshot_harness import LABEL, MADE_BY
 
 SUCCESS = [
     "get volumesnapshots",

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from design import drills as drills_design
 from design import restore as restore_design
-from tests.drill_harness import (
+from tests.support.drill_harness import (
     CLASS,
     DAILY_3,
     NOTHING_LEFT,
@@ -30,9 +30,9 @@ from tests.drill_harness import (
     recorded,
     source,
 )
-from tests.kube_harness import ScriptBin
-from tests.snapshot_harness import IMAGE_SHELL, run_fake
-from tests.upstream_schema import manifest_problems
+from tests.support.kube_harness import ScriptBin
+from tests.support.snapshot_harness import IMAGE_SHELL, run_fake
+from tests.support.upstream_schema import manifest_problems
 
 K8S_VERSION = "1.35.0"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.drill_harness import (
+from tests.support.drill_harness import (
     COPY_CONTENT,
     DAILY_3,
     NOTHING_LEFT,

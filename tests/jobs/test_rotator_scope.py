@@ -9,8 +9,8 @@ import copy
 import pytest
 
 from design import snapshots as design
-from tests.admission import denials
-from tests.test_drills import CRONJOB, VAP
+from tests.support.admission import denials
+from tests.support.plan_helpers import CRONJOB, VAP
 
 ROTATOR = "system:serviceaccount:storage-snapshots:snapshot-rotator"
 ANNOTATION = "snapshots.eks-config-storage.io/pruning"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.kube_harness import SCRIPTS
-from tests.snapshot_harness import SHELLS
+from tests.support.kube_harness import SCRIPTS
+from tests.support.snapshot_harness import SHELLS
 
 ALL = sorted(SCRIPTS.glob("*.sh"))
 # Bash and ksh features dash or busybox lack or treat differently.

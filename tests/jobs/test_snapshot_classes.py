@@ -8,7 +8,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.snapshot_harness import (
+from tests.support.snapshot_harness import (
     DAILY,
     LABEL,
     LABELLED_LISTING,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.snapshot_harness import NOW, NOW_EPOCH, day, pvc, snap
+from tests.support.snapshot_harness import NOW, NOW_EPOCH, day, pvc, snap
 
 POLICIES = ["Delete", "Retain"]
 HOUR, DAY = 3600, 86400

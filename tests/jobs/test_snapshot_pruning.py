@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from design import snapshots as snapshot_design
-from tests.snapshot_harness import (
+from tests.support.snapshot_harness import (
     BOUND_JSONPATH,
     CONTENT_JSONPATH,
     DAILY,

@@ -1,6 +1,6 @@
 """Tests for components/scripts/snapshot_rotate.sh, run by real shells against a fake kubectl.
 
-tests/fake_kubectl.py keeps the cluster's state and logs every call, so each test
+tests/support/fake_kubectl.py keeps the cluster's state and logs every call, so each test
 states a cluster, runs the script and checks the exact calls, deletions and survivors.
 """
 
@@ -14,7 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.snapshot_harness import (
+from tests.support.snapshot_harness import (
     DAILY,
     LABEL,
     LABELLED_LISTING,
@@ -373,7 +373,7 @@ def test_prune_keeps_exactly_the_newest_keep(kube_image, existing, keep, list_re
 # ------------------------------------------------------------ script hygiene
 
 
-# Parsing and shellcheck: tests/test_scripts.py, for every script.
+# Parsing and shellcheck: tests/jobs/test_scripts.py, for every script.
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.snapshot_harness import LABEL, UNKNOWN_CHECK, day, pvc, snap
+from tests.support.snapshot_harness import LABEL, UNKNOWN_CHECK, day, pvc, snap
 
 NIGHTLY = {LABEL: "nightly"}  # a policy that was renamed away: not in KNOWN_POLICIES
 

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from design import reconciler as design
-from tests.kube_harness import ScriptBin, ScriptRun
-from tests.snapshot_harness import Harness, day, pvc, run_fake, snap
+from tests.support.kube_harness import ScriptBin, ScriptRun
+from tests.support.snapshot_harness import Harness, day, pvc, run_fake, snap
 
 SCRIPT = "storage_policy_reconcile.sh"
 PV_JSONPATH = (

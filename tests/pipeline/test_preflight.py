@@ -1,8 +1,8 @@
 """The runner egress list (.github/egress-hosts.txt) and the preflight's network checks, run for
 real against a stand-in internet: every https:// URL the script hands to curl goes to a local
 HTTP server instead (a `curl` on PATH rewrites it and runs the real curl). The variable and
-secrets-provider checks are in tests/test_pipeline_tools.py, the ruleset check in
-tests/test_ruleset.py."""
+secrets-provider checks are in tests/tools/test_pipeline_tools.py, the ruleset check in
+tests/pipeline/test_ruleset.py."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.test_pipeline_tools import PREFLIGHT_ENV, fake_aws, repo_copy, run_script
+from tests.support.pipeline_scripts import PREFLIGHT_ENV, fake_aws, repo_copy, run_script
 from tools.offline import stack_names
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EGRESS = ROOT / ".github" / "egress-hosts.txt"
 STACK_FILE = (
     "secretsprovider: awskms://alias/pulumi-secrets-{stack}?region=eu-west-1\n"

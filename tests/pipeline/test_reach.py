@@ -19,14 +19,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from config import ConfigError, load_stack_config
-from tests.conftest import MINIMAL, rejected
-from tests.stack_sets import pipeline_stacks
-from tests.test_config import broken
+from tests.support.plan_helpers import rejected
+from tests.support.stack_sets import pipeline_stacks
+from tests.support.stack_values import MINIMAL, broken
 from tools.offline import Plan, run_config, stack_config
 from tools.report import reach_lines
 
 RUNNERS = yaml.safe_load(
-    (Path(__file__).resolve().parents[1] / ".github" / "runners.yml").read_text()
+    (Path(__file__).resolve().parents[2] / ".github" / "runners.yml").read_text()
 )["groups"]
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 
@@ -190,7 +190,7 @@ def test_every_runner_group_is_admitted_by_the_stacks_it_serves(plans, group, st
         )
 
 
-@pytest.mark.parametrize("stack", pipeline_stacks())  # local stacks: tests/stack_sets.py
+@pytest.mark.parametrize("stack", pipeline_stacks())  # local stacks: tests/support/stack_sets.py
 def test_every_stack_has_a_deploy_group_and_previews_only_outside_production(plans, stack):
     serving = {g: spec for g, spec in RUNNERS.items() if stack in spec["reaches"]}
     assert any(spec["purpose"] == "deploy" for spec in serving.values()), stack

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_pipeline_tools import PREFLIGHT_ENV, fake_aws, repo_copy, run_script
+from tests.support.pipeline_scripts import PREFLIGHT_ENV, fake_aws, repo_copy, run_script
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 STACK_FILE = (
     "secretsprovider: awskms://alias/pulumi-secrets-dev?region=eu-west-1\n"
     "encryptedkey: AQICAHh...\nconfig:\n  aws:region: eu-west-1\n"

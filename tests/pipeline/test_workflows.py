@@ -16,12 +16,12 @@ import pytest
 import yaml
 
 from bootstrap import facts
-from tests.stack_sets import pipeline_stacks
+from tests.support.stack_sets import pipeline_stacks
 from tools import bootstrap_plan
 from tools.offline import stack_config
 from tools.pipeline import report
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 PR = "pull-request.yml"
 DEPLOY = "deploy.yml"
@@ -444,7 +444,7 @@ def test_no_job_before_the_approval_holds_credentials_that_can_write_to_producti
 def test_production_stacks_get_no_preview_from_pull_requests():
     previewed = {job["env"]["STACK"] for job in FILES[PR]["jobs"].values() if credentialed(job)}
     deployed = {job["env"]["STACK"] for job in FILES[DEPLOY]["jobs"].values()}
-    for stack in pipeline_stacks():  # local stacks need no jobs: tests/stack_sets.py
+    for stack in pipeline_stacks():  # local stacks need no jobs: tests/support/stack_sets.py
         production = stack_config(stack).get("eks-config-storage:production", False)
         assert (stack in previewed) == (not production), stack
         assert stack in deployed, f"{stack} has no deploy job"

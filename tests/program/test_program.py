@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import typed
+from tests.support.plan_helpers import typed
 from tools.offline import Plan, run_stack, stack_config, stack_names
 
 STATEFUL = {

@@ -14,18 +14,14 @@ from pydantic import BaseModel, Field
 
 from config.schema import StackConfig
 from config.schema.base import Model
+from tests.support.docs_pages import PAGES, page_id
 from tools import config_reference as ref
 from tools import plan as plan_cli
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+ROOT = Path(__file__).resolve().parents[2]
 # CommonMark plus GFM's tables: what GitHub renders a repository's Markdown with.
 MD = MarkdownIt("commonmark").enable("table")
 TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
-
-
-def page_id(page: Path) -> str:
-    return str(page.relative_to(ROOT))
 
 
 # ------------------------------------------------------------------ configuration reference
@@ -259,6 +255,6 @@ def test_the_readme_example_stack_plans_clean(tmp_path, capsys):
 
 def test_no_test_reads_a_readme_table():
     """Facts tests read live in data files; the README only shows them."""
-    for test in sorted((ROOT / "tests").glob("test_*.py")):
+    for test in sorted((ROOT / "tests").rglob("test_*.py")):
         if test.name != Path(__file__).name:
             assert '"README.md"' not in test.read_text(), test.name

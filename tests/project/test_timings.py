@@ -7,7 +7,7 @@ import re
 import pytest
 
 from benchmarks import results
-from tests.test_docs import PAGES, page_id
+from tests.support.docs_pages import PAGES, page_id
 
 # ------------------------------------------------------------------ timings are measured
 

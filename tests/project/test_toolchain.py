@@ -40,7 +40,7 @@ import pytest
 import yaml
 from packaging.markers import Marker
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 
 # main.go:557-569, verbatim (the Go raw string uses a tab for each indent).

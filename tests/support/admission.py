@@ -6,7 +6,7 @@ only standard CEL (has, in, ==, &&, ||, ?:, + on strings)."""
 
 from __future__ import annotations
 
-from tests.upstream_schema import cel_holds
+from tests.support.upstream_schema import cel_holds
 
 
 def denials(

@@ -6,8 +6,8 @@ from __future__ import annotations
 import copy
 import json
 
-from tests.kube_harness import ScriptBin, ScriptRun
-from tests.snapshot_harness import LABEL, NOW_EPOCH, ROTATOR
+from tests.support.kube_harness import ScriptBin, ScriptRun
+from tests.support.snapshot_harness import LABEL, NOW_EPOCH, ROTATOR
 
 SCRIPT = "restore_drill.sh"
 SCRATCH = "restore-drills"

@@ -1,7 +1,7 @@
 """What every concern of the stand-in kubectl shares: errors, argv and selector parsing, name
 checks, manifest parsing, and the simulated clock.
 
-A plain module, imported by tests/fake_kubectl.py (run as a script, so this directory is first
+A plain module, imported by fake_kubectl.py (run as a script, so this directory is first
 on sys.path) and never by the tests: every call of the stand-in is a new Python process, and
 each import costs milliseconds the script's tests pay thousands of times.
 """

@@ -1,8 +1,8 @@
 """The stand-in kubectl's forms for components/scripts/restore_drill.sh: finding a snapshot to
 restore, the pre-bound copy, cleanup and the record (the restored PVC and the check pod are
-served by tests/fake_kube_workloads.py; every form the drill uses is listed here).
+served by fake_kube_workloads.py; every form the drill uses is listed here).
 
-State keys, besides those of tests/fake_kube_snapshots.py and tests/fake_kube_policy.py:
+State keys, besides those of fake_kube_snapshots.py and fake_kube_policy.py:
   snapshots  also "restoreSize"; a copy has "contentName" (its source) instead of "pvc"
   contents   also "driver"; a copy's has "labels" and no "volumeHandle"
   pvcs       also "capacity", "volumeName", "dataSource" (a VolumeSnapshot name), "size"

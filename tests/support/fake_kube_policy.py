@@ -1,7 +1,7 @@
 """The stand-in kubectl's forms for components/scripts/storage_policy_reconcile.sh: listing and
 patching PersistentVolumes and VolumeSnapshotContents.
 
-State keys, besides those of tests/fake_kube_snapshots.py:
+State keys, besides those of fake_kube_snapshots.py:
   pvs        [{"name", "storageClassName", "reclaimPolicy", "phase",
                "claimRef": {"namespace", "name"} | null, "volumeHandle", "annotations": {}}]
   volumes    ["volumeHandle", ...]  volumes that exist on the storage system

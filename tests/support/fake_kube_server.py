@@ -5,7 +5,7 @@ The ``kubectl`` on the script's PATH is CLIENT, a POSIX sh script: it writes its
 for ``create``, its stdin) to files named after its own PID, makes a FIFO for the answer,
 and sends that name as one line down the request FIFO (a write under PIPE_BUF is atomic, so
 calls from a pipeline never interleave). The server answers calls one at a time, in arrival
-order, with tests/fake_kubectl.py's ``call``: the same forms, state and refusals as the
+order, with fake_kubectl.py's ``call``: the same forms, state and refusals as the
 command-line stand-in, which the tests still use for single calls.
 """
 

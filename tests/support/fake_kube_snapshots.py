@@ -1,6 +1,6 @@
 """The stand-in kubectl's snapshot forms: what components/scripts/snapshot_rotate.sh calls.
 
-State keys (see tests/fake_kubectl.py for the whole file):
+State keys (see fake_kubectl.py for the whole file):
   pvcs       [{"namespace", "name", "labels": {}, "storageClassName"}]
   snapshots  [{"namespace", "name", "labels": {}, "creationTimestamp", "pvc",
                "readyToUse": bool, "annotations": {}, "volumeSnapshotClassName",

@@ -1,5 +1,5 @@
 """The stand-in kubectl's workload forms for components/scripts/restore_drill.sh: the PVC restored
-from a copy, the check pod, and their deletion (state keys and forms: tests/fake_kube_drills.py).
+from a copy, the check pod, and their deletion (state keys and forms: fake_kube_drills.py).
 
 As the controllers do: a PVC from a ready copy is provisioned when its pod is created (late
 binding) with its class's reclaimPolicy and a new volume; a pod whose volume cannot be

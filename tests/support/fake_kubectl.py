@@ -4,11 +4,11 @@
 It serves exactly the command forms those scripts use, against a JSON state file, and refuses
 anything else (exit 3, "fake kubectl: unsupported: ...") so a change in a script's calls shows
 up as a failing test. The forms and state live by concern:
-  tests/fake_kube_snapshots.py  snapshot_rotate.sh
-  tests/fake_kube_policy.py     storage_policy_reconcile.sh
-  tests/fake_kube_drills.py     restore_drill.sh: sources, copies, cleanup, the record
-  tests/fake_kube_workloads.py  restore_drill.sh: the restored PVC and the check pod
-  tests/fake_kube_core.py       argv, selectors, names, manifests, the simulated clock
+  fake_kube_snapshots.py  snapshot_rotate.sh
+  fake_kube_policy.py     storage_policy_reconcile.sh
+  fake_kube_drills.py     restore_drill.sh: sources, copies, cleanup, the record
+  fake_kube_workloads.py  restore_drill.sh: the restored PVC and the check pod
+  fake_kube_core.py       argv, selectors, names, manifests, the simulated clock
 
 Environment:
   FAKE_KUBECTL_STATE  JSON state file, read and rewritten on every call (keys in each module;

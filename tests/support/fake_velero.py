@@ -1,7 +1,7 @@
 """Velero's CSI backups, as the stand-in cluster's state sees them (velero-io/velero@v1.18.1).
 
 A controller, not a kubectl form: the tests call ``backup`` and ``expire`` on the state dict of
-tests/fake_kubectl.py between runs of the scripts, as Velero's nightly Schedule would act on the
+fake_kubectl.py between runs of the scripts, as Velero's nightly Schedule would act on the
 cluster. What it models, with the upstream lines it follows:
 
 - Resource filters: a backup lists each resource its filters include

@@ -1,7 +1,7 @@
-"""Runs a script of components/scripts/ under a real shell against tests/fake_kubectl.py.
+"""Runs a script of components/scripts/ under a real shell against tests/support/fake_kubectl.py.
 
 A bin directory comes first on PATH with the stand-in kubectl (a client of
-tests/fake_kube_server.py, which keeps the cluster's state in the test process), busybox's
+tests/support/fake_kube_server.py, which keeps the cluster's state in the test process), busybox's
 applets when the shell is busybox (the image's userland), and a ``date`` and ``sleep`` that
 keep simulated time: ``date -u +%s`` answers FAKE_CLOCK's content (a file) when set, else
 FAKE_EPOCH; ``sleep N`` moves FAKE_CLOCK on by N seconds at once. Every other ``date`` call
@@ -19,11 +19,11 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.fake_kube_server import CLIENT, KubeServer
+from tests.support.fake_kube_server import CLIENT, KubeServer
 
-TESTS = Path(__file__).resolve().parent
-SCRIPTS = TESTS.parent / "components" / "scripts"
-FAKE = TESTS / "fake_kubectl.py"
+SUPPORT = Path(__file__).resolve().parent
+SCRIPTS = SUPPORT.parents[1] / "components" / "scripts"
+FAKE = SUPPORT / "fake_kubectl.py"
 # Applets a busybox image provides in place of coreutils (date is wrapped).
 BUSYBOX_TOOLS = ("awk", "cat", "cut", "head", "sed", "sort", "tail", "tr", "wc")
 DATE_WRAPPER = """#!/bin/sh

@@ -1,4 +1,4 @@
-"""Runs components/scripts/snapshot_rotate.sh under real shells against tests/fake_kubectl.py.
+"""Runs components/scripts/snapshot_rotate.sh under real shells against support/fake_kubectl.py.
 
 The fake keeps the cluster in a JSON file and logs every call, so each test states a cluster,
 runs the script and checks the exact calls, deletions and survivors: VolumeSnapshots, their
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.kube_harness import FAKE, SCRIPTS, ScriptBin, ScriptRun
+from tests.support.kube_harness import FAKE, SCRIPTS, ScriptBin, ScriptRun
 
 SCRIPT = SCRIPTS / "snapshot_rotate.sh"
 

@@ -18,7 +18,7 @@ import yaml
 
 from tools.offline import stack_names
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _named_by_runners() -> set[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from tests.upstream_schema import UPSTREAM, load
+from tests.support.upstream_schema import UPSTREAM, load
 from tools.offline import Plan
 from tools.refresh_upstream import Manifest, Source, sha256, tag_for
 

@@ -35,7 +35,7 @@ import yaml
 from tools import refresh_upstream
 from tools.offline.stackfiles import Loader
 
-UPSTREAM = Path(__file__).resolve().parent / "upstream"
+UPSTREAM = Path(__file__).resolve().parents[1] / "upstream"
 # Keys whose values are schemas the strict rules recurse into. anyOf/allOf/oneOf/not are kept as
 # upstream wrote them: a structural schema may only add value checks there, never fields.
 _STRUCTURAL = ("properties", "items", "additionalProperties")

@@ -7,7 +7,6 @@ import copy
 import hashlib
 import io
 import json
-import os
 import shutil
 import subprocess
 import tarfile
@@ -15,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.pipeline_scripts import PREFLIGHT_ENV, fake_aws, repo_copy, run_script
 from tools.offline import stack_config, stack_names
 from tools.offline.mocks import AMI_RELEASE_DATE
 from tools.pipeline import approval, plan_file, pulumi_cli, reach, report
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / ".github" / "scripts"
 PREFIX = "urn:pulumi:prod::eks-config-storage::"
 SECRET = {plan_file.SIG_KEY: plan_file.SIG_SECRET, "ciphertext": "v1:abc"}
@@ -377,38 +377,6 @@ def test_the_pulumi_cli_command_checks_the_binary_on_path(tmp_path, monkeypatch,
 # ------------------------------------------------------------------------- scripts
 
 
-def fake_aws(tmp_path: Path, listing: str = "None", content: str = "{}") -> Path:
-    """A stand-in `aws`: list-objects-v2 lists `listing` under a matching --prefix, s3 cp prints
-    `content`, and every call is logged."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    script = bin_dir / "aws"
-    script.write_text(
-        "#!/bin/sh\n"
-        f'echo "$*" >> "{tmp_path}/aws.log"\n'
-        'case "$1 $2" in\n'
-        f"  '--version ') echo 'aws-cli/2.22.0 Python/3.12' ;;\n"
-        f"  's3api list-objects-v2') case '{listing}' in \"$6\"*) echo '{listing}' ;;"
-        " *) echo None ;; esac ;;\n"
-        f"  's3 cp') echo '{content}' ;;\n"
-        "esac\n"
-    )
-    script.chmod(0o755)
-    return bin_dir
-
-
-def run_script(name: str, tmp_path: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
-    path = f"{fake_aws(tmp_path) if 'PATH' not in env else env.pop('PATH')}:{os.environ['PATH']}"
-    return subprocess.run(
-        [str(SCRIPTS / name), *args],
-        check=False,
-        cwd=env.pop("CWD", ROOT),
-        env={**os.environ, "PATH": path, **env},
-        capture_output=True,
-        text=True,
-    )
-
-
 def test_no_lock_passes_and_lists_the_project_scoped_lock_directory(tmp_path):
     env = {"STACK": "prod", "PULUMI_BACKEND_URL": "s3://state-bucket?region=eu-west-1&awssdk=v2"}
     result = run_script("stack-lock.sh", tmp_path, env, "--fail")
@@ -431,24 +399,6 @@ def test_a_lock_stops_a_deploy_with_its_owner_and_only_warns_a_preview(tmp_path)
     assert "--prefix team/.pulumi/locks/" in (tmp_path / "aws.log").read_text()
     warned = run_script("stack-lock.sh", tmp_path, {**env, "PATH": str(bin_dir)})
     assert warned.returncode == 0 and "::warning::" in warned.stdout
-
-
-def repo_copy(tmp_path: Path, stack_text: str) -> Path:
-    repo = tmp_path / "repo"
-    (repo / "stacks").mkdir(parents=True)
-    (repo / "stacks" / "Pulumi.dev.yaml").write_text(stack_text)
-    return repo
-
-
-PREFLIGHT_ENV = {
-    "STACK": "dev",
-    "ROLE_VARIABLE": "AWS_PREVIEW_ROLE_ARN_DEV",
-    "ROLE_ARN": "arn:aws:iam::123456789012:role/github-preview-dev",
-    "AWS_REGION": "eu-west-1",
-    "PULUMI_BACKEND_URL": "s3://state-bucket?region=eu-west-1",
-    "PREFLIGHT_SKIP_NETWORK": "1",
-    "GH_TOKEN": "",  # no ruleset check (tests/test_preflight.py)
-}
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from design import restore as design
-from tests.upstream_schema import manifest_problems
+from tests.support.upstream_schema import manifest_problems
 from tools import restore
 
 LABEL = "snapshots.eks-config-storage.io/policy"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import as_list, doc, typed
+from tests.support.plan_helpers import as_list, doc, typed
 from tools.offline import Plan, run_config, stack_config
 
 NS = "eks-config-storage"

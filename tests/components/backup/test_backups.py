@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from design import backup as design
-from tests.conftest import doc, rejected
-from tests.test_config import broken
+from tests.support.plan_helpers import doc, rejected
+from tests.support.stack_values import broken
 from tools import plan as plan_cli
 from tools.offline import Plan, run_config, stack_config
 from tools.report import protection_lines
@@ -75,7 +75,7 @@ def test_the_bucket_is_encrypted_with_the_stack_key_versioned_private_and_protec
 
 
 def test_the_bucket_policy_is_the_designed_one_with_velero_as_reader(prod):
-    """Request by request in tests/test_bucket_policy.py; here, what the stack renders."""
+    """Request by request in test_bucket_policy.py; here, what the stack renders."""
     bucket_arn = prod.one("aws:s3/bucket:Bucket").outputs["arn"]
     role_arn = prod.one("aws:iam/role:Role", "backups-velero-role").outputs["arn"]
     policy = prod.one(POLICY_TYPE)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from design.backup import SSE_HEADER, SSE_KEY_HEADER, bucket_policy
-from tests.iam_eval import Request, condition_holds, denied_by
+from tests.support.iam_eval import Request, condition_holds, denied_by
 
 BUCKET = "arn:aws:s3:::eks-prod-velero-123456789012"
 OBJECT = f"{BUCKET}/backups/nightly-20261201013000/nightly-20261201013000.tar.gz"

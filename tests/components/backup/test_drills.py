@@ -11,15 +11,14 @@ from pathlib import Path
 import pytest
 
 from design import drills as design
-from tests.admission import denials
-from tests.drill_harness import claim, cluster, source
-from tests.kube_harness import ScriptBin
+from tests.support.admission import denials
+from tests.support.drill_harness import claim, cluster, source
+from tests.support.kube_harness import ScriptBin
+from tests.support.plan_helpers import CRONJOB, VAP
 from tools.offline import Plan, run_config
 
-CRONJOB = "kubernetes:batch/v1:CronJob"
 RBAC = "kubernetes:rbac.authorization.k8s.io/v1"
-VAP = "kubernetes:admissionregistration.k8s.io/v1"
-SCRIPT = Path(__file__).resolve().parents[1] / "components" / "scripts" / design.SCRIPT_KEY
+SCRIPT = Path(__file__).resolve().parents[3] / "components" / "scripts" / design.SCRIPT_KEY
 
 
 def drill_job(plan: Plan) -> dict:

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 
 from design import alerts, escrow
-from tests.conftest import aws_of, doc, rejected
-from tests.kube_harness import SCRIPTS
-from tests.upstream_schema import manifest_problems, values_problems
+from tests.support.kube_harness import SCRIPTS
+from tests.support.plan_helpers import aws_of, doc, rejected
+from tests.support.upstream_schema import manifest_problems, values_problems
 from tools.offline import Plan, run_config, stack_config
 from tools.report import escrow_lines
 

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.conftest import typed
+from tests.support.plan_helpers import typed
 from tools.offline import Plan, run_config
 from tools.offline.mocks import addon_version
 

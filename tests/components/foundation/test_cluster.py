@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 
-from tests.conftest import aws_of, doc, private_subnet_ids, typed
+from tests.support.plan_helpers import aws_of, doc, private_subnet_ids, typed
 from tools.offline import Plan, stack_config
 
 CLUSTER = "aws:eks/cluster:Cluster"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
 from design import iam
-from tests.conftest import doc
+from tests.support.plan_helpers import doc
 from tools.offline import run_function
 
 PROVIDER = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import as_list, aws_of, doc, statement, typed
+from tests.support.plan_helpers import as_list, aws_of, doc, statement, typed
 from tools.offline import Plan
 
 KEY = "aws:kms/key:Key"

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from design.network import subnet_plan
-from tests.test_config import broken
+from tests.support.stack_values import broken
 from tools.offline import Plan, ProgramError, run_config, stack_config
 from tools.offline.mocks import AwsMocks
 

@@ -4,7 +4,7 @@ node role, and instances launched only after Auto Scaling may use the key."""
 from __future__ import annotations
 
 from components.nodes import recommended_release_parameter
-from tests.conftest import doc, private_subnet_ids, typed
+from tests.support.plan_helpers import doc, private_subnet_ids, typed
 from tools.offline import Plan, run_config
 
 TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.conftest import aws_of, doc, statement
+from tests.support.plan_helpers import aws_of, doc, statement
 from tools.offline import Plan, stack_config
 
 RELEASE = "kubernetes:helm.sh/v3:Release"

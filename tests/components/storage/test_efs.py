@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import doc, statement, typed
+from tests.support.plan_helpers import doc, statement, typed
 from tools.offline import Plan, run_config, stack_config
 
 FS = "aws:efs/fileSystem:FileSystem"

@@ -12,12 +12,12 @@ import pytest
 
 from config import rules
 from design import reconciler as design
-from tests.conftest import typed
-from tests.kube_harness import ScriptBin
+from tests.support.kube_harness import ScriptBin
+from tests.support.plan_helpers import typed
 from tools.offline import Plan, run_config
 
 CRONJOB = "kubernetes:batch/v1:CronJob"
-SCRIPT = Path(__file__).resolve().parents[1] / "components" / "scripts" / design.SCRIPT_KEY
+SCRIPT = Path(__file__).resolve().parents[3] / "components" / "scripts" / design.SCRIPT_KEY
 EXPECTED = {
     "dev": {
         "CLASS_POLICIES": "efs-burst-dev-rwx=Delete,gp3-ssd-dev-rwo=Delete",

@@ -11,12 +11,12 @@ import pytest
 from config import rules
 from config.schema import SnapshotPolicy
 from design.snapshots import POLICY_LABEL
-from tests.conftest import typed
+from tests.support.plan_helpers import typed
 from tools.offline import Plan, run_config
 
 CRONJOB = "kubernetes:batch/v1:CronJob"
 SNAPSHOT_CLASS = "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass"
-SCRIPT = Path(__file__).resolve().parents[1] / "components" / "scripts" / "snapshot_rotate.sh"
+SCRIPT = Path(__file__).resolve().parents[3] / "components" / "scripts" / "snapshot_rotate.sh"
 
 
 def policies(plan: Plan) -> list[SnapshotPolicy]:

@@ -7,7 +7,7 @@ import pytest
 
 from config import rules
 from design import storage as sc
-from tests.conftest import as_list, doc, statement, typed
+from tests.support.plan_helpers import as_list, doc, statement, typed
 from tools.offline import Plan, run_config, runner, stack_config
 from tools.offline.mocks import addon_version
 

@@ -11,7 +11,7 @@ import pytest
 from components.storage_classes import CLASS_IMMUTABLE, SNAPSHOT_CLASS_IMMUTABLE
 from design.storage import DEFAULT_CLASS_ANNOTATION, RETIRED_LABEL
 from policies.rules import Settings, Subject, evaluate
-from tests.conftest import rejected
+from tests.support.plan_helpers import rejected
 from tools.offline import Plan, run_config, stack_config
 
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"

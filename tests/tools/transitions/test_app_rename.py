@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import copy
 
-from tests.test_config import broken
-from tests.test_day2 import app, judged, rename_app
+from tests.support.day2_changes import app, judged, rename_app
+from tests.support.stack_values import broken
 from tools.offline import stack_config
 
 NS = "eks-config-storage"

@@ -5,23 +5,13 @@ it, or the config refuses the change before anything is registered."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 
 import pytest
 
-from tests.test_config import broken
+from tests.support.day2_changes import Change, Values, app, head, judged, rename_app
+from tests.support.stack_values import NS, broken
 from tools import transitions
-from tools.offline import Plan, ProgramError, run_config, stack_config
-from tools.offline.runner import typed_config
-from tools.plan import acknowledged
-
-NS = "eks-config-storage"
-Values = dict
-Change = Callable[[Values], None]
-
-
-def app(values: Values, name: str) -> dict:
-    return next(a for a in values[f"{NS}:apps"] if a["name"] == name)
+from tools.offline import ProgramError, run_config, stack_config
 
 
 def edit(path: str, value) -> Change:
@@ -53,16 +43,6 @@ def efs_off(values: Values) -> None:
     storage["efs"] = {"enabled": False}
     storage["classes"] = [c for c in storage["classes"] if c["backing"] != "efs"]
     app(values, "catalog")["storage"] = []
-
-
-def rename_app(namespace: str | None) -> Change:
-    def change(values: Values) -> None:
-        orders = app(values, "orders")
-        orders["name"] = "ordering"
-        if namespace:
-            orders["namespace"] = namespace
-
-    return change
 
 
 def remove_app(values: Values) -> None:
@@ -277,18 +257,6 @@ CASES = [
         [("cluster-eks", "acknowledge.replacements")],
     ),
 ]
-
-
-def head(stack: str, change: Change) -> Values:
-    values = copy.deepcopy(stack_config(stack))
-    change(values)
-    return values
-
-
-def judged(base: Plan, stack: str, values: Values):
-    after = run_config(stack, values).document()
-    cfg = typed_config(stack, values)
-    return transitions.report(base.document(), after, acknowledged(cfg))
 
 
 @pytest.mark.parametrize(("case", "stack", "change", "expected"), CASES, ids=[c[0] for c in CASES])

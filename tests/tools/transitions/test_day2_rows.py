@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from config import ConfigError
-from tests.day2_rows import ROWS, Row
+from tests.support.day2_rows import ROWS, Row
 from tools import transitions
 from tools.offline import ProgramError, run_config, stack_config
 from tools.offline.runner import typed_config

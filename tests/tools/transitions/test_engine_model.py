@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.upstream_schema import UPSTREAM
+from tests.support.upstream_schema import UPSTREAM
 from tools.transitions import Acknowledged, changes, guards, identity, judge, options, provider
 
 DEPLOY = UPSTREAM / "pulumi" / "pkg" / "resource" / "deploy"

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.upstream_schema import UPSTREAM
+from tests.support.upstream_schema import UPSTREAM
 from tools.transitions import Acknowledged, Change, compare, engine, rules
 
 LIFECYCLE = UPSTREAM / "pulumi" / "lifecycletest"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def stream(case: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_day2 import head, judged
+from tests.support.day2_changes import head, judged
 from tools.transitions.protection import protected_stack
 
 NS = "eks-config-storage"

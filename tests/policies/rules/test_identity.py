@@ -1,0 +1,125 @@
+"""policies/rules/identity.py, who may do what: IRSA trust, wildcards, RBAC, IMDSv2, the endpoint,
+pod security. For every rule a compliant and a violating case."""
+
+from __future__ import annotations
+
+import pytest
+
+from policies.rules import identity
+from tests.support.rule_subjects import (
+    DEV,
+    GOOD_TRUST,
+    ISSUER,
+    assert_resource_cases,
+    cluster,
+    namespace,
+    policy,
+    role,
+    template,
+    trust,
+)
+
+# rule name -> (settings, compliant subjects, violating subjects, expected text in a violation)
+CASES = {
+    "irsa-trust-exact": (
+        DEV,
+        [trust(GOOD_TRUST)],
+        [
+            trust(
+                {
+                    "StringLike": {
+                        f"{ISSUER}:sub": "system:serviceaccount:apps:*",
+                        f"{ISSUER}:aud": "sts.amazonaws.com",
+                    }
+                }
+            ),
+            trust({"StringEquals": {f"{ISSUER}:sub": "system:serviceaccount:apps:orders"}}),
+            trust(
+                {
+                    "StringEquals": {
+                        f"{ISSUER}:sub": "system:serviceaccount:apps:orders",
+                        f"{ISSUER}:aud": "other",
+                    }
+                }
+            ),
+        ],
+        "IRSA",
+    ),
+    "iam-no-wildcards": (
+        DEV,
+        [
+            policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/p/*"}),
+            policy({"Effect": "Allow", "Action": "ec2:DescribeAvailabilityZones", "Resource": "*"}),
+            policy({"Effect": "Deny", "Action": "*", "Resource": "*"}),
+        ],
+        [
+            policy({"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::b"}),
+            policy({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b"}),
+            policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}),
+            policy({"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:aws:s3:::b"}),
+        ],
+        "statement",
+    ),
+    "rbac-least-privilege": (
+        DEV,
+        [
+            role(
+                [
+                    {
+                        "apiGroups": [""],
+                        "resources": ["secrets"],
+                        "resourceNames": ["a"],
+                        "verbs": ["get"],
+                    },
+                ]
+            )
+        ],
+        [
+            role([{"apiGroups": ["*"], "resources": ["pods"], "verbs": ["get"]}]),
+            role([{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]),
+            role(
+                [
+                    {
+                        "apiGroups": [""],
+                        "resources": ["secrets"],
+                        "resourceNames": ["a"],
+                        "verbs": ["get", "list"],
+                    }
+                ]
+            ),
+        ],
+        "rule 0",
+    ),
+    "nodes-imdsv2-hop-limit-1": (
+        DEV,
+        [template()],
+        [template(tokens="optional"), template(hops=2)],
+        "metadata",
+    ),
+    "eks-endpoint-exposure": (
+        DEV,
+        [cluster(), cluster(endpointPublicAccess=True, publicAccessCidrs=["203.0.113.0/24"])],
+        [
+            cluster(endpointPublicAccess=True, publicAccessCidrs=["0.0.0.0/0"]),
+            cluster(endpointPublicAccess=True),
+        ],
+        "public",
+    ),
+    "namespaces-pod-security-restricted": (
+        DEV,
+        [namespace(None), namespace("restricted")],
+        [
+            namespace("baseline"),
+        ],
+        "baseline",
+    ),
+}
+
+
+def test_every_resource_rule_has_cases():
+    assert set(CASES) == {r.name for r in identity.RESOURCE_RULES}
+
+
+@pytest.mark.parametrize("rule", identity.RESOURCE_RULES, ids=lambda r: r.name)
+def test_rule_passes_compliant_and_flags_violating_resources(rule):
+    assert_resource_cases(rule, CASES[rule.name])
