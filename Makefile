@@ -1,7 +1,8 @@
 # Everything runs from ./venv, the same virtualenv Pulumi.yaml points the Pulumi CLI at. Every
 # package comes from a hash-locked requirements file compiled from its .in file (`make lock`),
 # pip included: Pulumi.yaml's `toolchain: pip` finds the program's plugins with
-# `python -m pip list` in the virtualenv, and `uv venv` creates none (tests/project/test_toolchain.py).
+# `python -m pip list` in the virtualenv, and `uv venv` creates none
+# (tests/project/test_toolchain.py).
 VENV ?= venv
 POLICY_VENV ?= policies/venv
 PYTHON ?= python3
