@@ -12,8 +12,6 @@ from tools.offline.runner import typed_config
 from tools.plan import acknowledged
 
 Values = dict
-
-
 Change = Callable[[Values], None]
 
 

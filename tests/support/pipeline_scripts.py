@@ -1,4 +1,5 @@
-"""The pipeline scripts of .github/scripts run against a stand-in `aws`."""
+"""The pipeline scripts of .github/scripts run against a stand-in `aws`, and the environment a
+preflight runs with."""
 
 from __future__ import annotations
 

@@ -67,7 +67,6 @@ def private_subnet_ids(plan: Plan) -> list[str]:
     return exported
 
 
+# Resource types (and a type prefix) that several files look up in a plan.
 CRONJOB = "kubernetes:batch/v1:CronJob"
-
-
 VAP = "kubernetes:admissionregistration.k8s.io/v1"

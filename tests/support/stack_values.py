@@ -42,6 +42,7 @@ def broken(values: dict, key: str, value) -> dict:
 
 
 def with_apps(stack: str, apps: list[dict]) -> dict:
+    """A stack's own config with its apps replaced by ``apps``."""
     values = copy.deepcopy(stack_config(stack))
     values[f"{NS}:apps"] = apps
     return values
