@@ -1,7 +1,8 @@
 # Everything runs from ./venv, the same virtualenv Pulumi.yaml points the Pulumi CLI at. Every
 # package comes from a hash-locked requirements file compiled from its .in file (`make lock`),
 # pip included: Pulumi.yaml's `toolchain: pip` finds the program's plugins with
-# `python -m pip list` in the virtualenv, and `uv venv` creates none (tests/test_toolchain.py).
+# `python -m pip list` in the virtualenv, and `uv venv` creates none
+# (tests/project/test_toolchain.py).
 VENV ?= venv
 POLICY_VENV ?= policies/venv
 PYTHON ?= python3
@@ -67,7 +68,7 @@ $(VENV)/.runtime: requirements.txt $(UV_DEP)
 # The policy pack's own virtualenv (policies/PulumiPolicy.yaml: virtualenv venv). With a local
 # --policy-pack the CLI installs nothing into it (pulumi/pulumi@v3.259.0: InstallPluginDependencies
 # runs only from `pulumi install`, `policy new` and `package new`). POLICY_VENV builds it elsewhere
-# (tests/test_toolchain.py builds all three virtualenvs in a temporary directory).
+# (tests/project/test_toolchain.py builds all three virtualenvs in a temporary directory).
 policy-venv: $(POLICY_VENV)/.installed
 
 $(POLICY_VENV)/.installed: policies/requirements.txt $(UV_DEP)

@@ -18,8 +18,8 @@ from config.rules.base import Problem
 
 # The keys the providers' default instances read from config: pulumi/pulumi-aws@v7.51.1:
 # sdk/python/pulumi_aws/config/vars.py and pulumi/pulumi-kubernetes@v4.34.2:
-# sdk/python/pulumi_kubernetes/provider.py (ProviderArgs); tests/test_namespaces.py checks the
-# lists against the installed SDKs.
+# sdk/python/pulumi_kubernetes/provider.py (ProviderArgs);
+# tests/config/test_stack_file_errors.py checks the lists against the installed SDKs.
 AWS_KEYS = frozenset(
     [
         "accessKey",

@@ -10,7 +10,8 @@ Dates as published on 2026-11-28. Sources:
   docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions-standard.html; kube-proxy
   v1.36.0-eksbuild.14 in managing-kube-proxy); the dates are the 14 + 12 month rule applied to
   the 2026-06-02 EKS release. 1.37 is not on EKS yet (aws/containers-roadmap#2864).
-Update this table when AWS publishes a version; tests/test_eks_versions.py keeps it consistent.
+Update this table when AWS publishes a version; tests/config/test_eks_versions.py keeps it
+consistent.
 
 Upgrades go one minor at a time, control plane first, then nodes, then add-ons
 (awsdocs/amazon-eks-user-guide: latest/ug/clusters/update-cluster.adoc). With upgrade policy

@@ -13,7 +13,8 @@ import re
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 # The images the program deploys by default, each with the digest it is tested and shipped with
-# (stacks/Pulumi.prod.yaml deploys exactly these; tests/test_images.py keeps the three in step).
+# (stacks/Pulumi.prod.yaml deploys exactly these; tests/config/test_config_mistakes.py keeps the
+# three in step).
 # Each digest is the registry's manifest-list digest of the tag, what `crane digest <image>` or
 # `docker buildx imagetools inspect <image>` prints: pinning it keeps every architecture.
 TESTED = {

@@ -46,7 +46,8 @@ class ExternalSecrets(HelmChart):
 class SealedSecrets(HelmChart):
     # The project moved to bitnami/sealed-secrets on 2026-06-15 and its old Pages site
     # (bitnami-labs.github.io) answers 404 (bitnami/sealed-secrets#1982); the new index still
-    # lists the pinned chart (tests/upstream/sealed-secrets-index, tests/test_chart_hosts.py).
+    # lists the pinned chart (tests/upstream/sealed-secrets-index,
+    # tests/conformance/test_chart_hosts.py).
     repository: Annotated[str, Field(pattern=r"^https://[A-Za-z0-9./_-]+$")] = (
         "https://bitnami.github.io/sealed-secrets"
     )

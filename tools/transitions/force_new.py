@@ -3,7 +3,8 @@
 ``force_new.json`` holds, per resource type, either the provider's own schema (the
 ``Schema: map[string]*schema.Schema{...}`` block of its Terraform resource, verbatim at a
 commit), from which the replacing inputs are read (``ForceNew: true``), or a cited row per field
-naming the file that says so. tests/test_force_new.py ties every FORCE_NEW field to one of them.
+naming the file that says so. tests/tools/transitions/test_force_new.py ties every FORCE_NEW
+field to one of them.
 
     python -m tools.transitions.force_new             # FORCE_NEW against the stored schemas
     python -m tools.transitions.force_new --refresh   # download the schemas again at their refs
