@@ -67,8 +67,9 @@ def cron_job(
     """The CronJob ``name`` of ``job``. ``spec`` (a design builder with its settings bound) is
     called with ``service_account`` and ``script_config_map`` once both names are known, and with
     each of ``inputs`` by its key once it is."""
-    keys = list(inputs or {})
-    refs = pulumi.Output.all(job.account, job.config_map.metadata.name, *(inputs or {}).values())
+    inputs = dict(inputs or {})
+    keys = list(inputs)
+    refs = pulumi.Output.all(job.account, job.config_map.metadata.name, *inputs.values())
     return k8s.batch.v1.CronJob(
         logical,
         metadata={"name": name, "namespace": job.namespace, "labels": labels},

@@ -1,11 +1,11 @@
 """The scripts the stack's CronJobs run, and how each becomes the one text its ConfigMap carries.
 
-A job is a POSIX sh script run by kubectl's image (docs/decisions/jobs-in-shell.md). Its pod
-mounts one ConfigMap key and runs it, so a script cannot source a file beside it: the helpers
-the scripts share live once in ``lib.sh``, and a script names those it uses on a line
-``# from lib.sh: NAME...``, which the build replaces with their definitions. The built text is
-what the ConfigMap holds and what the tests run; a helper that a script uses but does not name
-is missing there, and the tests see the failure.
+A job is a POSIX sh script that calls kubectl, in the image ``snapshots.jobImage`` names
+(docs/decisions/jobs-in-shell.md). Its pod runs one ConfigMap key, so each script ships as one
+self-contained text: the helpers the scripts share live once in ``lib.sh``, and a script names
+those it uses on a line ``# from lib.sh: NAME...``, which the build replaces with their
+definitions. The built text is what the ConfigMap holds and what the tests run; a helper that a
+script uses but does not name is missing there, and the tests see the failure.
 """
 
 from __future__ import annotations
