@@ -1,24 +1,24 @@
 """Restore drills (R7): an untested backup is no backup. Per drill a CronJob in a scratch
 namespace restores the newest ready snapshot of a policy through a pre-bound Retain copy, checks
 the volume with a read-only pod, records how long it took on the CronJob and deletes what it
-made (components/scripts/restore_drill.sh, design.drills)."""
+made (jobs/restore_drill.sh, design.drills)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from functools import partial
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.access import bound_role, deny_unless
+from components.jobs import cron_job, script_job
 from components.namespaces import no_default_token
 from config.schema import RestoreDrill
 from design import drills as design
 from design.labels import MANAGED_BY, restricted_namespace_labels
 
-SCRIPT = Path(__file__).parent / "scripts" / design.SCRIPT_KEY
 LABELS = {"app.kubernetes.io/name": design.APP_NAME, **MANAGED_BY}
 
 
@@ -82,40 +82,36 @@ class RestoreDrills(pulumi.ComponentResource):
         policy_binding = deny_unless(
             f"{name}-scope", design.ADMISSION_POLICY, design.admission_policy(), LABELS, child
         )
-        script = k8s.core.v1.ConfigMap(
-            f"{name}-script",
-            metadata={"name": "restore-drill-script", "namespace": ns, "labels": LABELS},
-            data={design.SCRIPT_KEY: SCRIPT.read_text()},
-            opts=child,
-        )
-
         # No run before its access, and none before the policy that narrows that access.
-        after = pulumi.ResourceOptions(depends_on=[role_binding, cluster_binding, policy_binding])
+        job = script_job(
+            f"{name}-script",
+            script=design.SCRIPT_KEY,
+            config_map="restore-drill-script",
+            namespace=ns,
+            account=account.metadata.name,
+            labels=LABELS,
+            opts=child,
+            after=[role_binding, cluster_binding, policy_binding],
+        )
         self.cron_jobs = []
         for drill in args.drills:
             labels = {**LABELS, design.DRILL_LABEL: drill.name}
-            spec = pulumi.Output.all(account.metadata.name, script.metadata.name).apply(
-                lambda refs, drill=drill, labels=labels: design.cronjob_spec(
-                    drill=drill.name,
-                    policy=drill.policy,
-                    schedule=drill.schedule,
-                    timeout_seconds=drill.timeout_seconds,
-                    image=args.image,
-                    service_account=refs[0],
-                    script_config_map=refs[1],
-                    labels=labels,
-                )
+            spec = partial(
+                design.cronjob_spec,
+                drill=drill.name,
+                policy=drill.policy,
+                schedule=drill.schedule,
+                timeout_seconds=drill.timeout_seconds,
+                image=args.image,
+                labels=labels,
             )
             self.cron_jobs.append(
-                k8s.batch.v1.CronJob(
+                cron_job(
+                    job,
                     f"{name}-{drill.name}",
-                    metadata={
-                        "name": design.cronjob_name(drill.name),
-                        "namespace": ns,
-                        "labels": labels,
-                    },
+                    name=design.cronjob_name(drill.name),
+                    labels=labels,
                     spec=spec,
-                    opts=pulumi.ResourceOptions.merge(child, after),
                 )
             )
         self.register_outputs(

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from functools import partial
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.access import bound_role
 from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
+from components.jobs import cron_job, script_job
 from design import escrow as design
 from design import naming
 from design.aws import AwsContext
@@ -25,7 +26,6 @@ WAIT_FOR_SYNC = {"pulumi.com/waitFor": "condition=Ready"}
 # The escrowed certificate exists only after the first push: nothing may wait for it
 # (pulumi/pulumi-kubernetes@v4.32.0:provider/pkg/metadata/overrides.go, SkipAwait).
 NO_WAIT = {"pulumi.com/skipAwait": "true"}
-SCRIPT = Path(__file__).parent / "scripts" / design.CHECK_SCRIPT_KEY
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ class SealingKeyEscrow(pulumi.ComponentResource):
         current: str,
     ) -> k8s.batch.v1.CronJob:
         """The escrowed certificate, and the hourly Job that compares it with the controller's
-        (components/scripts/escrow_check.sh)."""
+        (jobs/escrow_check.sh)."""
         child, after_crds = opts
         labels = {"app.kubernetes.io/name": design.CHECK, **MANAGED_BY}
         cert = k8s.apiextensions.CustomResource(
@@ -205,41 +205,36 @@ class SealingKeyEscrow(pulumi.ComponentResource):
             labels=labels,
             opts=child,
         )
-        script = k8s.core.v1.ConfigMap(
+        # The first run reads the escrowed certificate.
+        job = script_job(
             f"{name}-check-script",
-            metadata={
-                "name": f"{design.CHECK}-script",
-                "namespace": args.namespace,
-                "labels": labels,
-            },
-            data={design.CHECK_SCRIPT_KEY: SCRIPT.read_text()},
-            opts=child,
-        )
-        env = design.check_env(
+            script=design.CHECK_SCRIPT_KEY,
+            config_map=f"{design.CHECK}-script",
             namespace=args.namespace,
-            controller=args.controller,
-            remote=current,
-            generation=args.generation,
+            account=account.metadata.name,
+            labels=labels,
+            opts=child,
+            after=[binding, cert],
         )
-        spec = pulumi.Output.all(account.metadata.name, script.metadata.name).apply(
-            lambda refs: script_cronjob_spec(
+        return cron_job(
+            job,
+            f"{name}-check",
+            name=design.CHECK,
+            labels=labels,
+            spec=partial(
+                script_cronjob_spec,
                 schedule=design.CHECK_SCHEDULE,
                 container="escrow-check",
                 image=args.image,
                 script_key=design.CHECK_SCRIPT_KEY,
-                env=env,
-                service_account=refs[0],
-                script_config_map=refs[1],
+                env=design.check_env(
+                    namespace=args.namespace,
+                    controller=args.controller,
+                    remote=current,
+                    generation=args.generation,
+                ),
                 labels=labels,
                 active_deadline_seconds=600,
                 backoff_limit=1,
-            )
-        )
-        return k8s.batch.v1.CronJob(
-            f"{name}-check",
-            metadata={"name": design.CHECK, "namespace": args.namespace, "labels": labels},
-            spec=spec,
-            opts=pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(depends_on=[binding, cert])
             ),
         )

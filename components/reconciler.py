@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from functools import partial
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.access import bound_role
+from components.jobs import cron_job, script_job
 from design import reconciler as design
 from design.labels import MANAGED_BY
 
-SCRIPT = Path(__file__).parent / "scripts" / design.SCRIPT_KEY
 LABELS = {"app.kubernetes.io/name": design.APP_NAME, **MANAGED_BY}
 
 
@@ -61,33 +61,30 @@ class StoragePolicyReconciler(pulumi.ComponentResource):
             labels=LABELS,
             opts=child,
         )
-        script = k8s.core.v1.ConfigMap(
+        # Without its binding the first run would fail on permissions.
+        job = script_job(
             f"{name}-script",
-            metadata={
-                "name": "storage-policy-reconcile-script",
-                "namespace": args.namespace,
-                "labels": LABELS,
-            },
-            data={design.SCRIPT_KEY: SCRIPT.read_text()},
+            script=design.SCRIPT_KEY,
+            config_map="storage-policy-reconcile-script",
+            namespace=args.namespace,
+            account=account.metadata.name,
+            labels=LABELS,
             opts=child,
+            after=[binding],
         )
-        spec = pulumi.Output.all(account.metadata.name, script.metadata.name).apply(
-            lambda refs: design.cronjob_spec(
+        self.cron_job = cron_job(
+            job,
+            f"{name}-cronjob",
+            name=design.CRONJOB_NAME,
+            labels=LABELS,
+            spec=partial(
+                design.cronjob_spec,
                 reclaim_policies=args.reclaim_policies,
                 snapshot_classes=args.snapshot_classes,
                 snapshot_deletion_policy=args.snapshot_deletion_policy,
                 exempt_namespaces=args.exempt_namespaces,
                 image=args.image,
-                service_account=refs[0],
-                script_config_map=refs[1],
                 labels=LABELS,
-            )
-        )
-        self.cron_job = k8s.batch.v1.CronJob(
-            f"{name}-cronjob",
-            metadata={"name": design.CRONJOB_NAME, "namespace": args.namespace, "labels": LABELS},
-            spec=spec,
-            # Without its binding the first run would fail on permissions.
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[binding])),
+            ),
         )
         self.register_outputs({"cronJob": self.cron_job.metadata.name})

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from functools import partial
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.access import bound_role, deny_unless
+from components.jobs import cron_job, script_job
 from components.namespaces import no_default_token
 from components.storage_classes import CatalogEntry
 from config.schema import SnapshotPolicy
 from design import snapshots as design
 from design.labels import MANAGED_BY, restricted_namespace_labels
 
-SCRIPT = Path(__file__).parent / "scripts" / design.SCRIPT_KEY
 LABELS = {"app.kubernetes.io/name": "snapshot-rotator", **MANAGED_BY}
 
 
@@ -91,46 +91,44 @@ class SnapshotSchedules(pulumi.ComponentResource):
             LABELS,
             child,
         )
-        script = k8s.core.v1.ConfigMap(
+        # No run before its access, and none before the policy that narrows it.
+        job = script_job(
             f"{name}-script",
-            metadata={"name": "snapshot-rotate-script", "namespace": ns, "labels": LABELS},
-            data={design.SCRIPT_KEY: SCRIPT.read_text()},
+            script=design.SCRIPT_KEY,
+            config_map="snapshot-rotate-script",
+            namespace=ns,
+            account=account.metadata.name,
+            labels=LABELS,
             opts=child,
+            after=[binding, scope_binding],
         )
         covered = design.classes_by_policy(
             (entry.name, entry.spec.protection.snapshot_policies) for entry in args.catalog
         )
-
+        known = [p.name for p in args.policies]
         cron_jobs = []
         for policy in args.policies:
             labels = {**LABELS, design.POLICY_LABEL: policy.name}
-            spec = pulumi.Output.all(
-                account.metadata.name, script.metadata.name, args.snapshot_class_name
-            ).apply(
-                lambda refs, policy=policy, labels=labels: design.cronjob_spec(
-                    policy=policy.name,
-                    known_policies=[p.name for p in args.policies],
-                    schedule=policy.schedule,
-                    keep=policy.keep,
-                    max_age_seconds=policy.max_age_seconds,
-                    ready_timeout_seconds=policy.ready_timeout_seconds,
-                    image=args.image,
-                    service_account=refs[0],
-                    script_config_map=refs[1],
-                    snapshot_class=refs[2],
-                    labels=labels,
-                    classes=covered.get(policy.name, []),
-                )
+            spec = partial(
+                design.cronjob_spec,
+                policy=policy.name,
+                known_policies=known,
+                schedule=policy.schedule,
+                keep=policy.keep,
+                max_age_seconds=policy.max_age_seconds,
+                ready_timeout_seconds=policy.ready_timeout_seconds,
+                image=args.image,
+                labels=labels,
+                classes=covered.get(policy.name, []),
             )
             cron_jobs.append(
-                k8s.batch.v1.CronJob(
+                cron_job(
+                    job,
                     f"{name}-{policy.name}",
-                    metadata={"name": f"snapshot-{policy.name}", "namespace": ns, "labels": labels},
+                    name=f"snapshot-{policy.name}",
+                    labels=labels,
                     spec=spec,
-                    # No run before its access, and none before the policy that narrows it.
-                    opts=pulumi.ResourceOptions.merge(
-                        child, pulumi.ResourceOptions(depends_on=[binding, scope_binding])
-                    ),
+                    inputs={"snapshot_class": args.snapshot_class_name},
                 )
             )
         return cron_jobs

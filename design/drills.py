@@ -1,5 +1,5 @@
 """Restore drills: per drill a CronJob that restores the newest ready snapshot of a policy into a
-scratch namespace, checks it, times it and cleans up (components/scripts/restore_drill.sh), with
+scratch namespace, checks it, times it and cleans up (jobs/restore_drill.sh), with
 exactly the access that takes, narrowed by an admission policy where RBAC cannot narrow it."""
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ Secret: a PushSecret pushes every Secret it selects to one remote key, without t
 per-Secret names are external-secrets#4720, #6945, open), and enumerating the key Secrets
 ourselves needs ``list`` on Secrets, which rule rbac-least-privilege refuses. Key renewal is
 off, so a cluster has one key, and a new one appears only when a cluster starts without
-restoring its key. The escrow check (components/scripts/escrow_check.sh, hourly) compares the
+restoring its key. The escrow check (jobs/escrow_check.sh, hourly) compares the
 certificate the controller serves (``/v1/cert.pem``, bitnami-labs/sealed-secrets@v0.30.0:
 pkg/controller/server.go:92-103) with the one escrowed under the current generation and fails
 its Job when they differ or nothing is escrowed: the backup alerts then say the escrow lags the

@@ -1,4 +1,4 @@
-"""The CronJob every script of components/scripts runs in: the script from a ConfigMap, under
+"""The CronJob every script of jobs/ runs in: the script from a ConfigMap, under
 a restricted, non-root, read-only pod with bounded resources, never overlapping itself, with
 bounded history and a starting deadline (rule ``snapshot-generation-limit`` checks all three)."""
 

@@ -1,6 +1,6 @@
 """Existing volumes follow policy: an hourly job sets each PV's reclaimPolicy to its class's and
 each content of the stack's snapshot classes to the stack's deletionPolicy, because Kubernetes
-copies both only when it creates the object (components/scripts/storage_policy_reconcile.sh)."""
+copies both only when it creates the object (jobs/storage_policy_reconcile.sh)."""
 
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ def rotator_rules() -> list[dict]:
 
 ROTATOR_ACCOUNT = "snapshot-rotator"
 ADMISSION_POLICY = "snapshot-rotator-scope"
-# The script's mark on a content it releases (components/scripts/snapshot_rotate.sh).
+# The script's mark on a content it releases (jobs/snapshot_rotate.sh).
 PRUNING_ANNOTATION = "snapshots.eks-config-storage.io/pruning"
 
 

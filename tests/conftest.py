@@ -80,7 +80,7 @@ def kube_image(request, tmp_path) -> Harness:
 
 @pytest.fixture(params=SHELLS)
 def script_bin(request, tmp_path) -> ScriptBin:
-    """Any script of components/scripts under one of the installed shells, against a fake
+    """Any script of jobs/ under one of the installed shells, against a fake
     kubectl, with a simulated clock."""
     return ScriptBin(tmp_path, request.param)
 

@@ -62,7 +62,7 @@ def test_custom_resources_use_no_deprecated_api_version(plan):
 
 @pytest.mark.skipif(shutil.which("sh") is None, reason="no POSIX sh")
 def test_the_rotation_scripts_volume_snapshot_validates(plan, tmp_path):
-    """The manifest components/scripts/snapshot_rotate.sh sends with ``kubectl create -f -``,
+    """The manifest jobs/snapshot_rotate.sh sends with ``kubectl create -f -``,
     rendered by the script itself with each CronJob's own environment."""
     cron_jobs = [
         m

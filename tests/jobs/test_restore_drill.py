@@ -1,4 +1,4 @@
-"""components/scripts/restore_drill.sh under real shells against the stand-in kubectl: the
+"""jobs/restore_drill.sh under real shells against the stand-in kubectl: the
 newest ready snapshot of a policy is restored through a pre-bound Retain copy into the scratch
 namespace, checked by a read-only pod, timed, cleaned up and recorded; every failure fails the
 run after cleanup, and the original snapshot, its content and its physical snapshot are never

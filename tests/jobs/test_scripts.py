@@ -1,4 +1,4 @@
-"""Every script of components/scripts parses under every installed shell (dash, the image's
+"""Every script of jobs/ parses under every installed shell (dash, the image's
 busybox ash), is shellcheck-clean as POSIX sh, and keeps to what POSIX sh has."""
 
 from __future__ import annotations

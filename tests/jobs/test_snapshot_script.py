@@ -1,4 +1,4 @@
-"""Tests for components/scripts/snapshot_rotate.sh, run by real shells against a fake kubectl.
+"""Tests for jobs/snapshot_rotate.sh, run by real shells against a fake kubectl.
 
 tests/support/fake_kubectl.py keeps the cluster's state and logs every call, so each test
 states a cluster, runs the script and checks the exact calls, deletions and survivors.

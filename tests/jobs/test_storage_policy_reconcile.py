@@ -1,4 +1,4 @@
-"""components/scripts/storage_policy_reconcile.sh under real shells against the stand-in kubectl:
+"""jobs/storage_policy_reconcile.sh under real shells against the stand-in kubectl:
 existing PVs take their class's reclaimPolicy (never a Released one towards Delete), existing
 contents of the stack's snapshot classes take the stack's deletionPolicy (never one being pruned,
 deleted, made from an existing snapshot or kept by Velero), and any failed patch fails the run."""

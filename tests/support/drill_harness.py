@@ -1,4 +1,4 @@
-"""A cluster for components/scripts/restore_drill.sh: snapshots of a policy with their contents,
+"""A cluster for jobs/restore_drill.sh: snapshots of a policy with their contents,
 physical snapshots and source PVCs, the drill's CronJob, and what a run leaves behind."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The stand-in kubectl's forms for components/scripts/restore_drill.sh: finding a snapshot to
+"""The stand-in kubectl's forms for jobs/restore_drill.sh: finding a snapshot to
 restore, the pre-bound copy, cleanup and the record (the restored PVC and the check pod are
 served by fake_kube_workloads.py; every form the drill uses is listed here).
 

@@ -1,4 +1,4 @@
-"""The stand-in kubectl's escrow form: what components/scripts/escrow_check.sh calls.
+"""The stand-in kubectl's escrow form: what jobs/escrow_check.sh calls.
 
 State keys:
   secrets  [{"namespace", "name", "data": {"key": "<base64>"}}]

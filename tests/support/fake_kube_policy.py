@@ -1,4 +1,4 @@
-"""The stand-in kubectl's forms for components/scripts/storage_policy_reconcile.sh: listing and
+"""The stand-in kubectl's forms for jobs/storage_policy_reconcile.sh: listing and
 patching PersistentVolumes and VolumeSnapshotContents.
 
 State keys, besides those of fake_kube_snapshots.py:

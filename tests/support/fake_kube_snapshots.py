@@ -1,4 +1,4 @@
-"""The stand-in kubectl's snapshot forms: what components/scripts/snapshot_rotate.sh calls.
+"""The stand-in kubectl's snapshot forms: what jobs/snapshot_rotate.sh calls.
 
 State keys (see fake_kubectl.py for the whole file):
   pvcs       [{"namespace", "name", "labels": {}, "storageClassName"}]

@@ -1,4 +1,4 @@
-"""The stand-in kubectl's workload forms for components/scripts/restore_drill.sh: the PVC restored
+"""The stand-in kubectl's workload forms for jobs/restore_drill.sh: the PVC restored
 from a copy, the check pod, and their deletion (state keys and forms: fake_kube_drills.py).
 
 As the controllers do: a PVC from a ready copy is provisioned when its pod is created (late

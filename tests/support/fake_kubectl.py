@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Stand-in kubectl for the tests of the scripts in components/scripts/.
+"""Stand-in kubectl for the tests of the scripts in jobs/.
 
 It serves exactly the command forms those scripts use, against a JSON state file, and refuses
 anything else (exit 3, "fake kubectl: unsupported: ...") so a change in a script's calls shows

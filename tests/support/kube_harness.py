@@ -1,4 +1,5 @@
-"""Runs a script of components/scripts/ under a real shell against tests/support/fake_kubectl.py.
+"""Runs a job script, as its ConfigMap carries it (jobs.script), under a real shell against
+tests/support/fake_kubectl.py.
 
 A bin directory comes first on PATH with the stand-in kubectl (a client of
 tests/support/fake_kube_server.py, which keeps the cluster's state in the test process), busybox's
@@ -11,18 +12,24 @@ image's own.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shlex
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import jobs
 from tests.support.fake_kube_server import CLIENT, KubeServer
 
 SUPPORT = Path(__file__).resolve().parent
-SCRIPTS = SUPPORT.parents[1] / "components" / "scripts"
+# The built scripts (jobs/ with their lib.sh helpers in place): what the pods run is what runs here.
+SCRIPTS = Path(tempfile.mkdtemp(prefix="job-scripts-"))
+jobs.write(SCRIPTS)
+atexit.register(shutil.rmtree, SCRIPTS, ignore_errors=True)
 FAKE = SUPPORT / "fake_kubectl.py"
 # Applets a busybox image provides in place of coreutils (date is wrapped).
 BUSYBOX_TOOLS = ("awk", "cat", "cut", "head", "sed", "sort", "tail", "tr", "wc")
@@ -91,7 +98,7 @@ class ScriptBin:
     def execute(
         self, script: str, state: dict, env: dict[str, str], clock: int | None = None
     ) -> ScriptRun:
-        """Run components/scripts/<script> on ``state``; with ``clock``, time starts there
+        """Run the job <script> on ``state``; with ``clock``, time starts there
         (seconds since the epoch) and moves only when the script sleeps or a wait times out."""
         # Through JSON, as an API server would hold it (and as the command-line stand-in does).
         live = json.loads(json.dumps(state))

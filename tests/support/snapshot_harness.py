@@ -1,4 +1,4 @@
-"""Runs components/scripts/snapshot_rotate.sh under real shells against support/fake_kubectl.py.
+"""Runs jobs/snapshot_rotate.sh under real shells against tests/support/fake_kubectl.py.
 
 The fake keeps the cluster in a JSON file and logs every call, so each test states a cluster,
 runs the script and checks the exact calls, deletions and survivors: VolumeSnapshots, their
@@ -199,7 +199,7 @@ def run_fake(root: Path, state: dict, argv: list[str], stdin: str = "") -> tuple
 
 EXISTS_JSONPATH = 'jsonpath={.metadata.name}{" "}{.status.boundVolumeSnapshotContentName}'
 # finish_releases, first in every run: the contents listing, then per released content whose
-# snapshot may be gone, a check and (if gone) its deletion (components/scripts/snapshot_rotate.sh).
+# snapshot may be gone, a check and (if gone) its deletion (jobs/snapshot_rotate.sh).
 RELEASES_LISTING = [
     "get",
     "volumesnapshotcontents",

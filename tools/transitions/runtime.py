@@ -6,7 +6,7 @@ Sources:
   docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Working-with-log-groups-and-streams.html,
   "Change log data retention").
 - The snapshot rotator prunes every generation beyond ``KEEP`` or older than ``MAX_AGE_SECONDS``
-  for the PVCs it covers, and only those (components/scripts/snapshot_rotate.sh, ``prune_pvc``).
+  for the PVCs it covers, and only those (jobs/snapshot_rotate.sh, ``prune_pvc``).
 - Velero's volume policy snapshots the classes that name a schedule and PVCs labelled with its
   name, and skips the rest (design/backup.py ``volume_policies``; vmware-tanzu/velero@v1.18.1:
   internal/resourcepolicies/resource_policies.go).

@@ -6,10 +6,10 @@ silently; dev has none."""
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
+import jobs
 from design import drills as design
 from tests.support.admission import denials
 from tests.support.drill_harness import claim, cluster, source
@@ -18,7 +18,6 @@ from tests.support.plan_helpers import CRONJOB, VAP
 from tools.offline import Plan, run_config
 
 RBAC = "kubernetes:rbac.authorization.k8s.io/v1"
-SCRIPT = Path(__file__).resolve().parents[3] / "components" / "scripts" / design.SCRIPT_KEY
 
 
 def drill_job(plan: Plan) -> dict:
@@ -203,7 +202,7 @@ def test_the_admission_policy_admits_exactly_the_drills_own_changes(plans, case)
 
 def test_jobs_run_the_tested_script(plans):
     config_map = plans["prod"].one("kubernetes:core/v1:ConfigMap", "drills-script")
-    assert config_map.inputs["data"] == {design.SCRIPT_KEY: SCRIPT.read_text()}
+    assert config_map.inputs["data"] == {design.SCRIPT_KEY: jobs.script(design.SCRIPT_KEY)}
 
 
 def test_each_drill_gets_its_job_and_may_record_only_on_it(dev_values):

@@ -6,10 +6,10 @@ uses, and cannot overlap, pile up or stop silently."""
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
+import jobs
 from config import rules
 from design import reconciler as design
 from tests.support.kube_harness import ScriptBin
@@ -17,7 +17,6 @@ from tests.support.plan_helpers import typed
 from tools.offline import Plan, run_config
 
 CRONJOB = "kubernetes:batch/v1:CronJob"
-SCRIPT = Path(__file__).resolve().parents[3] / "components" / "scripts" / design.SCRIPT_KEY
 EXPECTED = {
     "dev": {
         "CLASS_POLICIES": "efs-burst-dev-rwx=Delete,gp3-ssd-dev-rwo=Delete",
@@ -90,7 +89,7 @@ def test_pod_is_restricted_and_runs_the_tested_script(plan):
         "capabilities": {"drop": ["ALL"]},
     }
     script = plan.one("kubernetes:core/v1:ConfigMap", "storage-policy-script")
-    assert script.inputs["data"] == {design.SCRIPT_KEY: SCRIPT.read_text()}
+    assert script.inputs["data"] == {design.SCRIPT_KEY: jobs.script(design.SCRIPT_KEY)}
     assert pod["volumes"][0]["configMap"]["name"] == script.inputs["metadata"]["name"]
 
 

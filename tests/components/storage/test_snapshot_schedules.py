@@ -4,10 +4,9 @@ the very script the offline tests exercise."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+import jobs
 from config import rules
 from config.schema import SnapshotPolicy
 from design.snapshots import POLICY_LABEL
@@ -16,7 +15,6 @@ from tools.offline import Plan, run_config
 
 CRONJOB = "kubernetes:batch/v1:CronJob"
 SNAPSHOT_CLASS = "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass"
-SCRIPT = Path(__file__).resolve().parents[3] / "components" / "scripts" / "snapshot_rotate.sh"
 
 
 def policies(plan: Plan) -> list[SnapshotPolicy]:
@@ -158,7 +156,7 @@ def test_rotator_rbac_is_exactly_what_the_script_uses(plan):
 
 def test_jobs_run_the_tested_script(plan):
     config_map = plan.one("kubernetes:core/v1:ConfigMap", "snapshots-script")
-    assert config_map.inputs["data"] == {"snapshot_rotate.sh": SCRIPT.read_text()}
+    assert config_map.inputs["data"] == {"snapshot_rotate.sh": jobs.script("snapshot_rotate.sh")}
     for job in cron_jobs(plan).values():
         pod = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
         assert pod["containers"][0]["command"] == ["/bin/sh", "/scripts/snapshot_rotate.sh"]

@@ -74,22 +74,11 @@ PRUNING_ANNOTATION=snapshots.eks-config-storage.io/pruning
 MAX_NAME=253
 TAB=$(printf '\t')
 
-log() {
-    printf '%s\n' "$*"
-}
-
-err() {
-    printf 'error: %s\n' "$*" >&2
-}
+# from lib.sh: log err
 
 # ---------------------------------------------------------------- validation
 
-is_dns_label() {
-    case $1 in
-        '' | *[!a-z0-9-]* | -* | *-) return 1 ;;
-    esac
-    [ "${#1}" -le 63 ]
-}
+# from lib.sh: is_dns_label
 
 is_dns_subdomain() {
     case $1 in
@@ -100,26 +89,9 @@ is_dns_subdomain() {
 
 # Label key: optional DNS-subdomain prefix and '/', then a name of at most 63
 # characters from [A-Za-z0-9._-] that starts and ends alphanumeric.
-is_label_key() {
-    case $1 in
-        */*/*) return 1 ;;
-        */*)
-            is_dns_subdomain "${1%/*}" || return 1
-            lk_name=${1#*/}
-            ;;
-        *) lk_name=$1 ;;
-    esac
-    case $lk_name in
-        '' | *[!A-Za-z0-9._-]* | [!A-Za-z0-9]* | *[!A-Za-z0-9]) return 1 ;;
-    esac
-    [ "${#lk_name}" -le 63 ]
-}
+# from lib.sh: is_label_key
 
-config_ok=1
-config_error() {
-    printf 'config error: %s\n' "$*" >&2
-    config_ok=0
-}
+# from lib.sh: config_error
 
 POLICY=${POLICY:-}
 SELECTOR=${SELECTOR:-}

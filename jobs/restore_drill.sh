@@ -50,42 +50,7 @@ MOUNT=/restore
 CHECK_USER=65532
 TAB=$(printf '\t')
 
-log() {
-    printf '%s\n' "$*"
-}
-
-err() {
-    printf 'error: %s\n' "$*" >&2
-}
-
-is_dns_label() {
-    case $1 in
-        '' | *[!a-z0-9-]* | -* | *-) return 1 ;;
-    esac
-    [ "${#1}" -le 63 ]
-}
-
-is_dns_subdomain() {
-    case $1 in
-        '' | *[!a-z0-9.-]* | [.-]* | *[.-] | *..* | *.-* | *-.*) return 1 ;;
-    esac
-    [ "${#1}" -le 253 ]
-}
-
-is_label_key() {
-    case $1 in
-        */*/*) return 1 ;;
-        */*)
-            is_dns_subdomain "${1%/*}" || return 1
-            lk_name=${1#*/}
-            ;;
-        *) lk_name=$1 ;;
-    esac
-    case $lk_name in
-        '' | *[!A-Za-z0-9._-]* | [!A-Za-z0-9]* | *[!A-Za-z0-9]) return 1 ;;
-    esac
-    [ "${#lk_name}" -le 63 ]
-}
+# from lib.sh: log err is_dns_label is_dns_subdomain is_label_key
 
 # Digits only, no leading zero, at most $2 digits.
 is_count() {
@@ -107,11 +72,7 @@ is_quantity() {
     [ "${#1}" -le 32 ]
 }
 
-config_ok=1
-config_error() {
-    printf 'config error: %s\n' "$*" >&2
-    config_ok=0
-}
+# from lib.sh: config_error
 
 DRILL=${DRILL:-}
 POLICY=${POLICY:-}

@@ -26,9 +26,7 @@ set -eu
 LC_ALL=C
 export LC_ALL
 
-err() {
-    printf 'error: %s\n' "$*" >&2
-}
+# from lib.sh: err
 
 config_ok=1
 for var in NAMESPACE ESCROW_OBJECT CONTROLLER_URL REMOTE GENERATION; do

@@ -61,37 +61,13 @@ export LC_ALL
 
 TAB=$(printf '\t')
 
-log() {
-    printf '%s\n' "$*"
-}
-
-err() {
-    printf 'error: %s\n' "$*" >&2
-}
-
-is_dns_subdomain() {
-    case $1 in
-        '' | *[!a-z0-9.-]* | [.-]* | *[.-] | *..* | *.-* | *-.*) return 1 ;;
-    esac
-    [ "${#1}" -le 253 ]
-}
-
-is_dns_label() {
-    case $1 in
-        '' | *[!a-z0-9-]* | -* | *-) return 1 ;;
-    esac
-    [ "${#1}" -le 63 ]
-}
+# from lib.sh: log err is_dns_subdomain is_dns_label
 
 is_policy() {
     [ "$1" = Retain ] || [ "$1" = Delete ]
 }
 
-config_ok=1
-config_error() {
-    printf 'config error: %s\n' "$*" >&2
-    config_ok=0
-}
+# from lib.sh: config_error
 
 CLASS_POLICIES=${CLASS_POLICIES:-}
 SNAPSHOT_CLASSES=${SNAPSHOT_CLASSES:-}
