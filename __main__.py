@@ -210,12 +210,11 @@ classes = StorageClasses(
         reclaim_policy=cfg.storage.reclaim_policy,
         key_arn=key.arn,
         file_system_id=efs.file_system_id if efs else None,
-        ebs_driver=drivers.ebs_csi,
-        efs_driver=drivers.efs_csi,
+        drivers={"ebs": drivers.ebs_csi, "efs": drivers.efs_csi},
         snapshot_controller=drivers.snapshot_controller,
         snapshot_deletion_policy=cfg.snapshots.deletion_policy,
         demote_gp2=cfg.storage.demote_gp2,
-        efs_backup=cfg.storage.efs.enabled and cfg.storage.efs.backup,
+        file_system_backup=cfg.storage.efs.enabled and cfg.storage.efs.backup,
         provider=cluster.provider,
     ),
 )
@@ -225,7 +224,7 @@ if efs is not None:
         "efs-in-use",
         EfsInUseArgs(
             file_system_id=efs.file_system_id,
-            holders=[efs, drivers.efs_csi, *classes.efs_classes],
+            holders=[efs, drivers.efs_csi, *classes.by_backend.get("efs", [])],
             provider=cluster.provider,
             protect=cfg.protect,
         ),

@@ -17,7 +17,7 @@ from config.schema import Efs
 from design import iam, naming
 from design.aws import AwsContext
 from design.labels import MANAGED_BY
-from design.storage import EFS_CLUSTER_TAG
+from design.storage.efs import CLUSTER_TAG as EFS_CLUSTER_TAG
 
 NFS_PORT = 2049
 EFS_CSI_SERVICE_ACCOUNTS = [

@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from design.storage import efs
 from tools.offline.stackfiles import ROOT, stack_names, stacks_dir
 
 NS = "eks-config-storage"
@@ -84,7 +85,7 @@ def _ebs_types(c: dict) -> None:
 def _efs_off(c: dict) -> None:
     storage = c[f"{NS}:storage"]
     storage["efs"] = {"enabled": False}
-    storage["classes"] = [k for k in storage["classes"] if k["backing"] != "efs"]
+    storage["classes"] = [k for k in storage["classes"] if k["backing"] not in efs.BACKEND.backings]
     for app in c[f"{NS}:apps"]:
         app["storage"] = [s for s in app.get("storage", []) if not s["class"].startswith("efs")]
     c[f"{NS}:identity"] = "both"

@@ -42,8 +42,8 @@ from config.rules.iam import permissions_boundary
 from config.rules.identity import agent_needed, app_identity, identity, workload_modes
 from config.rules.nodes import node_group_instances, node_group_releases, node_group_sizes
 from config.rules.storage import (
+    backend_settings,
     class_name,
-    efs_settings,
     production_storage,
     snapshot_policies,
     storage_catalog,
@@ -67,7 +67,7 @@ RULES: tuple[Rule, ...] = (
     node_group_instances,
     node_group_releases,
     storage_class_catalog,
-    efs_settings,
+    backend_settings,
     snapshot_policies,
     production_storage,
     namespaces_apart,

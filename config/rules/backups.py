@@ -12,6 +12,7 @@ from config.schema import StackConfig, StorageClass
 from design import drills, escrow, reconciler
 from design.alerts import Watched
 from design.apps import FOREIGN_CLASSES
+from design.storage.registry import for_backing
 
 
 def protection(cfg: StackConfig) -> Iterator[Problem]:
@@ -24,12 +25,10 @@ def protection(cfg: StackConfig) -> Iterator[Problem]:
         for i, cls in enumerate(classes):
             where = f"{key}[{i}].protection"
             guard = cls.protection
-            if cls.backing == "efs" and (guard.snapshot_policies or guard.backup_schedule):
-                yield (
-                    where,
-                    "EFS volumes cannot be snapshotted (the EFS CSI driver has no snapshots): "
-                    "the file system's AWS Backup (storage.efs.backup) protects them",
-                )
+            backend = for_backing(cls.backing)
+            unprotectable = backend is not None and not backend.snapshots
+            if unprotectable and (guard.snapshot_policies or guard.backup_schedule):
+                yield where, backend.unsnapshottable
                 continue
             for j, name in enumerate(guard.snapshot_policies):
                 if name not in policies:
