@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from design.storage.backend import Backend, Finding
+from design.type_facts import TypeFacts
 
 PROVISIONER = "efs.csi.aws.com"
 THROUGHPUT_LABELS = {"bursting": "burst", "elastic": "elastic", "provisioned": "prov"}
@@ -114,4 +115,36 @@ BACKEND = Backend(
         driver, (int(params["gidRangeStart"]), int(params["gidRangeEnd"]))
     ),
     addon="aws-efs-csi-driver",
+    # The file system and its data path: without mount targets its data is unreachable, without
+    # the backup policy unprotected. Mount targets always go first (tools.transitions.semantics).
+    resource_types={
+        "aws:efs/backupPolicy:BackupPolicy": TypeFacts(
+            force_new=frozenset({"fileSystemId"}),
+            protected=True,
+            loses_data=True,
+        ),
+        "aws:efs/fileSystem:FileSystem": TypeFacts(
+            force_new=frozenset(
+                {
+                    "availabilityZoneName",
+                    "creationToken",
+                    "encrypted",
+                    "kmsKeyId",
+                    "performanceMode",
+                }
+            ),
+            autonamed="creationToken",
+            protected=True,
+            loses_data=True,
+        ),
+        "aws:efs/fileSystemPolicy:FileSystemPolicy": TypeFacts(
+            force_new=frozenset({"fileSystemId"}),
+        ),
+        "aws:efs/mountTarget:MountTarget": TypeFacts(
+            force_new=frozenset({"fileSystemId", "ipAddress", "subnetId"}),
+            delete_first=True,
+            protected=True,
+            loses_data=True,
+        ),
+    },
 )
