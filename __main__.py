@@ -28,14 +28,17 @@ from components.reconciler import StoragePolicyReconciler, StoragePolicyReconcil
 from components.sealed_secrets import CONTROLLER_NAME as SEALED_SECRETS_CONTROLLER
 from components.sealed_secrets import SealedSecretsController, SealedSecretsControllerArgs
 from components.snapshots import SnapshotSchedules, SnapshotSchedulesArgs
-from components.storage_classes import CatalogEntry, StorageClasses, StorageClassesArgs
+from components.storage_classes import StorageClasses, StorageClassesArgs
 from components.storage_drivers import StorageDrivers, StorageDriversArgs
 from config import pulumi_source, rules
+from config.catalog import Catalog
 from design import identity, naming
 from design.backup import excluded_namespaces
 
 pulumi_source.require_engine()
 cfg = pulumi_source.load()
+# Every derived view of the config (class names, coverage, watched jobs), computed once.
+catalog = Catalog.of(cfg)
 aws_ctx = current_aws_context(cfg.iam.permissions_boundary)
 pulumi_source.check_deployer(cfg, aws_ctx.caller_arn)
 warn_about_account_settings(aws_ctx)
@@ -198,16 +201,11 @@ drivers = StorageDrivers(
     ),
 )
 
-catalog = [
-    *(CatalogEntry(name, spec) for name, spec in rules.storage_catalog(cfg)),
-    *(CatalogEntry(r.name, r, retired=True) for r in cfg.storage.retired_classes),
-]
 classes = StorageClasses(
     "classes",
     StorageClassesArgs(
-        entries=catalog,
+        catalog=catalog,
         environment=cfg.environment,
-        reclaim_policy=cfg.storage.reclaim_policy,
         key_arn=key.arn,
         file_system_id=efs.file_system_id if efs else None,
         drivers={"ebs": drivers.ebs_csi, "efs": drivers.efs_csi},
@@ -238,7 +236,7 @@ snapshots = SnapshotSchedules(
         policies=cfg.snapshots.policies,
         snapshot_class_name=classes.snapshot_class_name,
         provider=cluster.provider,
-        catalog=catalog,
+        covered=catalog.by_snapshot_policy,
         snapshot_class_names=classes.snapshot_class_names,
     ),
 )
@@ -286,8 +284,8 @@ if cfg.backups.enabled:
             aws=aws_ctx,
             key_arn=key.arn,
             oidc=cluster.oidc,
-            classes_by_schedule=rules.classes_by_schedule(cfg),
-            known_classes=rules.known_classes(cfg),
+            classes_by_schedule=catalog.by_backup_schedule,
+            known_classes=catalog.known,
             excluded_namespaces=excluded_namespaces(
                 velero=cfg.backups.namespace,
                 sealing_key=cfg.sealed_secrets.namespace,
@@ -309,8 +307,8 @@ if cfg.monitoring.prometheus_rules:
     BackupAlerts(
         "alerts",
         BackupAlertsArgs(
-            jobs=rules.watched_jobs(cfg),
-            velero_schedules=rules.velero_schedules(cfg),
+            jobs=catalog.watched_jobs,
+            velero_schedules=catalog.velero_schedules,
             namespace=cfg.monitoring.namespace,
             rule_labels=cfg.monitoring.rule_labels,
             provider=cluster.provider,

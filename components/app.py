@@ -18,8 +18,8 @@ from design import apps as design
 from design import naming
 from design.aws import AwsContext
 from design.identity import names_role_on_service_account
+from design.labels import APP_LABEL, POD_SECURITY_REASON
 
-POD_SECURITY_REASON = "eks-config-storage.io/pod-security-reason"
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 
@@ -88,7 +88,7 @@ class AppNamespace(pulumi.ComponentResource):
                 "name": app.namespace_name,
                 "labels": {
                     **labels,
-                    design.APP_LABEL: "true",
+                    APP_LABEL: "true",
                     "pod-security.kubernetes.io/enforce": level,
                     # Still report what would break under restricted, even when relaxed.
                     "pod-security.kubernetes.io/audit": "restricted",

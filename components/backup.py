@@ -23,7 +23,7 @@ from design import backup as design
 from design import naming
 from design.aws import AwsContext
 from design.identity import names_role_on_service_account
-from design.labels import MANAGED_BY
+from design.labels import MANAGED_BY, POD_SECURITY_REASON
 
 VELERO_API = "velero.io/v1"
 # The Velero image runs as a named user (USER cnb:cnb on a paketo run image,
@@ -102,7 +102,7 @@ class OffClusterBackups(pulumi.ComponentResource):
                     "pod-security.kubernetes.io/audit": "restricted",
                     "pod-security.kubernetes.io/warn": "restricted",
                 },
-                "annotations": {"eks-config-storage.io/pod-security-reason": BASELINE_REASON},
+                "annotations": {POD_SECURITY_REASON: BASELINE_REASON},
             },
             opts=k8s_child,
         )

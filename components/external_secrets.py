@@ -14,10 +14,9 @@ from components.controller_roles import ESO_SERVICE_ACCOUNT
 from components.helm import pinned_release
 from components.namespaces import no_default_token
 from config.schema import ExternalSecrets
-from design.apps import APP_LABEL
 from design.aws import AwsContext
 from design.identity import names_role_on_service_account
-from design.labels import MANAGED_BY, restricted_namespace_labels
+from design.labels import APP_LABEL, MANAGED_BY, restricted_namespace_labels
 
 SECRETS_MANAGER_STORE = "aws-secrets-manager"
 PARAMETER_STORE = "aws-parameter-store"

@@ -6,8 +6,8 @@ policy reconciler runs there too, with or without policies."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pulumi
@@ -15,10 +15,9 @@ import pulumi_kubernetes as k8s
 
 from components.access import bound_role, deny_unless
 from components.namespaces import no_default_token
-from components.storage_classes import CatalogEntry
 from config.schema import SnapshotPolicy
 from design import snapshots as design
-from design.labels import MANAGED_BY, restricted_namespace_labels
+from design.labels import MANAGED_BY, restricted_namespace_labels, snapshot_cronjob_name
 
 SCRIPT = Path(__file__).parent / "scripts" / design.SCRIPT_KEY
 LABELS = {"app.kubernetes.io/name": "snapshot-rotator", **MANAGED_BY}
@@ -31,7 +30,8 @@ class SnapshotSchedulesArgs:
     policies: Sequence[SnapshotPolicy]
     snapshot_class_name: pulumi.Input[str]
     provider: k8s.Provider
-    catalog: Sequence[CatalogEntry] = ()
+    covered: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """The classes each policy covers by construction (``Catalog.by_snapshot_policy``)."""
     """Every class, retired ones included: PVCs of a class whose ``protection.snapshotPolicies``
     names a policy are that policy's by construction."""
     snapshot_class_names: Sequence[str] = ()
@@ -97,9 +97,7 @@ class SnapshotSchedules(pulumi.ComponentResource):
             data={design.SCRIPT_KEY: SCRIPT.read_text()},
             opts=child,
         )
-        covered = design.classes_by_policy(
-            (entry.name, entry.spec.protection.snapshot_policies) for entry in args.catalog
-        )
+        covered = args.covered
 
         cron_jobs = []
         for policy in args.policies:
@@ -125,7 +123,11 @@ class SnapshotSchedules(pulumi.ComponentResource):
             cron_jobs.append(
                 k8s.batch.v1.CronJob(
                     f"{name}-{policy.name}",
-                    metadata={"name": f"snapshot-{policy.name}", "namespace": ns, "labels": labels},
+                    metadata={
+                        "name": snapshot_cronjob_name(policy.name),
+                        "namespace": ns,
+                        "labels": labels,
+                    },
                     spec=spec,
                     # No run before its access, and none before the policy that narrows it.
                     opts=pulumi.ResourceOptions.merge(

@@ -6,27 +6,17 @@ classes, drivers and everything else roll out in parallel.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.k8s_object import KubernetesObject
-from config.schema import StorageClass
+from config.catalog import Catalog, CatalogEntry
 from design import storage as sc
 from design.labels import MANAGED_BY
 from design.storage.registry import SNAPSHOTTER, for_backing
-
-
-@dataclass(frozen=True)
-class CatalogEntry:
-    """A config entry with its derived SLA name (or, retired, the name it had)."""
-
-    name: str
-    spec: StorageClass
-    retired: bool = False
-
 
 # Kubernetes refuses updates to these (StorageClass validation: "Forbidden: updates to
 # parameters are forbidden", kubernetes/kubernetes pkg/apis/storage/validation), and
@@ -39,9 +29,8 @@ SNAPSHOT_CLASS_IMMUTABLE = ["driver", "parameters", "deletionPolicy"]
 
 @dataclass(frozen=True)
 class StorageClassesArgs:
-    entries: Sequence[CatalogEntry]
+    catalog: Catalog
     environment: str
-    reclaim_policy: str
     key_arn: pulumi.Input[str]
     file_system_id: pulumi.Input[str] | None
     drivers: Mapping[str, pulumi.Resource | None]
@@ -70,14 +59,13 @@ class StorageClasses(pulumi.ComponentResource):
         super().__init__("eks-config-storage:storage:StorageClasses", name, None, opts)
         self.classes = {}
         self.retired = {}
-        self.reclaim_policies = {}
         self.by_backend: dict[str, list[k8s.storage.v1.StorageClass]] = {}
         """Every class by backend name, retired ones included: what a file system serves."""
-        for entry in args.entries:
+        for entry in args.catalog.entries:
             made = self._storage_class(name, entry, args)
             (self.retired if entry.retired else self.classes)[entry.name] = made
             self.by_backend.setdefault(for_backing(entry.spec.backing).name, []).append(made)
-            self.reclaim_policies[entry.name] = entry.spec.reclaim_policy or args.reclaim_policy
+        self.reclaim_policies = dict(args.catalog.reclaim_policies)
         self.snapshot_class_names = [
             sc.snapshot_class_name(policy, args.environment) for policy in ("Retain", "Delete")
         ]
@@ -139,7 +127,7 @@ class StorageClasses(pulumi.ComponentResource):
             name=entry.name,
             provisioner=backend.provisioner,
             parameters={},
-            reclaim_policy=spec.reclaim_policy or args.reclaim_policy,
+            reclaim_policy=args.catalog.reclaim_policies[entry.name],
             default=spec.default and not entry.retired,
             labels={
                 **MANAGED_BY,

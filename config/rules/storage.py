@@ -6,29 +6,12 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 
+from config.catalog import class_name
 from config.rules.base import Problem, camel, repeated
 from config.schedules import longest_gap
 from config.schema import StackConfig, StorageClass
 from design import storage as sc
 from design.storage.registry import REGISTRY, for_backing
-
-
-def class_name(cfg: StackConfig, cls: StorageClass) -> str:
-    """The SLA name a catalog entry gets (raises ValueError for impossible combinations)."""
-    return sc.storage_class_name(
-        sc.ClassSpec(
-            backing=cls.backing,
-            access=cls.access,
-            environment=cfg.environment,
-            efs_throughput_mode=cfg.storage.efs.throughput_mode,
-            tier=cls.tier,
-        )
-    )
-
-
-def storage_catalog(cfg: StackConfig) -> list[tuple[str, StorageClass]]:
-    """Every catalog entry with its SLA name (for a config that passed validation)."""
-    return [(class_name(cfg, cls), cls) for cls in cfg.storage.classes]
 
 
 def storage_class_catalog(cfg: StackConfig) -> Iterator[Problem]:

@@ -21,6 +21,7 @@ Sources (the engine, the providers' bridges and the providers themselves):
 
 from __future__ import annotations
 
+from design.labels import POLICY_LABEL
 from design.resource_types import TYPES, kind
 
 # Views of the one per-type table (design.resource_types), in the shapes the guard reads.
@@ -41,9 +42,6 @@ UPDATE_NOTES: dict[str, dict[str, str]] = {
 REPLACE_NOTES: dict[str, dict[str, str]] = {
     t: dict(f.replace_notes) for t, f in TYPES.items() if f.replace_notes
 }
-
-APP_LABEL = "eks-config-storage.io/app"
-POLICY_LABEL = "snapshots.eks-config-storage.io/policy"
 
 
 def deleted(kind: str, inputs: dict) -> str:
