@@ -24,6 +24,7 @@ from components.external_secrets import (
 from components.kms import EnvelopeKey, EnvelopeKeyArgs, EnvelopeKeyPolicy, EnvelopeKeyPolicyArgs
 from components.network import Network, NetworkArgs
 from components.nodes import NodeGroups, NodeGroupsArgs
+from components.platform import Platform
 from components.reconciler import StoragePolicyReconciler, StoragePolicyReconcilerArgs
 from components.sealed_secrets import CONTROLLER_NAME as SEALED_SECRETS_CONTROLLER
 from components.sealed_secrets import SealedSecretsController, SealedSecretsControllerArgs
@@ -83,18 +84,25 @@ cluster = Cluster(
     ),
 )
 
+# What every component below shares: the stack's identity, AWS context, key and cluster.
+platform = Platform(
+    cluster_name=cfg.cluster_name,
+    environment=cfg.environment,
+    protect=cfg.protect,
+    identity=cfg.identity,
+    cluster_arn=cluster_arn,
+    aws=aws_ctx,
+    key_arn=key.arn,
+    cluster=cluster.name,
+    oidc=cluster.oidc,
+    provider=cluster.provider,
+    catalog=catalog,
+)
+
 controllers = ControllerRoles(
     "controllers",
     ControllerRolesArgs(
-        cluster_name=cfg.cluster_name,
-        oidc=cluster.oidc,
-        key_arn=key.arn,
-        aws=aws_ctx,
-        environment=cfg.environment,
-        external_secrets_namespace=cfg.external_secrets.namespace,
-        identity=cfg.identity,
-        cluster_arn=cluster_arn,
-        cluster=cluster.name,
+        platform=platform, external_secrets_namespace=cfg.external_secrets.namespace
     ),
 )
 
@@ -171,18 +179,11 @@ if cfg.storage.efs.enabled:
     efs = EfsStorage(
         "efs",
         EfsStorageArgs(
-            cluster_name=cfg.cluster_name,
+            platform=platform,
             settings=cfg.storage.efs,
-            key_arn=key.arn,
             vpc_id=network.vpc_id,
             private_subnets=network.private_subnets,
             node_security_group_id=cluster.security_group_id,
-            oidc=cluster.oidc,
-            aws=aws_ctx,
-            protect=cfg.protect,
-            identity=cfg.identity,
-            cluster_arn=cluster_arn,
-            cluster=cluster.name,
         ),
     )
 
@@ -204,16 +205,13 @@ drivers = StorageDrivers(
 classes = StorageClasses(
     "classes",
     StorageClassesArgs(
-        catalog=catalog,
-        environment=cfg.environment,
-        key_arn=key.arn,
+        platform=platform,
         file_system_id=efs.file_system_id if efs else None,
         drivers={"ebs": drivers.ebs_csi, "efs": drivers.efs_csi},
         snapshot_controller=drivers.snapshot_controller,
         snapshot_deletion_policy=cfg.snapshots.deletion_policy,
         demote_gp2=cfg.storage.demote_gp2,
         file_system_backup=cfg.storage.efs.enabled and cfg.storage.efs.backup,
-        provider=cluster.provider,
     ),
 )
 
@@ -266,12 +264,10 @@ StoragePolicyReconciler(
 external_secrets = ExternalSecretsOperator(
     "external-secrets",
     ExternalSecretsOperatorArgs(
+        platform=platform,
         chart=cfg.external_secrets,
         role_arn=controllers.external_secrets.arn,
-        aws=aws_ctx,
-        provider=cluster.provider,
         nodes=[*nodes.groups, *controllers_agent],
-        identity=cfg.identity,
     ),
 )
 
@@ -279,27 +275,17 @@ if cfg.backups.enabled:
     OffClusterBackups(
         "backups",
         OffClusterBackupsArgs(
+            platform=platform,
             settings=cfg.backups,
-            cluster_name=cfg.cluster_name,
-            aws=aws_ctx,
-            key_arn=key.arn,
-            oidc=cluster.oidc,
-            classes_by_schedule=catalog.by_backup_schedule,
-            known_classes=catalog.known,
             excluded_namespaces=excluded_namespaces(
                 velero=cfg.backups.namespace,
                 sealing_key=cfg.sealed_secrets.namespace,
                 scratch=[drills.scratch_namespace] if drills else [],
             ),
-            protect=cfg.protect,
-            provider=cluster.provider,
             nodes=[*nodes.groups, *controllers_agent],
             service_monitor_labels=(
                 cfg.monitoring.rule_labels if cfg.monitoring.prometheus_rules else None
             ),
-            identity=cfg.identity,
-            cluster_arn=cluster_arn,
-            cluster=cluster.name,
         ),
     )
 
@@ -320,18 +306,13 @@ if cfg.sealed_secrets.escrow:
     escrow = SealingKeyEscrow(
         "sealing-key",
         SealingKeyEscrowArgs(
-            cluster_name=cfg.cluster_name,
-            environment=cfg.environment,
+            platform=platform,
             namespace=cfg.sealed_secrets.namespace,
             restore=cfg.sealed_secrets.restore_escrowed_key,
             generation=cfg.sealed_secrets.escrow_generation,
             restore_generations=cfg.sealed_secrets.restore_escrowed_generations,
             controller=SEALED_SECRETS_CONTROLLER,
             image=cfg.snapshots.job_image,
-            aws=aws_ctx,
-            key_arn=key.arn,
-            oidc=cluster.oidc,
-            provider=cluster.provider,
             after=[external_secrets.release],
         ),
     )
@@ -350,22 +331,14 @@ apps = [
     AppNamespace(
         component_name(app),
         AppArgs(
+            platform=platform,
             app=app,
-            cluster_name=cfg.cluster_name,
-            environment=cfg.environment,
-            oidc=cluster.oidc,
-            aws=aws_ctx,
-            key_arn=key.arn,
             storage_classes=sorted(classes.classes),
             retired_classes=sorted(classes.retired),
             secrets_manager_store=SECRETS_MANAGER_STORE,
             parameter_store=PARAMETER_STORE,
-            provider=cluster.provider,
             secret_stores=list(external_secrets.stores.values()),
-            protect=cfg.protect,
             identity=rules.app_identity(cfg, app),
-            cluster_arn=cluster_arn,
-            cluster=cluster.name,
         ),
     )
     for app in cfg.apps

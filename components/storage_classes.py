@@ -13,7 +13,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.k8s_object import KubernetesObject
-from config.catalog import Catalog, CatalogEntry
+from components.platform import Platform
+from config.catalog import CatalogEntry
 from design import storage as sc
 from design.labels import MANAGED_BY
 from design.storage.registry import SNAPSHOTTER, for_backing
@@ -29,16 +30,13 @@ SNAPSHOT_CLASS_IMMUTABLE = ["driver", "parameters", "deletionPolicy"]
 
 @dataclass(frozen=True)
 class StorageClassesArgs:
-    catalog: Catalog
-    environment: str
-    key_arn: pulumi.Input[str]
+    platform: Platform
     file_system_id: pulumi.Input[str] | None
     drivers: Mapping[str, pulumi.Resource | None]
     """Each backend's CSI driver add-on, by backend name (None: not installed)."""
     snapshot_controller: pulumi.Resource
     snapshot_deletion_policy: str
     demote_gp2: bool
-    provider: k8s.Provider
     # The file system's AWS Backup: what protects the volumes of a file-system backend (EFS has
     # no CSI snapshots).
     file_system_backup: bool = False
@@ -61,16 +59,19 @@ class StorageClasses(pulumi.ComponentResource):
         self.retired = {}
         self.by_backend: dict[str, list[k8s.storage.v1.StorageClass]] = {}
         """Every class by backend name, retired ones included: what a file system serves."""
-        for entry in args.catalog.entries:
+        for entry in args.platform.catalog.entries:
             made = self._storage_class(name, entry, args)
             (self.retired if entry.retired else self.classes)[entry.name] = made
             self.by_backend.setdefault(for_backing(entry.spec.backing).name, []).append(made)
-        self.reclaim_policies = dict(args.catalog.reclaim_policies)
+        self.reclaim_policies = dict(args.platform.catalog.reclaim_policies)
         self.snapshot_class_names = [
-            sc.snapshot_class_name(policy, args.environment) for policy in ("Retain", "Delete")
+            sc.snapshot_class_name(policy, args.platform.environment)
+            for policy in ("Retain", "Delete")
         ]
 
-        snapshot_class = sc.snapshot_class_name(args.snapshot_deletion_policy, args.environment)
+        snapshot_class = sc.snapshot_class_name(
+            args.snapshot_deletion_policy, args.platform.environment
+        )
         volume_snapshot_class = KubernetesObject(
             f"{name}-{snapshot_class}",
             sc.volume_snapshot_class_object(
@@ -80,7 +81,7 @@ class StorageClasses(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                provider=args.provider,
+                provider=args.platform.provider,
                 # The CRD comes with the snapshot controller; the driver takes the snapshots.
                 depends_on=[args.snapshot_controller, args.drivers[SNAPSHOTTER.name]],
                 replace_on_changes=SNAPSHOT_CLASS_IMMUTABLE,
@@ -100,7 +101,7 @@ class StorageClasses(pulumi.ComponentResource):
                         "pulumi.com/patchForce": "true",
                     },
                 },
-                opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
+                opts=pulumi.ResourceOptions(parent=self, provider=args.platform.provider),
             )
         self.register_outputs(
             {
@@ -116,7 +117,9 @@ class StorageClasses(pulumi.ComponentResource):
         spec = entry.spec
         backend = for_backing(spec.backing)
         driver = args.drivers.get(backend.name)
-        source = getattr(args, backend.parameter_input)
+        source = {"key_arn": args.platform.key_arn, "file_system_id": args.file_system_id}[
+            backend.parameter_input
+        ]
         if source is None or driver is None:
             raise ValueError(f"{entry.name} needs {backend.needs}")
         parameters = pulumi.Output.from_input(source).apply(
@@ -127,13 +130,13 @@ class StorageClasses(pulumi.ComponentResource):
             name=entry.name,
             provisioner=backend.provisioner,
             parameters={},
-            reclaim_policy=args.catalog.reclaim_policies[entry.name],
+            reclaim_policy=args.platform.catalog.reclaim_policies[entry.name],
             default=spec.default and not entry.retired,
             labels={
                 **MANAGED_BY,
                 "storage.eks-config-storage.io/backing": spec.backing,
                 "storage.eks-config-storage.io/access": spec.access,
-                "storage.eks-config-storage.io/environment": args.environment,
+                "storage.eks-config-storage.io/environment": args.platform.environment,
                 **({sc.RETIRED_LABEL: "true"} if entry.retired else {}),
             },
             mount_options=mount_options,
@@ -155,7 +158,7 @@ class StorageClasses(pulumi.ComponentResource):
             mount_options=obj.get("mountOptions"),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                provider=args.provider,
+                provider=args.platform.provider,
                 depends_on=[driver],
                 replace_on_changes=CLASS_IMMUTABLE,
                 delete_before_replace=True,
