@@ -193,8 +193,7 @@ drivers = StorageDrivers(
         cluster_name=cluster.name,
         kubernetes_version=cfg.kubernetes_version,
         versions=cfg.addons,
-        ebs_csi_role_arn=controllers.ebs_csi.arn,
-        efs_csi_role_arn=efs.csi_role.arn if efs else None,
+        role_arns={"ebs": controllers.ebs_csi.arn, "efs": efs.csi_role.arn if efs else None},
         nodes=nodes.groups,
         identity=cfg.identity,
         tag_cluster_id=cfg.cluster_name,
@@ -207,7 +206,7 @@ classes = StorageClasses(
     StorageClassesArgs(
         platform=platform,
         file_system_id=efs.file_system_id if efs else None,
-        drivers={"ebs": drivers.ebs_csi, "efs": drivers.efs_csi},
+        drivers=drivers.by_backend,
         snapshot_controller=drivers.snapshot_controller,
         snapshot_deletion_policy=cfg.snapshots.deletion_policy,
         demote_gp2=cfg.storage.demote_gp2,
@@ -220,7 +219,7 @@ if efs is not None:
         "efs-in-use",
         EfsInUseArgs(
             file_system_id=efs.file_system_id,
-            holders=[efs, drivers.efs_csi, *classes.by_backend.get("efs", [])],
+            holders=[efs, drivers.by_backend["efs"], *classes.by_backend.get("efs", [])],
             provider=cluster.provider,
             protect=cfg.protect,
         ),

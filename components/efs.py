@@ -13,10 +13,10 @@ import pulumi_kubernetes as k8s
 
 from components.irsa import IrsaRole, IrsaRoleArgs
 from components.platform import Platform
-from components.storage_drivers import EFS_CSI_ADDON_ACCOUNTS
 from config.schema import Efs
 from design import iam, naming
 from design.labels import MANAGED_BY
+from design.storage import efs as efs_backend
 from design.storage.efs import CLUSTER_TAG as EFS_CLUSTER_TAG
 
 NFS_PORT = 2049
@@ -135,7 +135,7 @@ class EfsStorage(pulumi.ComponentResource):
                 cluster_name=args.platform.cluster,
                 # The add-on associates its controller; the node's account gets a standalone
                 # association (aws-efs-csi-driver#1759).
-                addon_service_accounts=EFS_CSI_ADDON_ACCOUNTS,
+                addon_service_accounts=efs_backend.ADDON_ACCOUNTS,
                 inline_policies={
                     "efs-csi": fs.arn.apply(
                         lambda arn: iam.efs_csi_policy(

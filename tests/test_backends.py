@@ -85,3 +85,15 @@ def test_no_module_outside_the_registry_branches_on_a_backend():
         if BRANCH.search(line)
     ]
     assert offenders == []
+
+
+def test_each_backend_names_its_driver_add_on_accounts_and_configuration():
+    assert [(b.addon, b.addon_accounts) for b in REGISTRY] == [
+        ("aws-ebs-csi-driver", ("ebs-csi-controller-sa",)),
+        ("aws-efs-csi-driver", ("efs-csi-controller-sa",)),
+    ]
+    assert ebs.BACKEND.addon_configuration("irsa", "c") == ebs.ADDON_CONFIGURATION
+    assert ebs.BACKEND.addon_configuration("podIdentity", "c")["controller"] == {
+        "k8sTagClusterId": "c"
+    }
+    assert efs.BACKEND.addon_configuration("podIdentity", "c") is None

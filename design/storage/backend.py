@@ -66,5 +66,11 @@ class Backend:
     """How many volumes one class can hold, from the driver version and the class parameters."""
     addon: str = ""
     """The EKS add-on of its CSI driver."""
+    addon_version: Callable[[Any], str | None] = lambda versions: None
+    """Its pinned version among the stack's ``addons`` settings (None: the newest)."""
+    addon_accounts: tuple[str, ...] = ()
+    """The add-on's service accounts its role is for (Pod Identity associations)."""
+    addon_configuration: Callable[[str, str], dict | None] = lambda identity, cluster: None
+    """The add-on's configuration values for the stack's identity mode and cluster name."""
     resource_types: Mapping[str, TypeFacts] = field(default_factory=dict)
     """Facts of the resource types only this backend registers."""

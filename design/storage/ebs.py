@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from design.identity import trusts_pod_identity
 from design.storage.backend import Backend, Finding
 
 PROVISIONER = "ebs.csi.aws.com"
@@ -77,6 +78,34 @@ def _io2_problem(iops: int | None) -> str | None:
     return None
 
 
+# Nodes keep IMDS hop limit 1 (pods stay off the node role), so the node plugin runs on the host
+# network to reach IMDS: on Kubernetes metadata instead it "will assume one ENI and one EBS volume
+# (the root volume) is attached" and miscounts the node's attach limit
+# (kubernetes-sigs/aws-ebs-csi-driver@v1.48.0:docs/install.md, the deployed release). Keys from
+# the driver's chart (charts/aws-ebs-csi-driver/values.yaml: node.hostNetwork,
+# sidecars.snapshotter.forceEnable); tests validate them against the vendored values schema,
+# the nearest public judge. EKS judges them against the add-on's own, stricter schema
+# (forceEnable is in it: kubernetes-sigs/aws-ebs-csi-driver#1447; hostNetwork is reported there,
+# aws/containers-roadmap#2661), which only DescribeAddonConfiguration publishes: every deploy
+# checks them against it for the resolved version before `up` (tools/addon_config.py).
+ADDON_CONFIGURATION = {
+    "node": {"hostNetwork": True},
+    "sidecars": {"snapshotter": {"forceEnable": True}},
+}
+CONTROLLER_SA = "ebs-csi-controller-sa"
+
+
+def addon_configuration(identity: str, tag_cluster_id: str) -> dict:
+    """With Pod Identity the driver tags what it creates with ebs.csi.aws.com/cluster-name
+    (``controller.k8sTagClusterId``, kubernetes-sigs/aws-ebs-csi-driver@v1.64.0:docs/tagging.md),
+    which the cluster-scoped policy requires; IRSA stacks keep their configuration unchanged."""
+    if not trusts_pod_identity(identity):
+        return ADDON_CONFIGURATION
+    if not tag_cluster_id:
+        raise ValueError("Pod Identity needs the cluster name the driver tags volumes with")
+    return {**ADDON_CONFIGURATION, "controller": {"k8sTagClusterId": tag_cluster_id}}
+
+
 def _class_problems(cls: Any) -> Iterator[Finding]:
     if cls.block_express and cls.backing != "io2":
         yield "blockExpress", "only io2 volumes have Block Express"
@@ -114,4 +143,7 @@ BACKEND = Backend(
     fields=("iops", "throughput_mibps", "block_express", "fs_type"),
     snapshots=True,
     addon="aws-ebs-csi-driver",
+    addon_version=lambda versions: versions.ebs_csi_driver,
+    addon_accounts=(CONTROLLER_SA,),
+    addon_configuration=addon_configuration,
 )

@@ -12,6 +12,11 @@ PROVISIONER = "efs.csi.aws.com"
 THROUGHPUT_LABELS = {"bursting": "burst", "elastic": "elastic", "provisioned": "prov"}
 MOUNT_OPTIONS = ["tls", "iam"]
 CLUSTER_TAG = "efs.csi.aws.com/cluster"
+# The managed EFS add-on associates only its controller's account: the node's
+# (efs-csi-node-sa), which the `iam` mount option authenticates as, gets a standalone association
+# (kubernetes-sigs/aws-efs-csi-driver#1759, open: "one can manually add a pod identity
+# association for the node component service account").
+ADDON_ACCOUNTS = ["efs-csi-controller-sa"]
 
 # EFS access points: one per dynamically provisioned PV, kept with a Retained PV. EFS allows
 # 10,000 per file system ("A file system can have a maximum of 10,000 access points",
@@ -115,6 +120,8 @@ BACKEND = Backend(
         driver, (int(params["gidRangeStart"]), int(params["gidRangeEnd"]))
     ),
     addon="aws-efs-csi-driver",
+    addon_version=lambda versions: versions.efs_csi_driver,
+    addon_accounts=tuple(ADDON_ACCOUNTS),
     # The file system and its data path: without mount targets its data is unreachable, without
     # the backup policy unprotected. Mount targets always go first (tools.transitions.semantics).
     resource_types={
