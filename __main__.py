@@ -205,7 +205,7 @@ classes = StorageClasses(
     "classes",
     StorageClassesArgs(
         platform=platform,
-        file_system_id=efs.file_system_id if efs else None,
+        file_systems={"file_system_id": efs.file_system_id if efs else None},
         drivers=drivers.by_backend,
         snapshot_controller=drivers.snapshot_controller,
         snapshot_deletion_policy=cfg.snapshots.deletion_policy,

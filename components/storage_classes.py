@@ -31,7 +31,8 @@ SNAPSHOT_CLASS_IMMUTABLE = ["driver", "parameters", "deletionPolicy"]
 @dataclass(frozen=True)
 class StorageClassesArgs:
     platform: Platform
-    file_system_id: pulumi.Input[str] | None
+    file_systems: Mapping[str, pulumi.Input[str] | None]
+    """The stack's file systems by the backend input that names them (``file_system_id``)."""
     drivers: Mapping[str, pulumi.Resource | None]
     """Each backend's CSI driver add-on, by backend name (None: not installed)."""
     snapshot_controller: pulumi.Resource
@@ -117,9 +118,11 @@ class StorageClasses(pulumi.ComponentResource):
         spec = entry.spec
         backend = for_backing(spec.backing)
         driver = args.drivers.get(backend.name)
-        source = {"key_arn": args.platform.key_arn, "file_system_id": args.file_system_id}[
-            backend.parameter_input
-        ]
+        source = (
+            args.platform.key_arn
+            if backend.parameter_input == "key_arn"
+            else args.file_systems.get(backend.parameter_input)
+        )
         if source is None or driver is None:
             raise ValueError(f"{entry.name} needs {backend.needs}")
         parameters = pulumi.Output.from_input(source).apply(
