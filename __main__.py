@@ -24,18 +24,22 @@ from components.external_secrets import (
 from components.kms import EnvelopeKey, EnvelopeKeyArgs, EnvelopeKeyPolicy, EnvelopeKeyPolicyArgs
 from components.network import Network, NetworkArgs
 from components.nodes import NodeGroups, NodeGroupsArgs
+from components.platform import Platform
 from components.reconciler import StoragePolicyReconciler, StoragePolicyReconcilerArgs
 from components.sealed_secrets import CONTROLLER_NAME as SEALED_SECRETS_CONTROLLER
 from components.sealed_secrets import SealedSecretsController, SealedSecretsControllerArgs
 from components.snapshots import SnapshotSchedules, SnapshotSchedulesArgs
-from components.storage_classes import CatalogEntry, StorageClasses, StorageClassesArgs
+from components.storage_classes import StorageClasses, StorageClassesArgs
 from components.storage_drivers import StorageDrivers, StorageDriversArgs
 from config import pulumi_source, rules
+from config.catalog import Catalog
 from design import identity, naming
 from design.backup import excluded_namespaces
 
 pulumi_source.require_engine()
 cfg = pulumi_source.load()
+# Every derived view of the config (class names, coverage, watched jobs), computed once.
+catalog = Catalog.of(cfg)
 aws_ctx = current_aws_context(cfg.iam.permissions_boundary)
 pulumi_source.check_deployer(cfg, aws_ctx.caller_arn)
 warn_about_account_settings(aws_ctx)
@@ -80,18 +84,25 @@ cluster = Cluster(
     ),
 )
 
+# What every component below shares: the stack's identity, AWS context, key and cluster.
+platform = Platform(
+    cluster_name=cfg.cluster_name,
+    environment=cfg.environment,
+    protect=cfg.protect,
+    identity=cfg.identity,
+    cluster_arn=cluster_arn,
+    aws=aws_ctx,
+    key_arn=key.arn,
+    cluster=cluster.name,
+    oidc=cluster.oidc,
+    provider=cluster.provider,
+    catalog=catalog,
+)
+
 controllers = ControllerRoles(
     "controllers",
     ControllerRolesArgs(
-        cluster_name=cfg.cluster_name,
-        oidc=cluster.oidc,
-        key_arn=key.arn,
-        aws=aws_ctx,
-        environment=cfg.environment,
-        external_secrets_namespace=cfg.external_secrets.namespace,
-        identity=cfg.identity,
-        cluster_arn=cluster_arn,
-        cluster=cluster.name,
+        platform=platform, external_secrets_namespace=cfg.external_secrets.namespace
     ),
 )
 
@@ -168,18 +179,11 @@ if cfg.storage.efs.enabled:
     efs = EfsStorage(
         "efs",
         EfsStorageArgs(
-            cluster_name=cfg.cluster_name,
+            platform=platform,
             settings=cfg.storage.efs,
-            key_arn=key.arn,
             vpc_id=network.vpc_id,
             private_subnets=network.private_subnets,
             node_security_group_id=cluster.security_group_id,
-            oidc=cluster.oidc,
-            aws=aws_ctx,
-            protect=cfg.protect,
-            identity=cfg.identity,
-            cluster_arn=cluster_arn,
-            cluster=cluster.name,
         ),
     )
 
@@ -189,8 +193,7 @@ drivers = StorageDrivers(
         cluster_name=cluster.name,
         kubernetes_version=cfg.kubernetes_version,
         versions=cfg.addons,
-        ebs_csi_role_arn=controllers.ebs_csi.arn,
-        efs_csi_role_arn=efs.csi_role.arn if efs else None,
+        role_arns={"ebs": controllers.ebs_csi.arn, "efs": efs.csi_role.arn if efs else None},
         nodes=nodes.groups,
         identity=cfg.identity,
         tag_cluster_id=cfg.cluster_name,
@@ -198,25 +201,16 @@ drivers = StorageDrivers(
     ),
 )
 
-catalog = [
-    *(CatalogEntry(name, spec) for name, spec in rules.storage_catalog(cfg)),
-    *(CatalogEntry(r.name, r, retired=True) for r in cfg.storage.retired_classes),
-]
 classes = StorageClasses(
     "classes",
     StorageClassesArgs(
-        entries=catalog,
-        environment=cfg.environment,
-        reclaim_policy=cfg.storage.reclaim_policy,
-        key_arn=key.arn,
-        file_system_id=efs.file_system_id if efs else None,
-        ebs_driver=drivers.ebs_csi,
-        efs_driver=drivers.efs_csi,
+        platform=platform,
+        file_systems={"file_system_id": efs.file_system_id if efs else None},
+        drivers=drivers.by_backend,
         snapshot_controller=drivers.snapshot_controller,
         snapshot_deletion_policy=cfg.snapshots.deletion_policy,
         demote_gp2=cfg.storage.demote_gp2,
-        efs_backup=cfg.storage.efs.enabled and cfg.storage.efs.backup,
-        provider=cluster.provider,
+        file_system_backup=cfg.storage.efs.enabled and cfg.storage.efs.backup,
     ),
 )
 
@@ -225,7 +219,7 @@ if efs is not None:
         "efs-in-use",
         EfsInUseArgs(
             file_system_id=efs.file_system_id,
-            holders=[efs, drivers.efs_csi, *classes.efs_classes],
+            holders=[efs, drivers.by_backend["efs"], *classes.by_backend.get("efs", [])],
             provider=cluster.provider,
             protect=cfg.protect,
         ),
@@ -239,7 +233,7 @@ snapshots = SnapshotSchedules(
         policies=cfg.snapshots.policies,
         snapshot_class_name=classes.snapshot_class_name,
         provider=cluster.provider,
-        catalog=catalog,
+        covered=catalog.by_snapshot_policy,
         snapshot_class_names=classes.snapshot_class_names,
     ),
 )
@@ -269,12 +263,10 @@ StoragePolicyReconciler(
 external_secrets = ExternalSecretsOperator(
     "external-secrets",
     ExternalSecretsOperatorArgs(
+        platform=platform,
         chart=cfg.external_secrets,
         role_arn=controllers.external_secrets.arn,
-        aws=aws_ctx,
-        provider=cluster.provider,
         nodes=[*nodes.groups, *controllers_agent],
-        identity=cfg.identity,
     ),
 )
 
@@ -282,27 +274,17 @@ if cfg.backups.enabled:
     OffClusterBackups(
         "backups",
         OffClusterBackupsArgs(
+            platform=platform,
             settings=cfg.backups,
-            cluster_name=cfg.cluster_name,
-            aws=aws_ctx,
-            key_arn=key.arn,
-            oidc=cluster.oidc,
-            classes_by_schedule=rules.classes_by_schedule(cfg),
-            known_classes=rules.known_classes(cfg),
             excluded_namespaces=excluded_namespaces(
                 velero=cfg.backups.namespace,
                 sealing_key=cfg.sealed_secrets.namespace,
                 scratch=[drills.scratch_namespace] if drills else [],
             ),
-            protect=cfg.protect,
-            provider=cluster.provider,
             nodes=[*nodes.groups, *controllers_agent],
             service_monitor_labels=(
                 cfg.monitoring.rule_labels if cfg.monitoring.prometheus_rules else None
             ),
-            identity=cfg.identity,
-            cluster_arn=cluster_arn,
-            cluster=cluster.name,
         ),
     )
 
@@ -310,8 +292,8 @@ if cfg.monitoring.prometheus_rules:
     BackupAlerts(
         "alerts",
         BackupAlertsArgs(
-            jobs=rules.watched_jobs(cfg),
-            velero_schedules=rules.velero_schedules(cfg),
+            jobs=catalog.watched_jobs,
+            velero_schedules=catalog.velero_schedules,
             namespace=cfg.monitoring.namespace,
             rule_labels=cfg.monitoring.rule_labels,
             provider=cluster.provider,
@@ -323,18 +305,13 @@ if cfg.sealed_secrets.escrow:
     escrow = SealingKeyEscrow(
         "sealing-key",
         SealingKeyEscrowArgs(
-            cluster_name=cfg.cluster_name,
-            environment=cfg.environment,
+            platform=platform,
             namespace=cfg.sealed_secrets.namespace,
             restore=cfg.sealed_secrets.restore_escrowed_key,
             generation=cfg.sealed_secrets.escrow_generation,
             restore_generations=cfg.sealed_secrets.restore_escrowed_generations,
             controller=SEALED_SECRETS_CONTROLLER,
             image=cfg.snapshots.job_image,
-            aws=aws_ctx,
-            key_arn=key.arn,
-            oidc=cluster.oidc,
-            provider=cluster.provider,
             after=[external_secrets.release],
         ),
     )
@@ -353,22 +330,14 @@ apps = [
     AppNamespace(
         component_name(app),
         AppArgs(
+            platform=platform,
             app=app,
-            cluster_name=cfg.cluster_name,
-            environment=cfg.environment,
-            oidc=cluster.oidc,
-            aws=aws_ctx,
-            key_arn=key.arn,
             storage_classes=sorted(classes.classes),
             retired_classes=sorted(classes.retired),
             secrets_manager_store=SECRETS_MANAGER_STORE,
             parameter_store=PARAMETER_STORE,
-            provider=cluster.provider,
             secret_stores=list(external_secrets.stores.values()),
-            protect=cfg.protect,
             identity=rules.app_identity(cfg, app),
-            cluster_arn=cluster_arn,
-            cluster=cluster.name,
         ),
     )
     for app in cfg.apps

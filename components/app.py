@@ -11,39 +11,31 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.access import bound_role
-from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
+from components.irsa import IrsaRole, IrsaRoleArgs
 from components.namespaces import no_default_token
+from components.platform import Platform
 from config.schema import App
 from design import apps as design
 from design import naming
-from design.aws import AwsContext
 from design.identity import names_role_on_service_account
+from design.labels import APP_LABEL, POD_SECURITY_REASON
 
-POD_SECURITY_REASON = "eks-config-storage.io/pod-security-reason"
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 
 @dataclass(frozen=True)
 class AppArgs:
+    platform: Platform
     app: App
-    cluster_name: str
-    environment: str
-    oidc: OidcIdentity
-    aws: AwsContext
-    key_arn: pulumi.Input[str]
     storage_classes: Sequence[str]
     retired_classes: Sequence[str]
     secrets_manager_store: str
     parameter_store: str
-    provider: k8s.Provider
     # What ExternalSecrets need first: the stores (and the CRDs their chart installed).
     secret_stores: Sequence[pulumi.Resource]
-    protect: bool = False
     # design.identity: the app's mode (its own `identity`, or the stack's); the cluster's ARN
     # (session tag) and name (the association).
     identity: str = "irsa"
-    cluster_arn: str = ""
-    cluster: pulumi.Input[str] | None = None
 
 
 def component_name(app: App) -> str:
@@ -76,7 +68,10 @@ class AppNamespace(pulumi.ComponentResource):
 
         def child(resource_name: str, **extra) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions(
-                parent=self, provider=args.provider, aliases=formerly(resource_name), **extra
+                parent=self,
+                provider=args.platform.provider,
+                aliases=formerly(resource_name),
+                **extra,
             )
 
         labels = design.app_labels(app.name)
@@ -88,7 +83,7 @@ class AppNamespace(pulumi.ComponentResource):
                 "name": app.namespace_name,
                 "labels": {
                     **labels,
-                    design.APP_LABEL: "true",
+                    APP_LABEL: "true",
                     "pod-security.kubernetes.io/enforce": level,
                     # Still report what would break under restricted, even when relaxed.
                     "pod-security.kubernetes.io/audit": "restricted",
@@ -100,7 +95,7 @@ class AppNamespace(pulumi.ComponentResource):
             },
             # App teams fill it with workloads and PVCs: removing or moving the app stops its
             # service objects but never deletes their data in a protected stack.
-            opts=child(f"{name}-namespace", retain_on_delete=args.protect),
+            opts=child(f"{name}-namespace", retain_on_delete=args.platform.protect),
         )
         ns = namespace.metadata.name
 
@@ -117,10 +112,10 @@ class AppNamespace(pulumi.ComponentResource):
         )
 
         needs_aws = bool(app.aws.s3 or app.aws.secrets_manager or app.aws.parameters)
-        policy = pulumi.Output.from_input(args.key_arn).apply(
+        policy = pulumi.Output.from_input(args.platform.key_arn).apply(
             lambda key_arn: design.app_policy(
-                aws=args.aws,
-                environment=args.environment,
+                aws=args.platform.aws,
+                environment=args.platform.environment,
                 key_arn=key_arn,
                 s3=[(s.bucket, s.prefix, s.access) for s in app.aws.s3],
                 secrets_manager=app.aws.secrets_manager,
@@ -130,15 +125,15 @@ class AppNamespace(pulumi.ComponentResource):
         role = IrsaRole(
             f"{name}-irsa",
             IrsaRoleArgs(
-                role_name=naming.role_name(args.cluster_name, f"app-{app.name}"),
-                oidc=args.oidc,
-                permissions_boundary=args.aws.permissions_boundary,
+                role_name=naming.role_name(args.platform.cluster_name, f"app-{app.name}"),
+                oidc=args.platform.oidc,
+                permissions_boundary=args.platform.aws.permissions_boundary,
                 service_accounts=[(app.namespace_name, app.name)],
                 inline_policies={"app": policy} if needs_aws else {},
                 former_name=formerly(f"{name}-irsa")[0].name if former != name else None,
                 mode=args.identity,
-                cluster_arn=args.cluster_arn,
-                cluster_name=args.cluster,
+                cluster_arn=args.platform.cluster_arn,
+                cluster_name=args.platform.cluster,
             ),
             opts=pulumi.ResourceOptions(parent=self, aliases=formerly(f"{name}-irsa")),
         )
@@ -179,7 +174,7 @@ class AppNamespace(pulumi.ComponentResource):
                         )
                         for item in app.secrets
                     ],
-                    environment=args.environment,
+                    environment=args.platform.environment,
                 ),
                 opts=child(f"{name}-external-secret", depends_on=list(args.secret_stores)),
             )

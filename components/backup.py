@@ -16,14 +16,14 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.helm import pinned_release
-from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
+from components.irsa import IrsaRole, IrsaRoleArgs
 from components.namespaces import no_default_token
+from components.platform import Platform
 from config.schema import Backups
 from design import backup as design
 from design import naming
-from design.aws import AwsContext
 from design.identity import names_role_on_service_account
-from design.labels import MANAGED_BY
+from design.labels import MANAGED_BY, POD_SECURITY_REASON
 
 VELERO_API = "velero.io/v1"
 # The Velero image runs as a named user (USER cnb:cnb on a paketo run image,
@@ -36,25 +36,13 @@ BASELINE_REASON = (
 
 @dataclass(frozen=True)
 class OffClusterBackupsArgs:
+    platform: Platform
     settings: Backups
-    cluster_name: str
-    aws: AwsContext
-    key_arn: pulumi.Input[str]
-    oidc: OidcIdentity
-    # Which classes each schedule snapshots, and every class the platform knows (the rest).
-    classes_by_schedule: Mapping[str, Sequence[str]]
-    known_classes: Sequence[str]
     # Namespaces the schedules leave out (design.excluded_namespaces); all others are backed up.
     excluded_namespaces: Sequence[str]
-    protect: bool
-    provider: k8s.Provider
     nodes: Sequence[pulumi.Resource]
     # With the Prometheus Operator: the labels its serviceMonitorSelector matches; None without.
     service_monitor_labels: Mapping[str, str] | None = None
-    # design.identity: the stack's mode; the cluster's ARN (session tag) and name (associations).
-    identity: str = "irsa"
-    cluster_arn: str = ""
-    cluster: pulumi.Input[str] | None = None
 
 
 class OffClusterBackups(pulumi.ComponentResource):
@@ -66,22 +54,22 @@ class OffClusterBackups(pulumi.ComponentResource):
     ):
         super().__init__("eks-config-storage:backup:OffClusterBackups", name, None, opts)
         settings = args.settings
-        bucket_name = design.bucket_name(args.cluster_name, args.aws.account_id)
+        bucket_name = design.bucket_name(args.platform.cluster_name, args.platform.aws.account_id)
 
         role = IrsaRole(
             f"{name}-velero",
             IrsaRoleArgs(
-                role_name=naming.role_name(args.cluster_name, "velero"),
-                oidc=args.oidc,
-                permissions_boundary=args.aws.permissions_boundary,
+                role_name=naming.role_name(args.platform.cluster_name, "velero"),
+                oidc=args.platform.oidc,
+                permissions_boundary=args.platform.aws.permissions_boundary,
                 service_accounts=[(settings.namespace, design.SERVICE_ACCOUNT)],
-                mode=args.identity,
-                cluster_arn=args.cluster_arn,
-                cluster_name=args.cluster,
+                mode=args.platform.identity,
+                cluster_arn=args.platform.cluster_arn,
+                cluster_name=args.platform.cluster,
                 inline_policies={
-                    "backups": pulumi.Output.from_input(args.key_arn).apply(
+                    "backups": pulumi.Output.from_input(args.platform.key_arn).apply(
                         lambda key_arn: design.velero_policy(
-                            bucket=bucket_name, key_arn=key_arn, aws=args.aws
+                            bucket=bucket_name, key_arn=key_arn, aws=args.platform.aws
                         )
                     )
                 },
@@ -91,7 +79,7 @@ class OffClusterBackups(pulumi.ComponentResource):
         self.role_arn = role.arn
         self.bucket = self._bucket(name, bucket_name, args, role.arn)
 
-        k8s_child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        k8s_child = pulumi.ResourceOptions(parent=self, provider=args.platform.provider)
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata={
@@ -102,18 +90,18 @@ class OffClusterBackups(pulumi.ComponentResource):
                     "pod-security.kubernetes.io/audit": "restricted",
                     "pod-security.kubernetes.io/warn": "restricted",
                 },
-                "annotations": {"eks-config-storage.io/pod-security-reason": BASELINE_REASON},
+                "annotations": {POD_SECURITY_REASON: BASELINE_REASON},
             },
             opts=k8s_child,
         )
         ns = namespace.metadata.name
         no_default_token(f"{name}-default-sa", ns, k8s_child)
-        values = pulumi.Output.all(args.key_arn, role.arn, self.bucket.bucket).apply(
+        values = pulumi.Output.all(args.platform.key_arn, role.arn, self.bucket.bucket).apply(
             lambda v: design.velero_values(
                 bucket=v[2],
                 key_arn=v[0],
-                region=args.aws.region,
-                role_arn=v[1] if names_role_on_service_account(args.identity) else None,
+                region=args.platform.aws.region,
+                role_arn=v[1] if names_role_on_service_account(args.platform.identity) else None,
                 plugin_image=settings.plugin_image,
                 service_monitor_labels=args.service_monitor_labels,
             )
@@ -131,7 +119,7 @@ class OffClusterBackups(pulumi.ComponentResource):
 
         self.schedules = []
         for schedule in settings.schedules:
-            snapshot = list(args.classes_by_schedule.get(schedule.name, ()))
+            snapshot = list(args.platform.catalog.by_backup_schedule.get(schedule.name, ()))
             policy = k8s.core.v1.ConfigMap(
                 f"{name}-{schedule.name}-volumes",
                 metadata={
@@ -142,7 +130,7 @@ class OffClusterBackups(pulumi.ComponentResource):
                 data={
                     design.POLICY_KEY: design.volume_policies(
                         snapshot=snapshot,
-                        skip=[c for c in args.known_classes if c not in snapshot],
+                        skip=[c for c in args.platform.catalog.known if c not in snapshot],
                         schedule=schedule.name,
                     )
                 },
@@ -190,13 +178,13 @@ class OffClusterBackups(pulumi.ComponentResource):
         continue past delete errors due to protect"), so turning backups off would otherwise
         strip the retained bucket of its policy, public access block, default encryption and
         lifecycle before stopping at the bucket."""
-        child = pulumi.ResourceOptions(parent=self, retain_on_delete=args.protect)
+        child = pulumi.ResourceOptions(parent=self, retain_on_delete=args.platform.protect)
         bucket = aws.s3.Bucket(
             f"{name}-bucket",
             bucket=bucket_name,
             tags={"Name": bucket_name},
             opts=pulumi.ResourceOptions(
-                parent=self, protect=args.protect, retain_on_delete=args.protect
+                parent=self, protect=args.platform.protect, retain_on_delete=args.platform.protect
             ),
         )
         aws.s3.BucketOwnershipControls(
@@ -221,7 +209,7 @@ class OffClusterBackups(pulumi.ComponentResource):
                 {
                     "apply_server_side_encryption_by_default": {
                         "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": args.key_arn,
+                        "kms_master_key_id": args.platform.key_arn,
                     },
                     # One data key per bucket, not per object: far fewer KMS calls.
                     "bucket_key_enabled": True,
@@ -234,7 +222,7 @@ class OffClusterBackups(pulumi.ComponentResource):
             bucket=bucket.id,
             versioning_configuration={"status": "Enabled"},
             opts=pulumi.ResourceOptions(
-                parent=self, protect=args.protect, retain_on_delete=args.protect
+                parent=self, protect=args.platform.protect, retain_on_delete=args.platform.protect
             ),
         )
         aws.s3.BucketLifecycleConfiguration(
@@ -259,7 +247,7 @@ class OffClusterBackups(pulumi.ComponentResource):
         aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=bucket.id,
-            policy=pulumi.Output.all(bucket.arn, args.key_arn, velero_role_arn).apply(
+            policy=pulumi.Output.all(bucket.arn, args.platform.key_arn, velero_role_arn).apply(
                 lambda v: json.dumps(
                     design.bucket_policy(
                         bucket_arn=v[0],

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
+from components.irsa import IrsaRole, IrsaRoleArgs
+from components.platform import Platform
 from design import apps, iam, identity, naming
-from design.aws import AwsContext
 
 EBS_CSI_SERVICE_ACCOUNTS = [("kube-system", "ebs-csi-controller-sa")]
 ESO_SERVICE_ACCOUNT = "external-secrets"
@@ -24,16 +24,8 @@ ESO_SERVICE_ACCOUNT = "external-secrets"
 
 @dataclass(frozen=True)
 class ControllerRolesArgs:
-    cluster_name: str
-    oidc: OidcIdentity
-    key_arn: pulumi.Input[str]
-    aws: AwsContext
-    environment: str
+    platform: Platform
     external_secrets_namespace: str
-    # design.identity: the stack's mode; the cluster's ARN (session tag) and name (associations).
-    identity: str = "irsa"
-    cluster_arn: str = ""
-    cluster: pulumi.Input[str] | None = None
 
 
 class ControllerRoles(pulumi.ComponentResource):
@@ -46,30 +38,30 @@ class ControllerRoles(pulumi.ComponentResource):
         super().__init__("eks-config-storage:iam:ControllerRoles", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         mode = {
-            "mode": args.identity,
-            "cluster_arn": args.cluster_arn,
-            "cluster_name": args.cluster,
+            "mode": args.platform.identity,
+            "cluster_arn": args.platform.cluster_arn,
+            "cluster_name": args.platform.cluster,
         }
         self.ebs_csi = IrsaRole(
             f"{name}-ebs-csi",
             IrsaRoleArgs(
-                role_name=naming.role_name(args.cluster_name, "ebs-csi"),
-                oidc=args.oidc,
-                permissions_boundary=args.aws.permissions_boundary,
+                role_name=naming.role_name(args.platform.cluster_name, "ebs-csi"),
+                oidc=args.platform.oidc,
+                permissions_boundary=args.platform.aws.permissions_boundary,
                 service_accounts=EBS_CSI_SERVICE_ACCOUNTS,
                 # V2 scopes the driver to volumes and snapshots tagged ebs.csi.aws.com/cluster,
                 # which it puts on everything it provisions (kubernetes-sigs/aws-ebs-csi-driver@
                 # v1.64.0:docs/install.md); with Pod Identity the cluster-scoped policy narrows
                 # that to this cluster's (design.identity). The key rights are the inline policy.
                 managed_policy_arns=[
-                    args.aws.managed_policy_arn(f"service-role/{policy}")
-                    for policy in identity.ebs_csi_policies(args.identity)
+                    args.platform.aws.managed_policy_arn(f"service-role/{policy}")
+                    for policy in identity.ebs_csi_policies(args.platform.identity)
                 ],
                 # The add-on makes the controller's association (storage_drivers).
                 addon_service_accounts=[sa for _, sa in EBS_CSI_SERVICE_ACCOUNTS],
                 **mode,
                 inline_policies={
-                    "envelope-key": pulumi.Output.from_input(args.key_arn).apply(
+                    "envelope-key": pulumi.Output.from_input(args.platform.key_arn).apply(
                         iam.ebs_csi_key_policy
                     )
                 },
@@ -79,16 +71,16 @@ class ControllerRoles(pulumi.ComponentResource):
         self.external_secrets = IrsaRole(
             f"{name}-external-secrets",
             IrsaRoleArgs(
-                role_name=naming.role_name(args.cluster_name, "external-secrets"),
-                oidc=args.oidc,
-                permissions_boundary=args.aws.permissions_boundary,
+                role_name=naming.role_name(args.platform.cluster_name, "external-secrets"),
+                oidc=args.platform.oidc,
+                permissions_boundary=args.platform.aws.permissions_boundary,
                 service_accounts=[(args.external_secrets_namespace, ESO_SERVICE_ACCOUNT)],
                 **mode,
                 inline_policies={
-                    "environment-secrets": pulumi.Output.from_input(args.key_arn).apply(
+                    "environment-secrets": pulumi.Output.from_input(args.platform.key_arn).apply(
                         lambda key_arn: apps.eso_policy(
-                            aws=args.aws,
-                            environment=args.environment,
+                            aws=args.platform.aws,
+                            environment=args.platform.environment,
                             key_arn=key_arn,
                         )
                     )

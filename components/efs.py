@@ -11,13 +11,13 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
-from components.storage_drivers import EFS_CSI_ADDON_ACCOUNTS
+from components.irsa import IrsaRole, IrsaRoleArgs
+from components.platform import Platform
 from config.schema import Efs
 from design import iam, naming
-from design.aws import AwsContext
 from design.labels import MANAGED_BY
-from design.storage import EFS_CLUSTER_TAG
+from design.storage import efs as efs_backend
+from design.storage.efs import CLUSTER_TAG as EFS_CLUSTER_TAG
 
 NFS_PORT = 2049
 EFS_CSI_SERVICE_ACCOUNTS = [
@@ -28,19 +28,11 @@ EFS_CSI_SERVICE_ACCOUNTS = [
 
 @dataclass(frozen=True)
 class EfsStorageArgs:
-    cluster_name: str
+    platform: Platform
     settings: Efs
-    key_arn: pulumi.Input[str]
     vpc_id: pulumi.Input[str]
     private_subnets: dict[str, pulumi.Input[str]]
     node_security_group_id: pulumi.Input[str]
-    oidc: OidcIdentity
-    aws: AwsContext
-    protect: bool
-    # design.identity: the stack's mode; the cluster's ARN (session tag) and name (associations).
-    identity: str = "irsa"
-    cluster_arn: str = ""
-    cluster: pulumi.Input[str] | None = None
 
 
 class EfsStorage(pulumi.ComponentResource):
@@ -60,24 +52,26 @@ class EfsStorage(pulumi.ComponentResource):
         # Encryption, performance mode and creation token force replacement: protect in prod.
         fs = aws.efs.FileSystem(
             f"{name}-fs",
-            creation_token=f"{args.cluster_name}-efs",
+            creation_token=f"{args.platform.cluster_name}-efs",
             encrypted=True,
-            kms_key_id=args.key_arn,
+            kms_key_id=args.platform.key_arn,
             performance_mode=efs.performance_mode,
             throughput_mode=efs.throughput_mode,
             provisioned_throughput_in_mibps=efs.provisioned_throughput_mibps,
             lifecycle_policies=lifecycle,
-            tags={"Name": f"{args.cluster_name}-efs"},
+            tags={"Name": f"{args.platform.cluster_name}-efs"},
             opts=pulumi.ResourceOptions(
-                parent=self, protect=args.protect, retain_on_delete=args.protect
+                parent=self, protect=args.platform.protect, retain_on_delete=args.platform.protect
             ),
         )
 
         sg = aws.ec2.SecurityGroup(
             f"{name}-mount-targets",
             vpc_id=args.vpc_id,
-            description=f"EFS mount targets of {args.cluster_name}: NFS from the nodes only",
-            tags={"Name": f"{args.cluster_name}-efs"},
+            description=(
+                f"EFS mount targets of {args.platform.cluster_name}: NFS from the nodes only"
+            ),
+            tags={"Name": f"{args.platform.cluster_name}-efs"},
             opts=child,
         )
         aws.vpc.SecurityGroupIngressRule(
@@ -96,7 +90,7 @@ class EfsStorage(pulumi.ComponentResource):
         # would let a removal take the mount targets (every EFS volume unreachable) and the
         # backup policy (deleting it sets backups DISABLED,
         # hashicorp/terraform-provider-aws: internal/service/efs/backup_policy.go) first.
-        data_path = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        data_path = pulumi.ResourceOptions(parent=self, protect=args.platform.protect)
         self.mount_targets = [
             aws.efs.MountTarget(
                 f"{name}-{zone}",
@@ -115,7 +109,7 @@ class EfsStorage(pulumi.ComponentResource):
                 lambda arn: json.dumps(
                     iam.efs_file_system_policy(
                         file_system_arn=arn,
-                        account_root_arn=args.aws.root_arn,
+                        account_root_arn=args.platform.aws.root_arn,
                     )
                 )
             ),
@@ -128,20 +122,20 @@ class EfsStorage(pulumi.ComponentResource):
             opts=data_path,
         )
 
-        access_points = args.aws.arn("elasticfilesystem", "access-point/*")
+        access_points = args.platform.aws.arn("elasticfilesystem", "access-point/*")
         self.csi_role = IrsaRole(
             f"{name}-csi",
             IrsaRoleArgs(
-                role_name=naming.role_name(args.cluster_name, "efs-csi"),
-                oidc=args.oidc,
-                permissions_boundary=args.aws.permissions_boundary,
+                role_name=naming.role_name(args.platform.cluster_name, "efs-csi"),
+                oidc=args.platform.oidc,
+                permissions_boundary=args.platform.aws.permissions_boundary,
                 service_accounts=EFS_CSI_SERVICE_ACCOUNTS,
-                mode=args.identity,
-                cluster_arn=args.cluster_arn,
-                cluster_name=args.cluster,
+                mode=args.platform.identity,
+                cluster_arn=args.platform.cluster_arn,
+                cluster_name=args.platform.cluster,
                 # The add-on associates its controller; the node's account gets a standalone
                 # association (aws-efs-csi-driver#1759).
-                addon_service_accounts=EFS_CSI_ADDON_ACCOUNTS,
+                addon_service_accounts=efs_backend.ADDON_ACCOUNTS,
                 inline_policies={
                     "efs-csi": fs.arn.apply(
                         lambda arn: iam.efs_csi_policy(

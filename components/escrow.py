@@ -12,11 +12,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.access import bound_role
-from components.irsa import IrsaRole, IrsaRoleArgs, OidcIdentity
+from components.irsa import IrsaRole, IrsaRoleArgs
 from components.jobs import cron_job, script_job
+from components.platform import Platform
 from design import escrow as design
 from design import naming
-from design.aws import AwsContext
 from design.jobs import script_cronjob_spec
 from design.labels import MANAGED_BY
 
@@ -30,8 +30,7 @@ NO_WAIT = {"pulumi.com/skipAwait": "true"}
 
 @dataclass(frozen=True)
 class SealingKeyEscrowArgs:
-    cluster_name: str
-    environment: str
+    platform: Platform
     namespace: str
     restore: bool
     # The generation new keys are escrowed under, and those to pull back on a rebuilt cluster.
@@ -40,10 +39,6 @@ class SealingKeyEscrowArgs:
     # The controller's Service (the chart's fullname) and the check's image.
     controller: str
     image: str
-    aws: AwsContext
-    key_arn: pulumi.Input[str]
-    oidc: OidcIdentity
-    provider: k8s.Provider
     # External Secrets' CRDs (its release).
     after: Sequence[pulumi.Resource]
 
@@ -60,16 +55,16 @@ class SealingKeyEscrow(pulumi.ComponentResource):
         role = IrsaRole(
             f"{name}-role",
             IrsaRoleArgs(
-                role_name=naming.role_name(args.cluster_name, "sealing-key-escrow"),
-                oidc=args.oidc,
-                permissions_boundary=args.aws.permissions_boundary,
+                role_name=naming.role_name(args.platform.cluster_name, "sealing-key-escrow"),
+                oidc=args.platform.oidc,
+                permissions_boundary=args.platform.aws.permissions_boundary,
                 service_accounts=[(args.namespace, design.SERVICE_ACCOUNT)],
                 inline_policies={
-                    "escrow": pulumi.Output.from_input(args.key_arn).apply(
+                    "escrow": pulumi.Output.from_input(args.platform.key_arn).apply(
                         lambda key_arn: design.escrow_policy(
-                            aws=args.aws,
-                            environment=args.environment,
-                            cluster=args.cluster_name,
+                            aws=args.platform.aws,
+                            environment=args.platform.environment,
+                            cluster=args.platform.cluster_name,
                             key_arn=key_arn,
                         )
                     )
@@ -77,7 +72,7 @@ class SealingKeyEscrow(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        child = pulumi.ResourceOptions(parent=self, provider=args.platform.provider)
         after_crds = pulumi.ResourceOptions.merge(
             child, pulumi.ResourceOptions(depends_on=list(args.after))
         )
@@ -96,12 +91,14 @@ class SealingKeyEscrow(pulumi.ComponentResource):
             api_version=design.ESO_API,
             kind="ClusterSecretStore",
             metadata={"name": design.STORE, "labels": MANAGED_BY},
-            spec=design.store_spec(region=args.aws.region, namespace=args.namespace),
+            spec=design.store_spec(region=args.platform.aws.region, namespace=args.namespace),
             opts=pulumi.ResourceOptions.merge(
                 after_crds, pulumi.ResourceOptions(depends_on=[account])
             ),
         )
-        current = design.generation_key(args.environment, args.cluster_name, args.generation)
+        current = design.generation_key(
+            args.platform.environment, args.platform.cluster_name, args.generation
+        )
         k8s.apiextensions.CustomResource(
             f"{name}-push",
             api_version=design.PUSH_API,
@@ -111,7 +108,7 @@ class SealingKeyEscrow(pulumi.ComponentResource):
                 "namespace": args.namespace,
                 "labels": MANAGED_BY,
             },
-            spec=pulumi.Output.from_input(args.key_arn).apply(
+            spec=pulumi.Output.from_input(args.platform.key_arn).apply(
                 lambda key_arn: design.push_spec(remote=current, key_arn=key_arn)
             ),
             opts=pulumi.ResourceOptions.merge(
@@ -131,7 +128,7 @@ class SealingKeyEscrow(pulumi.ComponentResource):
                         "labels": MANAGED_BY,
                         "annotations": WAIT_FOR_SYNC,
                     },
-                    spec=design.restore_spec(remote=design.remote_key(args.environment)),
+                    spec=design.restore_spec(remote=design.remote_key(args.platform.environment)),
                     opts=pulumi.ResourceOptions.merge(
                         after_crds, pulumi.ResourceOptions(depends_on=[store])
                     ),
@@ -151,7 +148,7 @@ class SealingKeyEscrow(pulumi.ComponentResource):
                     },
                     spec=design.restore_spec(
                         remote=design.generation_key(
-                            args.environment, args.cluster_name, generation
+                            args.platform.environment, args.platform.cluster_name, generation
                         ),
                         target=f"sealed-secrets-key-generation-{generation}",
                     ),

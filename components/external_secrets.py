@@ -13,11 +13,10 @@ import pulumi_kubernetes as k8s
 from components.controller_roles import ESO_SERVICE_ACCOUNT
 from components.helm import pinned_release
 from components.namespaces import no_default_token
+from components.platform import Platform
 from config.schema import ExternalSecrets
-from design.apps import APP_LABEL
-from design.aws import AwsContext
 from design.identity import names_role_on_service_account
-from design.labels import MANAGED_BY, restricted_namespace_labels
+from design.labels import APP_LABEL, MANAGED_BY, restricted_namespace_labels
 
 SECRETS_MANAGER_STORE = "aws-secrets-manager"
 PARAMETER_STORE = "aws-parameter-store"
@@ -48,13 +47,10 @@ def store_spec(service: str, region: str, namespace: str, identity: str = "irsa"
 
 @dataclass(frozen=True)
 class ExternalSecretsOperatorArgs:
+    platform: Platform
     chart: ExternalSecrets
     role_arn: pulumi.Input[str]
-    aws: AwsContext
-    provider: k8s.Provider
     nodes: Sequence[pulumi.Resource]
-    # design.identity: the stack's mode.
-    identity: str = "irsa"
 
 
 class ExternalSecretsOperator(pulumi.ComponentResource):
@@ -67,7 +63,7 @@ class ExternalSecretsOperator(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("eks-config-storage:secrets:ExternalSecretsOperator", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        child = pulumi.ResourceOptions(parent=self, provider=args.platform.provider)
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata={
@@ -93,7 +89,7 @@ class ExternalSecretsOperator(pulumi.ComponentResource):
                     "create": True,
                     "name": ESO_SERVICE_ACCOUNT,
                     "annotations": {"eks.amazonaws.com/role-arn": args.role_arn}
-                    if names_role_on_service_account(args.identity)
+                    if names_role_on_service_account(args.platform.identity)
                     else {},
                 },
                 "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}},
@@ -108,7 +104,9 @@ class ExternalSecretsOperator(pulumi.ComponentResource):
                 api_version=ESO_API,
                 kind="ClusterSecretStore",
                 metadata={"name": store, "labels": MANAGED_BY},
-                spec=store_spec(service, args.aws.region, args.chart.namespace, args.identity),
+                spec=store_spec(
+                    service, args.platform.aws.region, args.chart.namespace, args.platform.identity
+                ),
                 # The CRDs come with the chart.
                 opts=pulumi.ResourceOptions.merge(
                     child, pulumi.ResourceOptions(depends_on=[release])

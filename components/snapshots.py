@@ -6,8 +6,8 @@ policy reconciler runs there too, with or without policies."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 
 import pulumi
@@ -16,10 +16,9 @@ import pulumi_kubernetes as k8s
 from components.access import bound_role, deny_unless
 from components.jobs import cron_job, script_job
 from components.namespaces import no_default_token
-from components.storage_classes import CatalogEntry
 from config.schema import SnapshotPolicy
 from design import snapshots as design
-from design.labels import MANAGED_BY, restricted_namespace_labels
+from design.labels import MANAGED_BY, restricted_namespace_labels, snapshot_cronjob_name
 
 LABELS = {"app.kubernetes.io/name": "snapshot-rotator", **MANAGED_BY}
 
@@ -31,9 +30,10 @@ class SnapshotSchedulesArgs:
     policies: Sequence[SnapshotPolicy]
     snapshot_class_name: pulumi.Input[str]
     provider: k8s.Provider
-    catalog: Sequence[CatalogEntry] = ()
-    """Every class, retired ones included: PVCs of a class whose ``protection.snapshotPolicies``
-    names a policy are that policy's by construction."""
+    covered: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """The classes each policy covers by construction (``Catalog.by_snapshot_policy``), retired
+    classes included: PVCs of a class whose ``protection.snapshotPolicies`` names a policy are
+    that policy's by construction."""
     snapshot_class_names: Sequence[str] = ()
     """Every VolumeSnapshotClass the stack can have made contents with: the only contents the
     rotator may release."""
@@ -102,9 +102,7 @@ class SnapshotSchedules(pulumi.ComponentResource):
             opts=child,
             after=[binding, scope_binding],
         )
-        covered = design.classes_by_policy(
-            (entry.name, entry.spec.protection.snapshot_policies) for entry in args.catalog
-        )
+        covered = args.covered
         known = [p.name for p in args.policies]
         cron_jobs = []
         for policy in args.policies:
@@ -125,7 +123,7 @@ class SnapshotSchedules(pulumi.ComponentResource):
                 cron_job(
                     job,
                     f"{name}-{policy.name}",
-                    name=f"snapshot-{policy.name}",
+                    name=snapshot_cronjob_name(policy.name),
                     labels=labels,
                     spec=spec,
                     inputs={"snapshot_class": args.snapshot_class_name},

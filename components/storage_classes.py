@@ -6,26 +6,18 @@ classes, drivers and everything else roll out in parallel.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.k8s_object import KubernetesObject
-from config.schema import StorageClass
+from components.platform import Platform
+from config.catalog import CatalogEntry
 from design import storage as sc
 from design.labels import MANAGED_BY
-
-
-@dataclass(frozen=True)
-class CatalogEntry:
-    """A config entry with its derived SLA name (or, retired, the name it had)."""
-
-    name: str
-    spec: StorageClass
-    retired: bool = False
-
+from design.storage.registry import SNAPSHOTTER, for_backing
 
 # Kubernetes refuses updates to these (StorageClass validation: "Forbidden: updates to
 # parameters are forbidden", kubernetes/kubernetes pkg/apis/storage/validation), and
@@ -38,19 +30,17 @@ SNAPSHOT_CLASS_IMMUTABLE = ["driver", "parameters", "deletionPolicy"]
 
 @dataclass(frozen=True)
 class StorageClassesArgs:
-    entries: Sequence[CatalogEntry]
-    environment: str
-    reclaim_policy: str
-    key_arn: pulumi.Input[str]
-    file_system_id: pulumi.Input[str] | None
-    ebs_driver: pulumi.Resource
-    efs_driver: pulumi.Resource | None
+    platform: Platform
+    file_systems: Mapping[str, pulumi.Input[str] | None]
+    """The stack's file systems by the backend input that names them (``file_system_id``)."""
+    drivers: Mapping[str, pulumi.Resource | None]
+    """Each backend's CSI driver add-on, by backend name (None: not installed)."""
     snapshot_controller: pulumi.Resource
     snapshot_deletion_policy: str
     demote_gp2: bool
-    provider: k8s.Provider
-    # The file system's AWS Backup: what protects EFS volumes (EFS has no CSI snapshots).
-    efs_backup: bool = False
+    # The file system's AWS Backup: what protects the volumes of a file-system backend (EFS has
+    # no CSI snapshots).
+    file_system_backup: bool = False
 
 
 class StorageClasses(pulumi.ComponentResource):
@@ -68,20 +58,21 @@ class StorageClasses(pulumi.ComponentResource):
         super().__init__("eks-config-storage:storage:StorageClasses", name, None, opts)
         self.classes = {}
         self.retired = {}
-        self.reclaim_policies = {}
-        self.efs_classes: list[k8s.storage.v1.StorageClass] = []
-        """Every EFS class, retired ones included: what the file system serves."""
-        for entry in args.entries:
+        self.by_backend: dict[str, list[k8s.storage.v1.StorageClass]] = {}
+        """Every class by backend name, retired ones included: what a file system serves."""
+        for entry in args.platform.catalog.entries:
             made = self._storage_class(name, entry, args)
             (self.retired if entry.retired else self.classes)[entry.name] = made
-            if entry.spec.backing == "efs":
-                self.efs_classes.append(made)
-            self.reclaim_policies[entry.name] = entry.spec.reclaim_policy or args.reclaim_policy
+            self.by_backend.setdefault(for_backing(entry.spec.backing).name, []).append(made)
+        self.reclaim_policies = dict(args.platform.catalog.reclaim_policies)
         self.snapshot_class_names = [
-            sc.snapshot_class_name(policy, args.environment) for policy in ("Retain", "Delete")
+            sc.snapshot_class_name(policy, args.platform.environment)
+            for policy in ("Retain", "Delete")
         ]
 
-        snapshot_class = sc.snapshot_class_name(args.snapshot_deletion_policy, args.environment)
+        snapshot_class = sc.snapshot_class_name(
+            args.snapshot_deletion_policy, args.platform.environment
+        )
         volume_snapshot_class = KubernetesObject(
             f"{name}-{snapshot_class}",
             sc.volume_snapshot_class_object(
@@ -91,9 +82,9 @@ class StorageClasses(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                provider=args.provider,
+                provider=args.platform.provider,
                 # The CRD comes with the snapshot controller; the driver takes the snapshots.
-                depends_on=[args.snapshot_controller, args.ebs_driver],
+                depends_on=[args.snapshot_controller, args.drivers[SNAPSHOTTER.name]],
                 replace_on_changes=SNAPSHOT_CLASS_IMMUTABLE,
                 delete_before_replace=True,
             ),
@@ -111,7 +102,7 @@ class StorageClasses(pulumi.ComponentResource):
                         "pulumi.com/patchForce": "true",
                     },
                 },
-                opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
+                opts=pulumi.ResourceOptions(parent=self, provider=args.platform.provider),
             )
         self.register_outputs(
             {
@@ -125,51 +116,37 @@ class StorageClasses(pulumi.ComponentResource):
         self, name: str, entry: CatalogEntry, args: StorageClassesArgs
     ) -> k8s.storage.v1.StorageClass:
         spec = entry.spec
-        if spec.backing == "efs":
-            if args.file_system_id is None or args.efs_driver is None:
-                raise ValueError(f"{entry.name} needs the stack's EFS file system and driver")
-            provisioner, driver, mount_options = (
-                sc.EFS_PROVISIONER,
-                args.efs_driver,
-                sc.EFS_MOUNT_OPTIONS,
-            )
-            parameters = pulumi.Output.from_input(args.file_system_id).apply(
-                lambda fs_id: sc.efs_parameters(
-                    file_system_id=fs_id,
-                    directory_perms=spec.directory_perms,
-                    gid_range=(spec.gid_range_start, spec.gid_range_end),
-                    base_path=spec.base_path,
-                )
-            )
-        else:
-            provisioner, driver, mount_options = sc.EBS_PROVISIONER, args.ebs_driver, None
-            parameters = pulumi.Output.from_input(args.key_arn).apply(
-                lambda key_arn: sc.ebs_parameters(
-                    backing=spec.backing,
-                    key_arn=key_arn,
-                    fs_type=spec.fs_type,
-                    iops=spec.iops,
-                    throughput_mibps=spec.throughput_mibps,
-                )
-            )
+        backend = for_backing(spec.backing)
+        driver = args.drivers.get(backend.name)
+        source = (
+            args.platform.key_arn
+            if backend.parameter_input == "key_arn"
+            else args.file_systems.get(backend.parameter_input)
+        )
+        if source is None or driver is None:
+            raise ValueError(f"{entry.name} needs {backend.needs}")
+        parameters = pulumi.Output.from_input(source).apply(
+            lambda value: backend.parameters(spec, value)
+        )
+        mount_options = list(backend.mount_options) if backend.mount_options else None
         obj = sc.storage_class_object(
             name=entry.name,
-            provisioner=provisioner,
+            provisioner=backend.provisioner,
             parameters={},
-            reclaim_policy=spec.reclaim_policy or args.reclaim_policy,
+            reclaim_policy=args.platform.catalog.reclaim_policies[entry.name],
             default=spec.default and not entry.retired,
             labels={
                 **MANAGED_BY,
                 "storage.eks-config-storage.io/backing": spec.backing,
                 "storage.eks-config-storage.io/access": spec.access,
-                "storage.eks-config-storage.io/environment": args.environment,
+                "storage.eks-config-storage.io/environment": args.platform.environment,
                 **({sc.RETIRED_LABEL: "true"} if entry.retired else {}),
             },
             mount_options=mount_options,
             annotations=sc.protection_annotations(
                 snapshot_policies=list(spec.protection.snapshot_policies),
                 backup_schedule=spec.protection.backup_schedule,
-                aws_backup=spec.backing == "efs" and args.efs_backup,
+                aws_backup=backend.file_system_backup and args.file_system_backup,
                 reason=spec.protection.reason,
             ),
         )
@@ -184,7 +161,7 @@ class StorageClasses(pulumi.ComponentResource):
             mount_options=obj.get("mountOptions"),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                provider=args.provider,
+                provider=args.platform.provider,
                 depends_on=[driver],
                 replace_on_changes=CLASS_IMMUTABLE,
                 delete_before_replace=True,

@@ -41,8 +41,6 @@ SECRET_WORDS = frozenset(
 )
 _WORD_BOUNDARY = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 
-APP_LABEL = "eks-config-storage.io/app"
-
 
 def words(key: str) -> list[str]:
     """``dbPassword`` / ``DB_PASSWORD`` / ``db.password`` -> ``["db", "password"]``."""

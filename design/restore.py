@@ -11,9 +11,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from design.labels import POLICY_LABEL
+
 SNAPSHOT_API = "snapshot.storage.k8s.io/v1"
 VELERO_API = "velero.io/v1"
-POLICY_LABEL = "snapshots.eks-config-storage.io/policy"
 PVC_ANNOTATION = "snapshots.eks-config-storage.io/pvc"
 # On every VolumeSnapshot Velero made or restored (velero-io/velero@v1.18.1:
 # pkg/backup/actions/csi/pvc_action.go:247): such a snapshot copies the PVC's labels, the policy

@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 from design import jobs
+from design.labels import POLICY_LABEL
 
-POLICY_LABEL = "snapshots.eks-config-storage.io/policy"
 SNAPSHOT_API_GROUP = "snapshot.storage.k8s.io"
 SCRIPT_KEY = "snapshot_rotate.sh"
 SCRIPT_DIR = jobs.SCRIPT_DIR

@@ -13,6 +13,8 @@ from config.schedules import longest_gap
 from design import eks_versions
 from design import storage as sc
 from design.snapshots import POLICY_LABEL
+from design.storage.backend import Backend
+from design.storage.registry import by_provisioner
 from policies import rules
 from tools.offline import Plan
 
@@ -76,24 +78,24 @@ def storage_class_lines(plan: Plan) -> list[str]:
             f"expand={str(inputs['allowVolumeExpansion']).lower()}"
             f"  {shown}"
         )
-        if inputs["provisioner"] == sc.EFS_PROVISIONER:
-            lines.append(_access_points(plan, inputs))
+        backend = by_provisioner(inputs["provisioner"])
+        if backend is not None and backend.volume_limit is not None:
+            lines.append(_access_points(plan, inputs, backend))
     return lines
 
 
-def _access_points(plan: Plan, inputs: dict) -> str:
-    """EFS: each volume is an access point, and a Retained PV keeps its own."""
+def _access_points(plan: Plan, inputs: dict, backend: Backend) -> str:
+    """A file-system backend (EFS): each volume is an access point, and a Retained PV keeps its
+    own."""
     driver = next(
         (
             a.inputs["addonVersion"]
             for a in plan.of_type("aws:eks/addon:Addon")
-            if a.inputs["addonName"] == "aws-efs-csi-driver"
+            if a.inputs["addonName"] == backend.addon
         ),
         "",
     )
-    params = inputs["parameters"]
-    gids = (int(params["gidRangeStart"]), int(params["gidRangeEnd"]))
-    limit = sc.efs_access_point_limit(driver, gids)
+    limit = backend.volume_limit(driver, inputs["parameters"])
     kept = " (Retain keeps one per released PV)" if inputs["reclaimPolicy"] == "Retain" else ""
     return (
         f"  {'':<24}{'':<11}at most {limit} volumes on the file system{kept}; "

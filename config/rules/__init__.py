@@ -7,6 +7,15 @@ Rules live by concern (``cluster``, ``nodes``, ``storage``, ``apps``); ``RULES``
 
 from __future__ import annotations
 
+from config.catalog import (
+    class_name,
+    classes_by_policy,
+    classes_by_schedule,
+    known_classes,
+    storage_catalog,
+    velero_schedules,
+    watched_jobs,
+)
 from config.rules.apps import (
     RESERVED_NAMESPACES,
     apps,
@@ -14,16 +23,7 @@ from config.rules.apps import (
     platform_namespaces,
     remote_names,
 )
-from config.rules.backups import (
-    backups,
-    classes_by_policy,
-    classes_by_schedule,
-    known_classes,
-    protection,
-    restore_drills,
-    velero_schedules,
-    watched_jobs,
-)
+from config.rules.backups import backups, protection, restore_drills
 from config.rules.base import Problem, Rule, repeated
 from config.rules.cluster import (
     access_roles,
@@ -42,11 +42,9 @@ from config.rules.iam import permissions_boundary
 from config.rules.identity import agent_needed, app_identity, identity, workload_modes
 from config.rules.nodes import node_group_instances, node_group_releases, node_group_sizes
 from config.rules.storage import (
-    class_name,
-    efs_settings,
+    backend_settings,
     production_storage,
     snapshot_policies,
-    storage_catalog,
     storage_class_catalog,
     warnings,
 )
@@ -67,7 +65,7 @@ RULES: tuple[Rule, ...] = (
     node_group_instances,
     node_group_releases,
     storage_class_catalog,
-    efs_settings,
+    backend_settings,
     snapshot_policies,
     production_storage,
     namespaces_apart,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from config.catalog import storage_catalog
 from config.remote_names import (
     RESERVED_PARAMETER_PREFIXES,
     environment_prefix_problem,
     full_length_problem,
 )
 from config.rules.base import Problem, repeated
-from config.rules.storage import storage_catalog
 from config.schema import App, StackConfig
 from design import drills
 from design.apps import PLATFORM_SECRET_PREFIX, secret_name

@@ -6,12 +6,9 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from config.rules.base import Problem, repeated
-from config.rules.storage import storage_catalog
 from config.schedules import longest_gap
-from config.schema import StackConfig, StorageClass
-from design import drills, escrow, reconciler
-from design.alerts import Watched
-from design.apps import FOREIGN_CLASSES
+from config.schema import StackConfig
+from design.storage.registry import for_backing
 
 
 def protection(cfg: StackConfig) -> Iterator[Problem]:
@@ -24,12 +21,10 @@ def protection(cfg: StackConfig) -> Iterator[Problem]:
         for i, cls in enumerate(classes):
             where = f"{key}[{i}].protection"
             guard = cls.protection
-            if cls.backing == "efs" and (guard.snapshot_policies or guard.backup_schedule):
-                yield (
-                    where,
-                    "EFS volumes cannot be snapshotted (the EFS CSI driver has no snapshots): "
-                    "the file system's AWS Backup (storage.efs.backup) protects them",
-                )
+            backend = for_backing(cls.backing)
+            unprotectable = backend is not None and not backend.snapshots
+            if unprotectable and (guard.snapshot_policies or guard.backup_schedule):
+                yield where, backend.unsnapshottable
                 continue
             for j, name in enumerate(guard.snapshot_policies):
                 if name not in policies:
@@ -91,85 +86,3 @@ def restore_drills(cfg: StackConfig) -> Iterator[Problem]:
     for i, drill in enumerate(cfg.restore_drills):
         if drill.policy not in policies:
             yield f"restoreDrills[{i}].policy", f"no snapshot policy {drill.policy!r}"
-
-
-def protected_classes(cfg: StackConfig) -> list[tuple[str, StorageClass]]:
-    """Every class that may hold volumes: the catalog and the retired classes, by name."""
-    catalog = storage_catalog(cfg)
-    return [*catalog, *((r.name, r) for r in cfg.storage.retired_classes)]
-
-
-def classes_by_schedule(cfg: StackConfig) -> dict[str, list[str]]:
-    """The classes each Velero schedule snapshots (``protection.backupSchedule``)."""
-    found: dict[str, list[str]] = {}
-    for name, cls in protected_classes(cfg):
-        if cls.protection.backup_schedule:
-            found.setdefault(cls.protection.backup_schedule, []).append(name)
-    return found
-
-
-def classes_by_policy(cfg: StackConfig) -> dict[str, list[str]]:
-    """The classes each snapshot policy covers by construction (``protection.snapshotPolicies``)."""
-    found: dict[str, list[str]] = {}
-    for name, cls in protected_classes(cfg):
-        for policy in cls.protection.snapshot_policies:
-            found.setdefault(policy, []).append(name)
-    return found
-
-
-def known_classes(cfg: StackConfig) -> list[str]:
-    """Every class a volume of this cluster can be on: the platform's and EKS's own gp2."""
-    return sorted({name for name, _ in protected_classes(cfg)} | set(FOREIGN_CLASSES))
-
-
-def watched_jobs(cfg: StackConfig) -> list[Watched]:
-    """The scheduled jobs whose last success should be recent, with their longest gap."""
-    jobs = [
-        Watched(
-            "snapshot policy",
-            policy.name,
-            cfg.snapshots.namespace,
-            f"snapshot-{policy.name}",
-            longest_gap(policy.schedule),
-        )
-        for policy in cfg.snapshots.policies
-    ]
-    # A stopped reconciler leaves new PVs on a reclaimPolicy nobody chose: watched like a backup.
-    jobs.append(
-        Watched(
-            "storage policy reconciler",
-            reconciler.CRONJOB_NAME,
-            cfg.snapshots.namespace,
-            reconciler.CRONJOB_NAME,
-            longest_gap(reconciler.SCHEDULE),
-        )
-    )
-    # A drill that stops running proves nothing: its last success is watched too.
-    jobs += [
-        Watched(
-            "restore drill",
-            drill.name,
-            drills.NAMESPACE,
-            drills.cronjob_name(drill.name),
-            longest_gap(drill.schedule),
-        )
-        for drill in cfg.restore_drills
-    ]
-    # A check that stops, or fails, means a sealing key nobody could restore.
-    if cfg.sealed_secrets.escrow:
-        jobs.append(
-            Watched(
-                "sealing-key escrow",
-                "check",
-                cfg.sealed_secrets.namespace,
-                escrow.CHECK,
-                longest_gap(escrow.CHECK_SCHEDULE),
-            )
-        )
-    return jobs
-
-
-def velero_schedules(cfg: StackConfig) -> list[tuple[str, timedelta]]:
-    if not cfg.backups.enabled:
-        return []
-    return [(s.name, longest_gap(s.schedule)) for s in cfg.backups.schedules]

@@ -6,28 +6,12 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 
+from config.catalog import class_name
 from config.rules.base import Problem, camel, repeated
 from config.schedules import longest_gap
 from config.schema import StackConfig, StorageClass
 from design import storage as sc
-
-
-def class_name(cfg: StackConfig, cls: StorageClass) -> str:
-    """The SLA name a catalog entry gets (raises ValueError for impossible combinations)."""
-    return sc.storage_class_name(
-        sc.ClassSpec(
-            backing=cls.backing,
-            access=cls.access,
-            environment=cfg.environment,
-            efs_throughput_mode=cfg.storage.efs.throughput_mode,
-            tier=cls.tier,
-        )
-    )
-
-
-def storage_catalog(cfg: StackConfig) -> list[tuple[str, StorageClass]]:
-    """Every catalog entry with its SLA name (for a config that passed validation)."""
-    return [(class_name(cfg, cls), cls) for cls in cfg.storage.classes]
+from design.storage.registry import REGISTRY, for_backing
 
 
 def storage_class_catalog(cfg: StackConfig) -> Iterator[Problem]:
@@ -59,47 +43,42 @@ def _retired_classes(cfg: StackConfig, current: set[str]) -> Iterator[Problem]:
         key = f"storage.retiredClasses[{i}]"
         if cls.name in current:
             yield f"{key}.name", f"{cls.name!r} is still in the catalog (storage.classes)"
-        if cls.backing in sc.EBS_MEDIA and cls.access != "rwo":
-            yield f"{key}.access", "EBS classes are ReadWriteOnce (rwo)"
-        if cls.backing == "efs" and cls.access != "rwx":
-            yield f"{key}.access", "EFS classes are ReadWriteMany (rwx)"
+        backend = for_backing(cls.backing)
+        if backend is not None and cls.access != backend.access:
+            yield f"{key}.access", sc.access_problem(backend)
         yield from _class_settings(cfg, cls, key)
 
 
 def _class_settings(cfg: StackConfig, cls: StorageClass, key: str) -> Iterator[Problem]:
-    explicit = cls.model_fields_set
-    if cls.backing == "efs":
-        if not cfg.storage.efs.enabled:
-            yield f"{key}.backing", "an EFS class needs storage.efs.enabled"
-        for field in ("iops", "throughput_mibps", "block_express", "fs_type"):
-            if field in explicit:
-                yield f"{key}.{camel(field)}", "only EBS classes take this setting"
-        if cls.gid_range_start >= cls.gid_range_end:
-            yield f"{key}.gidRangeStart", "must be below gidRangeEnd"
+    backend = for_backing(cls.backing)
+    if backend is None:
         return
-    for field in ("directory_perms", "gid_range_start", "gid_range_end", "base_path"):
-        if field in explicit:
-            yield f"{key}.{camel(field)}", "only EFS classes take this setting"
-    if cls.block_express and cls.backing != "io2":
-        yield f"{key}.blockExpress", "only io2 volumes have Block Express"
-    if problem := sc.ebs_iops_problem(cls.backing, cls.iops, cls.throughput_mibps):
-        yield f"{key}.iops", problem
+    if problem := backend.requires(cfg):
+        yield f"{key}.backing", problem
+    explicit = cls.model_fields_set
+    for other in REGISTRY:
+        for field in other.fields if other is not backend else ():
+            if field in explicit:
+                yield f"{key}.{camel(field)}", f"only {other.label} classes take this setting"
+    for suffix, problem in backend.class_problems(cls):
+        yield f"{key}.{suffix}", problem
 
 
-def efs_settings(cfg: StackConfig) -> Iterator[Problem]:
-    efs = cfg.storage.efs
-    provisioned = efs.throughput_mode == "provisioned"
-    if provisioned and efs.provisioned_throughput_mibps is None:
-        yield "storage.efs.provisionedThroughputMibps", "required in provisioned throughput mode"
-    if not provisioned and efs.provisioned_throughput_mibps is not None:
-        yield "storage.efs.provisionedThroughputMibps", "only used in provisioned throughput mode"
+def backend_settings(cfg: StackConfig) -> Iterator[Problem]:
+    """Each backend's stack-level settings (the EFS file system's throughput)."""
+    for backend in REGISTRY:
+        yield from backend.stack_problems(cfg)
 
 
 def snapshot_policies(cfg: StackConfig) -> Iterator[Problem]:
     policies = cfg.snapshots.policies
     yield from repeated("snapshots.policies", "policy name", (p.name for p in policies))
-    if policies and not any(cls.backing in sc.EBS_MEDIA for cls in cfg.storage.classes):
-        yield "snapshots.policies", "snapshots are taken of EBS volumes: add an EBS class"
+    if policies and not any(_snapshotted(cls) for cls in cfg.storage.classes):
+        volumes = " or ".join(b.label for b in REGISTRY if b.snapshots)
+        yield (
+            "snapshots.policies",
+            f"snapshots are taken of {volumes} volumes: add an {volumes} class",
+        )
     for i, policy in enumerate(policies):
         if policy.max_age_seconds is None:
             continue
@@ -111,6 +90,11 @@ def snapshot_policies(cfg: StackConfig) -> Iterator[Problem]:
                 f"'{policy.schedule}': every run would prune all generations but the newest, "
                 "whatever keep says; use keep: 1 for that, or a maxAge of at least that gap",
             )
+
+
+def _snapshotted(cls: StorageClass) -> bool:
+    backend = for_backing(cls.backing)
+    return backend is not None and backend.snapshots
 
 
 def _span(gap: timedelta) -> str:
@@ -128,8 +112,8 @@ def production_storage(cfg: StackConfig) -> Iterator[Problem]:
             yield f"storage.classes[{i}].reclaimPolicy", "production classes must Retain"
     if cfg.snapshots.deletion_policy != "Retain":
         yield "snapshots.deletionPolicy", "production snapshots must outlive their objects"
-    if cfg.storage.efs.enabled and not cfg.storage.efs.backup:
-        yield "storage.efs.backup", "production file systems are backed up"
+    for backend in REGISTRY:
+        yield from backend.production_problems(cfg)
 
 
 def warnings(cfg: StackConfig) -> list[Problem]:

@@ -10,6 +10,7 @@ from config.schedules import CronSchedule
 from config.schema.base import DNS_LABEL, DnsLabel, Model
 from design import snapshots as snapshot_design
 from design.images import image_pin_problem
+from design.storage.registry import BACKINGS
 
 ReclaimPolicy = Literal["Retain", "Delete"]
 
@@ -50,7 +51,7 @@ class Protection(Model):
 class StorageClass(Model):
     """One entry of the StorageClass catalog; its name is derived (design.storage)."""
 
-    backing: Literal["gp3", "io2", "st1", "sc1", "efs"]
+    backing: Literal[BACKINGS]  # type: ignore[valid-type]
     """Volume type, or EFS."""
     access: Literal["rwo", "rwx"]
     """EBS is `rwo` (one zone), EFS is `rwx`."""

@@ -9,24 +9,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from design.resource_types import TYPES
+
 Enforcement = Literal["mandatory", "advisory"]
 
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 SNAPSHOT_CLASS = "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass"
 CLUSTER = "aws:eks/cluster:Cluster"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-STATEFUL_TYPES = frozenset(
-    {
-        "aws:kms/key:Key",
-        "aws:eks/cluster:Cluster",
-        "aws:efs/fileSystem:FileSystem",
-        "aws:cloudwatch/logGroup:LogGroup",
-        "aws:efs/mountTarget:MountTarget",
-        "aws:efs/backupPolicy:BackupPolicy",
-        "aws:s3/bucket:Bucket",
-        "aws:s3/bucketVersioning:BucketVersioning",
-    }
-)
+# Holds state: protected in production (design.resource_types, the one per-type table).
+STATEFUL_TYPES = frozenset(t for t, facts in TYPES.items() if facts.protected)
 IDENTITY_POLICY_TYPES = frozenset(
     {"aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/userPolicy:UserPolicy"}
 )

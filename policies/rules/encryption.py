@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from design import storage as sc
+from design.storage.registry import by_provisioner
 
 from .base import (
     CLUSTER,
@@ -60,14 +60,10 @@ def storage_class_encrypted(s: Subject, _: Settings) -> Iterator[str]:
     """R3 for volumes: EBS with the stack's key, EFS over TLS with IAM."""
     if s.type != STORAGE_CLASS:
         return
-    params = s.props.get("parameters") or {}
-    if s.props.get("provisioner") == sc.EBS_PROVISIONER:
-        if params.get("encrypted") != "true" or not params.get("kmsKeyId"):
-            yield "EBS classes must set encrypted: 'true' and the stack's kmsKeyId"
-    elif s.props.get("provisioner") == sc.EFS_PROVISIONER:
-        missing = set(sc.EFS_MOUNT_OPTIONS) - set(as_list(s.props.get("mountOptions")))
-        if missing:
-            yield f"EFS classes must mount with {sorted(missing)}"
+    backend = by_provisioner(s.props.get("provisioner"))
+    if backend is not None:
+        params = s.props.get("parameters") or {}
+        yield from backend.encryption_problems(params, as_list(s.props.get("mountOptions")))
 
 
 def node_volumes_encrypted(s: Subject, _: Settings) -> Iterator[str]:

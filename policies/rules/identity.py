@@ -7,6 +7,8 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
+from design.labels import POD_SECURITY_REASON
+
 from .base import (
     CLUSTER,
     IDENTITY_POLICY_TYPES,
@@ -177,7 +179,7 @@ def namespaces_restricted(s: Subject, _: Settings) -> Iterator[str]:
     level = labels.get("pod-security.kubernetes.io/enforce")
     if level is not None and level != "restricted":
         reason = (get(s.props, "metadata", "annotations") or {}).get(
-            "eks-config-storage.io/pod-security-reason", "no reason given"
+            POD_SECURITY_REASON, "no reason given"
         )
         yield f"namespace enforces {level!r}, not restricted: {reason}"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from design import storage as sc
+from design.storage.registry import by_provisioner
 
 from .base import (
     STORAGE_CLASS,
@@ -19,11 +20,16 @@ from .base import (
 )
 
 
+def _zonal(s: Subject) -> bool:
+    backend = by_provisioner(s.props.get("provisioner"))
+    return backend is not None and backend.zonal
+
+
 def storage_class_binds_late(s: Subject, _: Settings) -> Iterator[str]:
     """R4: an AZ-bound volume is created where its pod lands."""
     if (
         s.type == STORAGE_CLASS
-        and s.props.get("provisioner") == sc.EBS_PROVISIONER
+        and _zonal(s)
         and s.props.get("volumeBindingMode") != "WaitForFirstConsumer"
     ):
         yield "EBS classes must bind WaitForFirstConsumer (volumes are zonal)"
@@ -33,7 +39,7 @@ def storage_class_binds_late_everywhere(s: Subject, _: Settings) -> Iterator[str
     """R4, uniform semantics: every class of the catalog binds the same way."""
     if (
         s.type == STORAGE_CLASS
-        and s.props.get("provisioner") != sc.EBS_PROVISIONER
+        and not _zonal(s)
         and s.props.get("volumeBindingMode") != "WaitForFirstConsumer"
     ):
         yield "classes of this catalog bind WaitForFirstConsumer"
@@ -52,13 +58,11 @@ def storage_class_sla_name(s: Subject, settings: Settings) -> Iterator[str]:
         return
     provisioner = s.props.get("provisioner")
     params = s.props.get("parameters") or {}
-    if provisioner == sc.EBS_PROVISIONER:
-        candidates = [(str(params.get("type")), "rwo", None)]
-    elif provisioner == sc.EFS_PROVISIONER:
-        candidates = [("efs", "rwx", mode) for mode in sc.EFS_THROUGHPUT_LABELS]
-    else:
+    backend = by_provisioner(provisioner)
+    if backend is None:
         yield f"provisioner {provisioner!r} is not part of the catalog"
         return
+    candidates = backend.name_candidates(params)
     for backing, access, mode in candidates:
         for tier in (None, *name.split("-")[2:-2]):
             spec = sc.ClassSpec(backing, access, settings.environment, mode, tier)
@@ -75,10 +79,10 @@ def storage_class_sla_name(s: Subject, settings: Settings) -> Iterator[str]:
 
 def storage_class_expandable(s: Subject, _: Settings) -> Iterator[str]:
     """R6: volumes grow online where the driver can grow them, and a class never promises an
-    expansion its driver cannot make (EFS: ``design.storage.EXPANDABLE``)."""
+    expansion its driver cannot make (EFS: its backend is not ``expandable``)."""
     if s.type != STORAGE_CLASS:
         return
-    can_expand = s.props.get("provisioner") in sc.EXPANDABLE
+    can_expand = sc.expandable(s.props.get("provisioner"))
     if can_expand and s.props.get("allowVolumeExpansion") is not True:
         yield "allowVolumeExpansion must be true"
     if not can_expand and s.props.get("allowVolumeExpansion") is True:

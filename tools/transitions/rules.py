@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from design import eks_versions
+from design.labels import APP_LABEL
 from tools.transitions import semantics as sem
 from tools.transitions.protection import protection_rules
 from tools.transitions.workload_identity import identity_rules
@@ -65,7 +66,7 @@ def _labels(entry: dict | None) -> dict:
 def _stateful(change: Change) -> bool:
     if change.kind == "Namespace":
         entry = change.before or change.after
-        return _labels(entry).get(sem.APP_LABEL) == "true"
+        return _labels(entry).get(APP_LABEL) == "true"
     if change.kind == "NodeGroup":
         return change.delete_first  # a create-first replacement keeps nodes up
     if change.kind == "StorageClass":
@@ -108,7 +109,7 @@ def _app_namespaces(changes: list[Change], action: str) -> list[Change]:
         for c in changes
         if c.kind == "Namespace"
         and c.action == action
-        and _labels(c.before or c.after).get(sem.APP_LABEL) == "true"
+        and _labels(c.before or c.after).get(APP_LABEL) == "true"
     ]
 
 

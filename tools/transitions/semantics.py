@@ -21,139 +21,27 @@ Sources (the engine, the providers' bridges and the providers themselves):
 
 from __future__ import annotations
 
+from design.labels import POLICY_LABEL
+from design.resource_types import TYPES, kind
+
+# Views of the one per-type table (design.resource_types), in the shapes the guard reads.
 # Inputs whose change replaces the resource: top-level names, or ``parent.child`` paths.
-FORCE_NEW: dict[str, frozenset[str]] = {
-    k: frozenset(v)
-    for k, v in {
-        "aws:kms/key:Key": {"customerMasterKeySpec", "keyUsage", "multiRegion"},
-        "aws:kms/alias:Alias": {"name", "namePrefix"},
-        "aws:kms/keyPolicy:KeyPolicy": {"keyId"},
-        "aws:iam/role:Role": {"name", "namePrefix", "path"},
-        "aws:iam/rolePolicy:RolePolicy": {"name", "namePrefix", "role"},
-        "aws:iam/rolePolicyAttachment:RolePolicyAttachment": {"role", "policyArn"},
-        "aws:iam/openIdConnectProvider:OpenIdConnectProvider": {"url"},
-        "aws:cloudwatch/logGroup:LogGroup": {"name", "namePrefix"},
-        "aws:eks/cluster:Cluster": {
-            "name",
-            "roleArn",
-            "kubernetesNetworkConfig",
-            "bootstrapSelfManagedAddons",
-            # Set only by CreateCluster: UpdateClusterConfig's accessConfig carries only
-            # authenticationMode (docs.aws.amazon.com/eks/latest/APIReference/
-            # API_UpdateAccessConfigRequest.html), so the provider replaces the cluster.
-            "accessConfig.bootstrapClusterCreatorAdminPermissions",
-        },
-        "aws:eks/nodeGroup:NodeGroup": {
-            "amiType",
-            "capacityType",
-            "clusterName",
-            "diskSize",
-            "instanceTypes",
-            "nodeGroupName",
-            "nodeGroupNamePrefix",
-            "nodeRoleArn",
-            "remoteAccess",
-            "subnetIds",
-        },
-        "aws:eks/addon:Addon": {"addonName", "clusterName"},
-        # UpdatePodIdentityAssociation changes only the role (and its target role, policy and
-        # session tags): docs.aws.amazon.com/eks/latest/APIReference/
-        # API_UpdatePodIdentityAssociation.html.
-        "aws:eks/podIdentityAssociation:PodIdentityAssociation": {
-            "clusterName",
-            "namespace",
-            "serviceAccount",
-        },
-        "aws:eks/accessEntry:AccessEntry": {"clusterName", "principalArn", "type"},
-        "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": {
-            "accessScope",
-            "clusterName",
-            "policyArn",
-            "principalArn",
-        },
-        "aws:ec2/launchTemplate:LaunchTemplate": {"name", "namePrefix"},
-        "aws:ec2/vpc:Vpc": {"cidrBlock", "instanceTenancy"},
-        "aws:ec2/subnet:Subnet": {"availabilityZone", "cidrBlock", "vpcId"},
-        "aws:ec2/securityGroup:SecurityGroup": {"description", "name", "namePrefix", "vpcId"},
-        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": {"securityGroupId"},
-        "aws:ec2/natGateway:NatGateway": {"allocationId", "connectivityType", "subnetId"},
-        "aws:ec2/routeTable:RouteTable": {"vpcId"},
-        "aws:ec2/routeTableAssociation:RouteTableAssociation": {"gatewayId", "subnetId"},
-        "aws:efs/fileSystem:FileSystem": {
-            "availabilityZoneName",
-            "creationToken",
-            "encrypted",
-            "kmsKeyId",
-            "performanceMode",
-        },
-        "aws:efs/mountTarget:MountTarget": {"fileSystemId", "ipAddress", "subnetId"},
-        "aws:efs/fileSystemPolicy:FileSystemPolicy": {"fileSystemId"},
-        "aws:efs/backupPolicy:BackupPolicy": {"fileSystemId"},
-        "kubernetes:core/v1:ConfigMap": {"data", "binaryData"},
-        # "After you create a binding, you cannot change the Role or ClusterRole that it refers
-        # to" (kubernetes.io/docs/reference/access-authn-authz/rbac/, RoleBinding and
-        # ClusterRoleBinding).
-        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": {"roleRef"},
-        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": {"roleRef"},
-        "kubernetes:helm.sh/v3:Release": {"name", "namespace"},
-    }.items()
-}
-
+FORCE_NEW: dict[str, frozenset[str]] = {t: f.force_new for t, f in TYPES.items() if f.force_new}
 # The input pulumi-aws auto-names: set explicitly, a replacement must delete the old one first.
-AUTONAMED: dict[str, str] = {
-    "aws:kms/alias:Alias": "name",
-    "aws:iam/role:Role": "name",
-    "aws:iam/rolePolicy:RolePolicy": "name",
-    "aws:cloudwatch/logGroup:LogGroup": "name",
-    "aws:eks/cluster:Cluster": "name",
-    "aws:eks/nodeGroup:NodeGroup": "nodeGroupName",
-    "aws:ec2/launchTemplate:LaunchTemplate": "name",
-    "aws:ec2/securityGroup:SecurityGroup": "name",
-    "aws:efs/fileSystem:FileSystem": "creationToken",
-}
-ALWAYS_DELETE_FIRST = frozenset({"aws:efs/mountTarget:MountTarget"})
-
+AUTONAMED: dict[str, str] = {t: f.autonamed for t, f in TYPES.items() if f.autonamed}
+ALWAYS_DELETE_FIRST = frozenset(t for t, f in TYPES.items() if f.delete_first)
 # Inputs updated in place by the provider that the service itself refuses to change.
 REFUSED_UPDATES: dict[str, dict[str, str]] = {
-    "aws:eks/cluster:Cluster": {
-        # Subnets are refused only outside the cluster's zones: tools.transitions.runtime.
-        "encryptionConfig": "EKS cannot change a cluster's Secrets encryption once set",
-    },
+    t: dict(f.refused) for t, f in TYPES.items() if f.refused
 }
-
 # What an in-place update of these inputs sets in motion.
 UPDATE_NOTES: dict[str, dict[str, str]] = {
-    "aws:eks/cluster:Cluster": {"version": "control-plane upgrade (nodes and add-ons follow)"},
-    "aws:eks/nodeGroup:NodeGroup": {
-        "version": "rolling node upgrade, one node at a time",
-        "releaseVersion": "rolling AMI update, one node at a time",
-        "launchTemplate": "rolling node replacement from the new template version",
-    },
-    "aws:eks/addon:Addon": {
-        "addonVersion": "add-on upgrade",
-        "configurationValues": "add-on reconfigured",
-    },
-    "aws:ec2/launchTemplate:LaunchTemplate": {
-        "blockDeviceMappings": "new template version; nodes roll when the group takes it"
-    },
-    "kubernetes:helm.sh/v3:Release": {"version": "helm upgrade (atomic: rolled back on failure)"},
+    t: dict(f.update_notes) for t, f in TYPES.items() if f.update_notes
 }
-
 # What a replacement on these inputs does not do, though it looks as if it would.
 REPLACE_NOTES: dict[str, dict[str, str]] = {
-    "kubernetes:storage.k8s.io/v1:StorageClass": {
-        # "parameters describe volumes belonging to the storage class", read by the provisioner
-        # when it creates a volume (kubernetes.io/docs/concepts/storage/storage-classes/); a
-        # live EBS volume changes through a VolumeAttributesClass or ModifyVolume
-        # (kubernetes-sigs/aws-ebs-csi-driver: docs/modify-volume.md).
-        "parameters": "existing volumes keep the parameters they were provisioned with (IOPS, "
-        "throughput, type): only new claims get the new ones; change a live volume with a "
-        "VolumeAttributesClass or `aws ec2 modify-volume`",
-    },
+    t: dict(f.replace_notes) for t, f in TYPES.items() if f.replace_notes
 }
-
-APP_LABEL = "eks-config-storage.io/app"
-POLICY_LABEL = "snapshots.eks-config-storage.io/policy"
 
 
 def deleted(kind: str, inputs: dict) -> str:
@@ -191,14 +79,4 @@ DELETED = {
 }
 
 # Kinds whose deletion or replacement loses data, backups or service for good.
-STATEFUL_KINDS = frozenset(
-    {
-        "Key",
-        "Cluster",
-        "FileSystem",
-        "MountTarget",
-        "BackupPolicy",
-        "LogGroup",
-        "StorageClass",
-    }
-)
+STATEFUL_KINDS = frozenset(kind(t) for t, f in TYPES.items() if f.loses_data)
