@@ -34,6 +34,7 @@ DAY = 86400
 def rfc3339(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
+
 POLICIES = ["Delete", "Retain"]
 
 
@@ -224,18 +225,21 @@ def expected_doomed(generations: list[dict], new: str, keep: int) -> list[str]:
     drawn=st.tuples(generations, generations),
     keep=st.integers(1, 5),
     deletion_policy=st.sampled_from(POLICIES),
-    situation=st.tuples(st.sampled_from(["ready", "create fails", "never ready"]), st.booleans()),
-    orphaned=st.tuples(orphans, st.sampled_from(WINDOWS)),
+    situation=st.tuples(
+        st.sampled_from(["ready", "create fails", "never ready"]),
+        st.booleans(),
+        orphans,
+        st.sampled_from(WINDOWS),
+    ),
 )
 def test_pruning_bounds_physical_snapshots_and_touches_nothing_else(
-    kube_image, drawn, keep, deletion_policy, situation, orphaned
+    kube_image, drawn, keep, deletion_policy, situation
 ):
     """Two PVCs of the policy, app/data (whose new snapshot may fail) and app/db, among
     snapshots the policy did not make, its orphans of various ages, and perhaps a release of
     app/db's an earlier run left behind (the controller's cache missed it): that one is
     finished whatever else happens, and exactly the orphans older than the window go."""
-    outcome, missed = situation
-    drawn_orphans, window = orphaned
+    outcome, missed, drawn_orphans, window = situation
     orphan_snaps = [
         snap(ns, f"{pvc_name}-o{s}", rfc3339(NOW_EPOCH - age), pvc_name)
         for age, (ns, pvc_name), s in drawn_orphans

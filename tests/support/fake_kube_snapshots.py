@@ -129,7 +129,9 @@ class SnapshotForms:
             if output == f"jsonpath={SOURCES_TEMPLATE}":
                 return self.source_rows(snaps)
             if output == f"jsonpath={ORPHANS_TEMPLATE}":
-                rows = sorted((s["namespace"], s["name"], s["creationTimestamp"], s["pvc"]) for s in snaps)
+                rows = sorted(
+                    (s["namespace"], s["name"], s["creationTimestamp"], s["pvc"]) for s in snaps
+                )
                 return "".join(f"{ts}\t{ns}\t{name}\t{pvc}\n" for ns, name, ts, pvc in rows)
             return labelled_rows(snaps, output)
         ns = cmd.require("--namespace")
