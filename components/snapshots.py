@@ -16,6 +16,7 @@ import pulumi_kubernetes as k8s
 from components.access import bound_role, deny_unless
 from components.jobs import cron_job, script_job
 from components.namespaces import no_default_token
+from config.schedules import longest_gap
 from config.schema import SnapshotPolicy
 from design import snapshots as design
 from design.labels import MANAGED_BY, restricted_namespace_labels, snapshot_cronjob_name
@@ -114,6 +115,11 @@ class SnapshotSchedules(pulumi.ComponentResource):
                 schedule=policy.schedule,
                 keep=policy.keep,
                 max_age_seconds=policy.max_age_seconds,
+                orphan_max_age_seconds=design.orphan_max_age_seconds(
+                    keep=policy.keep,
+                    longest_gap_seconds=int(longest_gap(policy.schedule).total_seconds()),
+                    max_age_seconds=policy.max_age_seconds,
+                ),
                 ready_timeout_seconds=policy.ready_timeout_seconds,
                 image=args.image,
                 labels=labels,

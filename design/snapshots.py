@@ -38,6 +38,18 @@ def max_age_seconds(text: str) -> int:
     return seconds
 
 
+def orphan_max_age_seconds(
+    *, keep: int, longest_gap_seconds: int, max_age_seconds: int | None
+) -> int:
+    """How old the rotator lets a generation of a PVC its policy no longer covers (deleted, or
+    out of the policy) grow before pruning it: the life it would have had under rotation, so a
+    deleted PVC stays restorable as long as a live one's history reaches back. That is the
+    policy's maxAge, else ``keep`` runs at the schedule's longest gap
+    (``config.schedules.longest_gap``); at most ten years, the longest maxAge accepted."""
+    life = max_age_seconds if max_age_seconds else keep * longest_gap_seconds
+    return min(life, MAX_AGE_LIMIT_SECONDS)
+
+
 def rotator_rules() -> list[dict]:
     """Exactly what the rotation script calls: list PVCs, create/watch/list/get/delete
     snapshots, read and release (patch deletionPolicy to Delete) the content of each generation
@@ -171,11 +183,13 @@ def cronjob_spec(
     script_config_map: str,
     snapshot_class: str,
     labels: dict[str, str],
+    orphan_max_age_seconds: int,
     max_age_seconds: int | None = None,
     classes: Sequence[str] = (),
 ) -> dict:
     """The CronJob spec of one snapshot policy; its PVCs are those labelled for it and those
-    of ``classes``."""
+    of ``classes``; its generations of other PVCs go once older than
+    ``orphan_max_age_seconds``."""
     env = {
         "POLICY": policy,
         "SELECTOR": f"{POLICY_LABEL}={policy}",
@@ -185,6 +199,8 @@ def cronjob_spec(
         "KNOWN_POLICIES": ",".join(known_policies),
         "KEEP": str(keep),
         **({"MAX_AGE_SECONDS": str(max_age_seconds)} if max_age_seconds else {}),
+        # Without it, generations of a deleted or unselected PVC would stay for good (F4).
+        "ORPHAN_MAX_AGE_SECONDS": str(orphan_max_age_seconds),
         "SNAPSHOT_CLASS": snapshot_class,
         "READY_TIMEOUT": f"{ready_timeout_seconds}s",
         "POLICY_LABEL": POLICY_LABEL,

@@ -14,6 +14,9 @@
 #   KEEP            required  generations to keep per PVC, integer >= 1
 #   MAX_AGE_SECONDS optional  also prune generations older than this, except
 #                             each PVC's newest ready one
+#   ORPHAN_MAX_AGE_SECONDS
+#                   required  prune this policy's generations of PVCs it no
+#                             longer covers once they are older than this
 #   SNAPSHOT_CLASS  required  VolumeSnapshotClass name
 #   READY_TIMEOUT   optional  kubectl duration to wait for readyToUse (default 600s)
 #   POLICY_LABEL    optional  label key marking this job's snapshots
@@ -51,6 +54,16 @@
 #
 # Then, whatever happened above, PVCs and snapshots labelled POLICY_LABEL with
 # a value not in KNOWN_POLICIES (a renamed or removed policy) are reported.
+#
+# Last, orphans: this policy's generations (both labels, as above) of a PVC
+# the run did not cover, because the PVC was deleted or left the policy (its
+# label removed, its class's protection narrowed). No rotation reaches them
+# any more, so without this they and their physical snapshots would stay for
+# good. Each is pruned, the same way as above, once it is older than
+# ORPHAN_MAX_AGE_SECONDS: the life it would have had under rotation (the
+# policy's maxAge, else keep times the schedule's longest gap between runs;
+# design/snapshots.py), so a deleted PVC stays restorable for that window.
+# Orphans are pruned only after this run listed every PVC it covers.
 #
 # Exit status: 0 every PVC snapshotted and pruned; 1 at least one PVC failed
 # (the Job fails so alerting sees it); 2 invalid configuration; 3 this
@@ -99,6 +112,7 @@ CLASSES=${CLASSES:-}
 KNOWN_POLICIES=${KNOWN_POLICIES:-}
 KEEP=${KEEP:-}
 MAX_AGE_SECONDS=${MAX_AGE_SECONDS:-}
+ORPHAN_MAX_AGE_SECONDS=${ORPHAN_MAX_AGE_SECONDS:-}
 SNAPSHOT_CLASS=${SNAPSHOT_CLASS:-}
 READY_TIMEOUT=${READY_TIMEOUT:-600s}
 POLICY_LABEL=${POLICY_LABEL:-snapshots.eks-config-storage.io/policy}
@@ -168,6 +182,21 @@ case $MAX_AGE_SECONDS in
     *)
         if [ "${#MAX_AGE_SECONDS}" -gt 10 ]; then
             config_error "MAX_AGE_SECONDS '$MAX_AGE_SECONDS' is too large"
+        fi
+        ;;
+esac
+
+# Same form and bound as MAX_AGE_SECONDS.
+case $ORPHAN_MAX_AGE_SECONDS in
+    '')
+        config_error "ORPHAN_MAX_AGE_SECONDS is required (seconds a generation of a PVC the policy no longer covers is kept)"
+        ;;
+    *[!0-9]* | 0*)
+        config_error "ORPHAN_MAX_AGE_SECONDS '$ORPHAN_MAX_AGE_SECONDS' must be an integer >= 1 without leading zeros"
+        ;;
+    *)
+        if [ "${#ORPHAN_MAX_AGE_SECONDS}" -gt 10 ]; then
+            config_error "ORPHAN_MAX_AGE_SECONDS '$ORPHAN_MAX_AGE_SECONDS' is too large"
         fi
         ;;
 esac
@@ -523,35 +552,86 @@ EOF
         done
 }
 
+# prune_orphans: prune this policy's generations of PVCs not in $pvc_list
+# (the PVCs this run covers) created before ORPHAN_CUTOFF. Returns 1 if the
+# listing or any prune failed; what was left is tried again by the next run.
+prune_orphans() {
+    if ! po_listing=$(kubectl get volumesnapshots --all-namespaces -l "$POLICY_LABEL=$POLICY,$MADE_BY_LABEL=$MADE_BY" \
+        -o jsonpath='{range .items[*]}{.metadata.creationTimestamp}{"\t"}{.metadata.namespace}{"\t"}{.metadata.name}{"\t"}{.spec.source.persistentVolumeClaimName}{"\n"}{end}' \
+        </dev/null); then
+        err "cannot list this policy's generations of PVCs it no longer covers"
+        return 1
+    fi
+    # "namespace<TAB>name<TAB>pvc" of each orphan created before the cutoff,
+    # oldest first. The covered PVCs ("ns pvc", no tab) come first on the same
+    # stream; string comparisons as in prune_pvc.
+    po_doomed=$(printf '%s\n%s\n' "$pvc_list" "$po_listing" |
+        awk -F "$TAB" -v cutoff="$ORPHAN_CUTOFF" '
+            NF == 1 { split($0, p, " "); covered[p[1] "/" p[2]] = 1; next }
+            NF == 4 && !(($2 "/" $4) in covered) && ($1 "") < (cutoff "") { print }' |
+        sort -t "$TAB" -k1,1 -k2,2 -k3,3 | cut -f 2-)
+    po_status=0
+    while IFS=$TAB read -r po_ns po_name po_pvc <&7; do
+        if [ -z "$po_ns$po_name" ]; then
+            continue
+        fi
+        if ! is_dns_label "$po_ns" || ! is_dns_subdomain "$po_name"; then
+            err "unexpected generation listing '$po_ns/$po_name'; left alone"
+            po_status=1
+            continue
+        fi
+        if ! prune_generation "$po_ns" "$po_name" \
+            "PVC $po_ns/$po_pvc not in policy $POLICY, older than ${ORPHAN_MAX_AGE_SECONDS}s"; then
+            po_status=1
+        fi
+    done 7<<EOF
+$po_doomed
+EOF
+    return "$po_status"
+}
+
 # ---------------------------------------------------------------------- main
 
 # The maxAge cutoff, once per run, as RFC 3339 UTC like creationTimestamp.
 # "date +%s" and "date -d @SECONDS" are not POSIX, but GNU coreutils and
 # busybox (the image's date) both provide them.
-CUTOFF=
-if [ -n "$MAX_AGE_SECONDS" ]; then
-    if ! now=$(date -u +%s); then
-        err "date failed; cannot compute the maxAge cutoff"
+# The orphans' cutoff likewise, from the same reading of the clock.
+if ! now=$(date -u +%s); then
+    err "date failed; cannot compute the maxAge cutoff"
+    exit 1
+fi
+case $now in
+    '' | *[!0-9]*)
+        err "unexpected epoch time '$now'; cannot compute the maxAge cutoff"
         exit 1
-    fi
-    case $now in
-        '' | *[!0-9]*)
-            err "unexpected epoch time '$now'; cannot compute the maxAge cutoff"
-            exit 1
-            ;;
-    esac
-    if ! CUTOFF=$(date -u -d "@$((now - MAX_AGE_SECONDS))" +%Y-%m-%dT%H:%M:%SZ); then
+        ;;
+esac
+
+# cutoff_before SECONDS: the time SECONDS before $now, as RFC 3339 UTC.
+cutoff_before() {
+    if ! cb_time=$(date -u -d "@$((now - $1))" +%Y-%m-%dT%H:%M:%SZ); then
         err "date -d failed; cannot compute the maxAge cutoff"
-        exit 1
+        return 1
     fi
-    case $CUTOFF in
+    case $cb_time in
         [0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]Z) ;;
         *)
-            err "unexpected cutoff '$CUTOFF'; cannot apply maxAge"
-            exit 1
+            err "unexpected cutoff '$cb_time'; cannot apply maxAge"
+            return 1
             ;;
     esac
+    printf '%s\n' "$cb_time"
+}
+
+CUTOFF=
+if [ -n "$MAX_AGE_SECONDS" ]; then
+    if ! CUTOFF=$(cutoff_before "$MAX_AGE_SECONDS"); then
+        exit 1
+    fi
     log "policy $POLICY: pruning generations created before $CUTOFF (maxAge ${MAX_AGE_SECONDS}s)"
+fi
+if ! ORPHAN_CUTOFF=$(cutoff_before "$ORPHAN_MAX_AGE_SECONDS"); then
+    exit 1
 fi
 
 # Before this run prunes anything: what earlier runs released has long been
@@ -619,6 +699,11 @@ if ! report_unknown_policies; then
     unknown_checked=0
 fi
 
+orphans_done=1
+if ! prune_orphans; then
+    orphans_done=0
+fi
+
 if [ "$failed" -gt 0 ]; then
     err "policy $POLICY: $failed of $pvc_count PVCs failed"
 fi
@@ -628,7 +713,11 @@ fi
 if [ "$releases_done" -ne 1 ]; then
     err "policy $POLICY: some contents released by earlier runs are still there, and their physical snapshots with them"
 fi
-if [ "$failed" -gt 0 ] || [ "$unknown_checked" -ne 1 ] || [ "$releases_done" -ne 1 ]; then
+if [ "$orphans_done" -ne 1 ]; then
+    err "policy $POLICY: some generations of PVCs it no longer covers were not pruned"
+fi
+if [ "$failed" -gt 0 ] || [ "$unknown_checked" -ne 1 ] || [ "$releases_done" -ne 1 ] ||
+    [ "$orphans_done" -ne 1 ]; then
     exit 1
 fi
 if [ "$unknown" -gt 0 ]; then

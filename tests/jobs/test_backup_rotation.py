@@ -11,126 +11,25 @@ apart, and live as long as their backup.
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
-from datetime import UTC, datetime
 
 import pytest
 
 from tests.support import fake_velero as velero
-from tests.support.snapshot_harness import CLASS, IMAGE_SHELL, LABEL, MADE_BY, Harness, pvc, snap
-
-HOUR = 3600
-DAY = 24 * HOUR
-START = int(datetime(2026, 12, 1, tzinfo=UTC).timestamp())
-KEEP = {"hourly": 6, "daily": 3}
-PVCS = [("orders", "db"), ("orders", "wal"), ("catalog", "db")]
-NIGHTLY = velero.Schedule(
-    excluded_namespaces=("kube-system", "velero"),
-    snapshot_classes=("gp3",),
-    ttl_seconds=2 * DAY,
+from tests.support.rotation_cluster import (
+    KEEP,
+    NIGHTLY,
+    PVCS,
+    START,
+    Cluster,
+    dated_harness,
 )
-# The date the rotator names its generations by follows the simulated clock too.
-DATE_WRAPPER = """#!/bin/sh
-if [ "$#" -eq 2 ] && [ "$1" = -u ] && [ "$2" = +%s ]; then
-    printf '%s\\n' "$FAKE_EPOCH"
-    exit 0
-fi
-if [ "$#" -eq 2 ] && [ "$1" = -u ] && [ "$2" = +%Y%m%d%H%M%S ]; then
-    exec {date} -u -d "@$FAKE_EPOCH" +%Y%m%d%H%M%S
-fi
-exec {date} "$@"
-"""
-
-
-def rfc3339(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class Cluster:
-    """The stand-in cluster over simulated days: who made each physical snapshot, of which
-    PVC, and Velero's backups."""
-
-    def __init__(self, harness: Harness, deletion_policy: str, *, strip_exclusion: bool = False):
-        self.kube = harness
-        self.deletion_policy = deletion_policy
-        self.state: dict = {
-            "pvcs": [pvc(ns, name, labels={}, storage_class="gp3") for ns, name in PVCS],
-            "snapshots": [],
-            "contents": [],
-            "physical": [],
-            "classes": {CLASS: deletion_policy},
-        }
-        self.origin: dict[str, tuple[str, str]] = {}  # handle -> (origin, ns/pvc)
-        self.backups: list[velero.Backup] = []
-        self.adopted: list[str] = []
-        # Stands for a rotator from before the fix: its generations lack the exclusion label.
-        self.strip_exclusion = strip_exclusion
-
-    def rotate(self, policy: str, now: int) -> None:
-        run = self.kube.run(
-            self.state,
-            self.deletion_policy,
-            POLICY=policy,
-            SELECTOR=f"{LABEL}={policy}",
-            CLASSES="gp3",
-            KNOWN_POLICIES="hourly,daily",
-            KEEP=str(KEEP[policy]),
-            FAKE_EPOCH=str(now),
-            FAKE_NOW=rfc3339(now),
-        )
-        assert run.returncode == 0, run.stderr
-        self.state = run.state
-        contents = {c["name"]: c for c in self.state["contents"]}
-        for s in self.state["snapshots"]:
-            content = contents.get(s.get("boundVolumeSnapshotContentName") or "")
-            if content is not None and s["labels"].get(MADE_BY) == "rotator":
-                handle = content["snapshotHandle"]
-                self.origin.setdefault(handle, (policy, f"{s['namespace']}/{s['pvc']}"))
-            if self.strip_exclusion:
-                s["labels"].pop(velero.EXCLUDE_LABEL, None)
-
-    def nightly(self, now: int) -> None:
-        name = f"nightly-{rfc3339(now)[:10].replace('-', '')}"
-        record = velero.backup(self.state, name, NIGHTLY, now=now, snapshot_class=CLASS)
-        for handle, source in record.handles.items():
-            self.origin.setdefault(handle, ("velero", source))
-        self.adopted += record.adopted
-        self.backups = velero.expire(self.state, [*self.backups, record], now=now)
-
-    def in_cluster(self, policy: str) -> Counter:
-        return Counter(
-            f"{s['namespace']}/{s['pvc']}"
-            for s in self.state["snapshots"]
-            if s["labels"].get(LABEL) == policy and s["labels"].get(MADE_BY) == "rotator"
-        )
-
-    def physical(self, origin: str) -> Counter:
-        return Counter(
-            self.origin[h][1]
-            for h in self.state["physical"]
-            if self.origin.get(h, ("", ""))[0] == origin
-        )
-
-    def days(self, count: int, check=None) -> None:
-        """``count`` days: hourly on the hour, nightly at 01:30, daily at 03:00."""
-        for hour in range(count * 24):
-            now = START + hour * HOUR
-            self.rotate("hourly", now)
-            if hour % 24 == 1:
-                self.nightly(now + 30 * 60)
-            if hour % 24 == 3:
-                self.rotate("daily", now)
-            if check is not None:
-                check(self, hour)
+from tests.support.snapshot_harness import CLASS, IMAGE_SHELL, LABEL, pvc, snap
 
 
 @pytest.fixture(params=IMAGE_SHELL)
-def harness(request, tmp_path) -> Harness:
-    kube = Harness(tmp_path, request.param)
-    real = shutil.which("date") or "/bin/date"
-    kube.write_tool("date", DATE_WRAPPER.format(date=real))
-    return kube
+def harness(request, tmp_path):
+    return dated_harness(tmp_path, request.param)
 
 
 def never_beyond_keep(cluster: Cluster, hour: int) -> None:

@@ -4,6 +4,8 @@ deletes a snapshot it could not release, and never touches what its policy did n
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,6 +17,7 @@ from tests.support.snapshot_harness import (
     DAILY,
     EXISTS_JSONPATH,
     NOW,
+    NOW_EPOCH,
     UNKNOWN_CHECK,
     WEEKLY,
     day,
@@ -24,6 +27,13 @@ from tests.support.snapshot_harness import (
     snap,
     with_contents,
 )
+
+DAY = 86400
+
+
+def rfc3339(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
 
 POLICIES = ["Delete", "Retain"]
 
@@ -179,14 +189,30 @@ generations = st.lists(
 
 
 def bystanders() -> list[dict]:
-    """Snapshots the daily policy of app/data did not make, in the namespaces it visits."""
+    """Snapshots the daily policy did not make, in the namespaces it visits: old enough to be
+    pruned if they were its orphans."""
     return [
-        snap("app", "logs-1", day(1), "logs"),  # this policy, a PVC it does not cover
         snap("app", "data-weekly", day(1), "data", labels=WEEKLY),  # another policy
         snap("app", "data-manual", day(1), "data", labels={}),  # taken by hand
         snap("app", "data-manual-old", day(1), "data", labels={}, bound=False),
-        snap("other", "data-1", day(1), "data"),  # a PVC of the same name elsewhere
+        # Velero's, of a deleted PVC: it copies the policy label, never the made-by one.
+        snap("other", "data-velero", day(1), "data", rotator=False),
+        snap("app", "logs-weekly", day(1), "logs", labels=WEEKLY),  # another policy's orphan
     ]
+
+
+WINDOWS = [DAY, 3 * DAY, 7 * DAY]
+# The daily policy's generations of app/logs (unlabelled: left the policy) and of other/data
+# (deleted; a PVC of the same name as a covered one), each some half-days old.
+orphans = st.lists(
+    st.tuples(
+        st.integers(0, 20).map(lambda halves: halves * DAY // 2),
+        st.sampled_from([("app", "logs"), ("other", "data")]),
+        st.text("abc", min_size=1, max_size=3),
+    ),
+    max_size=5,
+    unique_by=lambda o: (o[1], o[2]),
+)
 
 
 def expected_doomed(generations: list[dict], new: str, keep: int) -> list[str]:
@@ -199,15 +225,25 @@ def expected_doomed(generations: list[dict], new: str, keep: int) -> list[str]:
     drawn=st.tuples(generations, generations),
     keep=st.integers(1, 5),
     deletion_policy=st.sampled_from(POLICIES),
-    situation=st.tuples(st.sampled_from(["ready", "create fails", "never ready"]), st.booleans()),
+    situation=st.tuples(
+        st.sampled_from(["ready", "create fails", "never ready"]),
+        st.booleans(),
+        orphans,
+        st.sampled_from(WINDOWS),
+    ),
 )
 def test_pruning_bounds_physical_snapshots_and_touches_nothing_else(
     kube_image, drawn, keep, deletion_policy, situation
 ):
     """Two PVCs of the policy, app/data (whose new snapshot may fail) and app/db, among
-    snapshots the policy did not make, and perhaps a release of app/db's an earlier run left
-    behind (the controller's cache missed it): that one is finished whatever else happens."""
-    outcome, missed = situation
+    snapshots the policy did not make, its orphans of various ages, and perhaps a release of
+    app/db's an earlier run left behind (the controller's cache missed it): that one is
+    finished whatever else happens, and exactly the orphans older than the window go."""
+    outcome, missed, drawn_orphans, window = situation
+    orphan_snaps = [
+        snap(ns, f"{pvc_name}-o{s}", rfc3339(NOW_EPOCH - age), pvc_name)
+        for age, (ns, pvc_name), s in drawn_orphans
+    ]
     generations_of = {
         pvc_name: [
             snap("app", f"{pvc_name}-{s}", ts, pvc_name, ready=ready) for ts, s, ready in draw
@@ -216,13 +252,20 @@ def test_pruning_bounds_physical_snapshots_and_touches_nothing_else(
     }
     state = {
         "pvcs": [pvc("app", "data"), pvc("app", "db"), pvc("app", "logs", labels={})],
-        "snapshots": [*generations_of["data"], *generations_of["db"], *bystanders()],
+        "snapshots": [
+            *generations_of["data"],
+            *generations_of["db"],
+            *bystanders(),
+            *orphan_snaps,
+        ],
         "fail_create_for": ["app/data"] if outcome == "create fails" else [],
         "never_ready": ["app/data"] if outcome == "never ready" else [],
     }
     leftover = missed_release("db-earlier", "db") if missed else {"contents": [], "physical": []}
     state |= leftover
-    result = kube_image.run(state, deletion_policy, KEEP=str(keep))
+    result = kube_image.run(
+        state, deletion_policy, KEEP=str(keep), ORPHAN_MAX_AGE_SECONDS=str(window)
+    )
     for content in leftover["contents"]:
         assert content["name"] not in {c["name"] for c in result.state["contents"]}
         assert content["snapshotHandle"] not in result.state["physical"]
@@ -259,6 +302,25 @@ def test_pruning_bounds_physical_snapshots_and_touches_nothing_else(
     assert result.deleted() == [f"app/{name}" for name in doomed]
     released = [content_of(result.before, "app", name)["name"] for name in doomed]
     assert result.patched() == released
+
+    # Orphans: created strictly before the cutoff go, oldest first, physical snapshots too;
+    # the others stay, whatever the covered PVCs' runs did.
+    cutoff = rfc3339(NOW_EPOCH - window)
+    aged = sorted(
+        (s["creationTimestamp"], s["namespace"], s["name"])
+        for s in orphan_snaps
+        if s["creationTimestamp"] < cutoff
+    )
+    assert result.deleted(orphans=True) == [f"{ns}/{name}" for _, ns, name in aged]
+    assert result.patched(orphans=True) == [
+        content_of(result.before, ns, name)["name"] for _, ns, name in aged
+    ]
+    gone = {(ns, name) for _, ns, name in aged}
+    for s in orphan_snaps:
+        key = (s["namespace"], s["name"])
+        handle = content_of(result.before, *key)["snapshotHandle"]
+        assert (key in after) is (key not in gone)
+        assert (handle in result.state["physical"]) is (key not in gone)
     assert result.returncode == (0 if outcome == "ready" else 1), result.stderr
 
 
@@ -321,8 +383,14 @@ def test_a_release_the_controller_missed_is_finished_by_the_next_run(kube, delet
     assert left["deletionPolicy"] == "Delete"
     assert missed["snapshotHandle"] in first.state["physical"]
 
-    # The next run (of any policy: here one that has no PVC to snapshot today).
-    second = kube.run({**first.state, "stale_cache": [], "pvcs": []}, deletion_policy, KEEP="2")
+    # The next run (of any policy: here one that has no PVC to snapshot today, within the
+    # window its orphans keep).
+    second = kube.run(
+        {**first.state, "stale_cache": [], "pvcs": []},
+        deletion_policy,
+        KEEP="2",
+        ORPHAN_MAX_AGE_SECONDS=str(60 * 86400),
+    )
     assert second.returncode == 0, second.stderr
     finish = ["delete", "volumesnapshotcontent", missed["name"], "--wait=false"]
     assert [*finish, "--ignore-not-found"] in second.releases

@@ -144,11 +144,13 @@ def test_unselected_pvcs_are_neither_snapshotted_nor_pruned(kube):
     ]
     old = [snap("app", f"scratch-{n}", day(n), "scratch") for n in (1, 2, 3)]
     old += [snap("app", f"archive-{n}", day(n), "archive", labels=WEEKLY) for n in (1, 2)]
-    result = kube.run({"pvcs": pvcs, "snapshots": old}, KEEP="1")
+    # Within their window, scratch's generations (orphans) stay too.
+    result = kube.run({"pvcs": pvcs, "snapshots": old}, KEEP="1", ORPHAN_MAX_AGE_SECONDS=LONG)
 
     assert result.returncode == 0, result.stderr
     assert [s["pvc"] for s in result.created()] == ["data"]
     assert result.deleted() == []
+    assert result.deleted(orphans=True) == []
     assert result.surviving("app", "scratch") == {"scratch-1", "scratch-2", "scratch-3"}
     assert result.surviving("app", "archive", WEEKLY) == {"archive-1", "archive-2"}
 
@@ -166,7 +168,7 @@ def test_only_this_pvcs_snapshots_of_this_policy_count(kube):
         snap("app", "from-content", day(1), ""),
     ]
     pvcs = [pvc("app", "data"), pvc("app", "logs")]
-    result = kube.run({"pvcs": pvcs, "snapshots": old}, KEEP="2")
+    result = kube.run({"pvcs": pvcs, "snapshots": old}, KEEP="2", ORPHAN_MAX_AGE_SECONDS=LONG)
 
     assert result.returncode == 0, result.stderr
     # Counted together they would lose logs-1, logs-2 and data-1.
@@ -306,6 +308,10 @@ def test_failed_delete_still_prunes_the_rest_and_fails_the_run(kube):
         ({"MAX_AGE_SECONDS": "36h"}, "MAX_AGE_SECONDS"),
         ({"MAX_AGE_SECONDS": "0600"}, "MAX_AGE_SECONDS"),
         ({"MAX_AGE_SECONDS": "12345678901"}, "MAX_AGE_SECONDS"),
+        ({"ORPHAN_MAX_AGE_SECONDS": None}, "ORPHAN_MAX_AGE_SECONDS is required"),
+        ({"ORPHAN_MAX_AGE_SECONDS": "0"}, "ORPHAN_MAX_AGE_SECONDS '0'"),
+        ({"ORPHAN_MAX_AGE_SECONDS": "3d"}, "ORPHAN_MAX_AGE_SECONDS '3d'"),
+        ({"ORPHAN_MAX_AGE_SECONDS": "12345678901"}, "ORPHAN_MAX_AGE_SECONDS '12345678901'"),
         ({"POLICY": None}, "POLICY is required"),
         ({"KNOWN_POLICIES": None}, "KNOWN_POLICIES is required"),
         ({"KNOWN_POLICIES": "weekly"}, "does not name POLICY 'daily'"),
@@ -334,6 +340,9 @@ def test_invalid_configuration_exits_2_before_calling_kubectl(kube, overrides, m
 
 # --------------------------------------------------------------------- property
 
+# Longer than any fixture's age: orphans (tests/jobs/test_snapshot_orphans.py) stay.
+LONG = str(60 * 86400)
+
 TIMESTAMPS = [day(20), day(26), "2026-11-27T02:59:59Z", NOW]
 existing_snapshots = st.lists(
     st.tuples(st.sampled_from(TIMESTAMPS), st.text("abc", min_size=1, max_size=3)),
@@ -359,7 +368,7 @@ def test_prune_keeps_exactly_the_newest_keep(kube_image, existing, keep, list_re
         "snapshots": old + bystanders,
         "list_reversed": list_reversed,
     }
-    result = kube_image.run(state, KEEP=str(keep))
+    result = kube_image.run(state, KEEP=str(keep), ORPHAN_MAX_AGE_SECONDS=LONG)
 
     assert result.returncode == 0, result.stderr
     new = result.created_name("app", "data")

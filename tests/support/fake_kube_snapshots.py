@@ -26,7 +26,7 @@ Forms (flags in any order, "--flag value" or "--flag=value"):
   get persistentvolumeclaims --all-namespaces -o jsonpath=CLASS_TEMPLATE
   get volumesnapshots --namespace NS -l SEL -o jsonpath=SNAPSHOT_TEMPLATE
   get persistentvolumeclaims --all-namespaces -l SEL -o jsonpath=LABELLED_TEMPLATE
-  get volumesnapshots --all-namespaces -l SEL -o jsonpath=LABELLED_TEMPLATE
+  get volumesnapshots --all-namespaces -l SEL -o jsonpath=LABELLED_TEMPLATE | ORPHANS_TEMPLATE
   get volumesnapshot --namespace NS NAME -o jsonpath=BOUND_TEMPLATE
   get volumesnapshotcontent NAME -o jsonpath=CONTENT_TEMPLATE
   create -f -                                    (VolumeSnapshot of a PVC on stdin)
@@ -72,6 +72,11 @@ LABELLED_TEMPLATE = re.compile(
     r'jsonpath=\{range \.items\[\*\]\}\{\.metadata\.namespace\}\{"\\t"\}'
     r'\{\.metadata\.name\}\{"\\t"\}\{\.metadata\.labels\.((?:[^.{}\\]|\\\.)+)\}'
     r'\{"\\n"\}\{end\}'
+)
+# prune_orphans: every generation of the policy, with the PVC it was taken of.
+ORPHANS_TEMPLATE = (
+    '{range .items[*]}{.metadata.creationTimestamp}{"\\t"}{.metadata.namespace}{"\\t"}'
+    '{.metadata.name}{"\\t"}{.spec.source.persistentVolumeClaimName}{"\\n"}{end}'
 )
 BOUND_TEMPLATE = "{.status.boundVolumeSnapshotContentName}"
 # finish_releases: does a released content's snapshot still exist, bound to it?
@@ -123,6 +128,11 @@ class SnapshotForms:
             snaps = [s for s in self.state["snapshots"] if selected(s.get("labels", {}))]
             if output == f"jsonpath={SOURCES_TEMPLATE}":
                 return self.source_rows(snaps)
+            if output == f"jsonpath={ORPHANS_TEMPLATE}":
+                rows = sorted(
+                    (s["namespace"], s["name"], s["creationTimestamp"], s["pvc"]) for s in snaps
+                )
+                return "".join(f"{ts}\t{ns}\t{name}\t{pvc}\n" for ns, name, ts, pvc in rows)
             return labelled_rows(snaps, output)
         ns = cmd.require("--namespace")
         selected = parse_selector(cmd.require("--selector"))

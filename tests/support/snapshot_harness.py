@@ -37,6 +37,8 @@ BASE_ENV = {
     "SELECTOR": f"{LABEL}=daily",
     "KNOWN_POLICIES": "daily,weekly",
     "KEEP": "3",
+    # keep 3 of a daily policy: what CronJobs without maxAge get (design/snapshots.py).
+    "ORPHAN_MAX_AGE_SECONDS": str(3 * 86400),
     "SNAPSHOT_CLASS": CLASS,
 }
 PVC_JSONPATH = '{range .items[*]}{.metadata.namespace}{" "}{.metadata.name}{"\\n"}{end}'
@@ -212,6 +214,23 @@ RELEASES_LISTING = [
 ]
 
 
+# prune_orphans, last in a run that got that far: this listing, then a prune per orphan.
+ORPHANS_LISTING = [
+    "get",
+    "volumesnapshots",
+    "--all-namespaces",
+    "-l",
+    f"{LABEL}=daily,{MADE_BY}=rotator",
+    "-o",
+    'jsonpath={range .items[*]}{.metadata.creationTimestamp}{"\\t"}{.metadata.namespace}'
+    '{"\\t"}{.metadata.name}{"\\t"}{.spec.source.persistentVolumeClaimName}{"\\n"}{end}',
+]
+
+
+def is_orphans_listing(argv: list[str]) -> bool:
+    return argv[:3] == ORPHANS_LISTING[:3] and argv[5:] == ORPHANS_LISTING[5:]
+
+
 def is_release_step(argv: list[str]) -> bool:
     return argv[:2] in (["get", "volumesnapshot"], ["delete", "volumesnapshotcontent"]) and (
         "--ignore-not-found" in argv
@@ -222,29 +241,34 @@ def is_release_step(argv: list[str]) -> bool:
 class Result(ScriptRun):
     releases: list[list[str]] = field(default_factory=list)
     """The calls that finished earlier releases (the listing first); ``calls`` is the rest."""
+    orphans: list[list[str]] = field(default_factory=list)
+    """The calls that pruned orphans (the listing first), split off the end of ``calls``."""
 
     def steps(self) -> list[str]:
         """The calls by kind: 'get persistentvolumeclaims', 'create', 'wait', ..."""
         return [" ".join(a[:2]) if a[0] in ("get", "delete", "patch") else a[0] for a in self.calls]
 
-    def deleted(self) -> list[str]:
-        """ns/name of each delete, in call order; every delete must have the one known form."""
+    def deleted(self, orphans: bool = False) -> list[str]:
+        """ns/name of each delete, in call order; every delete must have the one known form.
+        With ``orphans``, those of the orphans' step instead."""
         out = []
-        for argv in self.calls:
+        for argv in self.orphans if orphans else self.calls:
             if argv[0] == "delete":
                 assert argv[:3] == ["delete", "volumesnapshot", "--namespace"], argv
                 assert argv[5:] == ["--wait=false"], argv
                 out.append(f"{argv[3]}/{argv[4]}")
         return out
 
-    def patched(self) -> list[str]:
+    def patched(self, orphans: bool = False) -> list[str]:
         """Content name of each patch, in call order; each must release the content of the
-        snapshot whose binding the run read two calls before, and mark it as being pruned."""
+        snapshot whose binding the run read two calls before, and mark it as being pruned.
+        With ``orphans``, those of the orphans' step instead."""
         out = []
-        for i, argv in enumerate(self.calls):
+        calls = self.orphans if orphans else self.calls
+        for i, argv in enumerate(calls):
             if argv[0] == "patch":
                 assert argv[:2] == ["patch", "volumesnapshotcontent"], argv
-                read = self.calls[i - 2]
+                read = calls[i - 2]
                 assert read[:3] == ["get", "volumesnapshot", "--namespace"], read
                 ns, name = read[3:5]
                 assert argv[3:] == ["--type=merge", "-p", release_patch(ns, name)], argv
@@ -311,4 +335,9 @@ class Harness(ScriptBin):
         end = 1
         while end < len(run.calls) and is_release_step(run.calls[end]):
             end += 1
-        return Result(**{**vars(run), "calls": run.calls[end:]}, releases=run.calls[:end])
+        last = next((i for i, a in enumerate(run.calls) if is_orphans_listing(a)), len(run.calls))
+        return Result(
+            **{**vars(run), "calls": run.calls[end:last]},
+            releases=run.calls[:end],
+            orphans=run.calls[last:],
+        )

@@ -10,7 +10,9 @@ The offline diff shows each of these as a harmless update; a real ``pulumi up`` 
 - Velero's volume policy skips the PVCs whose schedule label names no schedule, and nothing
   fails (vmware-tanzu/velero@v1.18.1: internal/resourcepolicies/resource_policies.go);
 - the rotator deletes every generation beyond a lower ``keep`` or older than a shorter
-  ``maxAge`` at its next run, and covers only the PVCs its classes and labels name.
+  ``maxAge`` at its next run, and covers only the PVCs its classes and labels name; the
+  generations of a PVC it no longer covers go once older than its ``ORPHAN_MAX_AGE_SECONDS``
+  (jobs/snapshot_rotate.sh, prune_orphans).
 """
 
 from __future__ import annotations
@@ -57,6 +59,23 @@ def _policies(document: dict) -> dict[str, dict[str, str]]:
         if sem.POLICY_LABEL in labels:
             found[labels[sem.POLICY_LABEL]] = _env(job)
     return found
+
+
+def _span(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _orphans_go(policy: str, env: dict[str, str]) -> str:
+    """When the rotator of ``policy`` prunes the generations of a PVC it no longer covers."""
+    window = env.get("ORPHAN_MAX_AGE_SECONDS", "")
+    age = _span(int(window)) if window.isdigit() else "its maxAge, else keep runs"
+    return (
+        f"their generations stay restorable until {age} old, then the {policy} rotator prunes "
+        "them (Retain EBS snapshots included)"
+    )
 
 
 def _classes(env: dict[str, str]) -> set[str]:
@@ -163,10 +182,8 @@ def _history(old: dict, new: dict) -> Iterator[tuple[str, str]]:
             )
         for cls in sorted((_classes(was) - _classes(now)) & remaining):
             narrowed.append(
-                f"class {cls} leaves policy {policy}: its PVCs are no longer snapshotted and "
-                f"their generations are never pruned again (delete them with kubectl delete "
-                f"volumesnapshots -A -l {sem.POLICY_LABEL}={policy} after checking which PVCs "
-                "they are of)"
+                f"class {cls} leaves policy {policy}: its PVCs are no longer snapshotted, and "
+                f"{_orphans_go(policy, now)}"
             )
     schedules_before, schedules_after = _schedule_classes(old), _schedule_classes(new)
     for schedule in sorted(schedules_before.keys() & schedules_after.keys()):

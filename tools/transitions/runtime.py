@@ -69,9 +69,11 @@ def _cronjob(change: Change) -> list[str]:
         )
     dropped = set(old.get("CLASSES", "").split(",")) - set(new.get("CLASSES", "").split(","))
     if dropped - {""}:
+        window = new.get("ORPHAN_MAX_AGE_SECONDS")
         notes.append(
             f"PVCs of {', '.join(sorted(dropped - {''}))} are no longer snapshotted by "
-            f"{new['POLICY']}, and their existing generations are never pruned (kept and billed)"
+            f"{new['POLICY']}; their existing generations are pruned once older than "
+            + (f"{window}s" if window else "the policy's window (maxAge, else keep runs)")
         )
     return notes
 
@@ -86,7 +88,8 @@ def _storage_class(change: Change) -> list[str]:
     if policies[0] - policies[1]:
         notes.append(
             f"its PVCs leave {', '.join(sorted(policies[0] - policies[1]))}: no new snapshots, and "
-            "their existing generations are never pruned (kept and billed)"
+            "their existing generations are pruned once older than each policy's window "
+            "(maxAge, else keep runs)"
         )
     schedule = [a.get(f"{PROTECTION}/backup-schedule") for a in (old, new)]
     if schedule[0] and schedule[0] != schedule[1]:

@@ -8,6 +8,7 @@ import pytest
 
 import jobs
 from config import rules
+from config.schedules import longest_gap
 from config.schema import SnapshotPolicy
 from design.snapshots import POLICY_LABEL
 from tests.support.plan_helpers import typed
@@ -70,6 +71,10 @@ def test_one_cron_job_per_policy_with_its_generation_limit(plan):
             "KNOWN_POLICIES": ",".join(p.name for p in policies(plan)),
             "KEEP": str(policy.keep),
             **({"MAX_AGE_SECONDS": str(policy.max_age_seconds)} if policy.max_age else {}),
+            "ORPHAN_MAX_AGE_SECONDS": str(
+                policy.max_age_seconds
+                or policy.keep * int(longest_gap(policy.schedule).total_seconds())
+            ),
             "SNAPSHOT_CLASS": snapshot_class,
             "READY_TIMEOUT": f"{policy.ready_timeout_seconds}s",
             "POLICY_LABEL": POLICY_LABEL,
@@ -95,6 +100,10 @@ def test_max_age_reaches_the_job_in_seconds(dev_values):
     assert env_of(jobs["snapshot-daily"])["MAX_AGE_SECONDS"] == "129600"
     assert env_of(jobs["snapshot-weekly"])["MAX_AGE_SECONDS"] == str(8 * 7 * 86400)
     assert "MAX_AGE_SECONDS" not in env_of(jobs["snapshot-hourly"])
+    # Orphans keep the life rotation would have given them: maxAge, else keep runs.
+    assert env_of(jobs["snapshot-daily"])["ORPHAN_MAX_AGE_SECONDS"] == "129600"
+    assert env_of(jobs["snapshot-weekly"])["ORPHAN_MAX_AGE_SECONDS"] == str(8 * 7 * 86400)
+    assert env_of(jobs["snapshot-hourly"])["ORPHAN_MAX_AGE_SECONDS"] == str(24 * 3600)
 
 
 def test_jobs_never_overlap_and_history_is_bounded(plan):

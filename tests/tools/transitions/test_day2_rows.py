@@ -219,7 +219,7 @@ EXPECT: dict[str, Expect] = {
     ),
     "N19": Expect(
         {"snapshots-hourly": "~", "classes-gp3-ssd-prod-rwo": "~"},
-        {"snapshots-hourly": "their existing generations are never pruned (kept and billed)"},
+        {"snapshots-hourly": "their existing generations are pruned once older than 86400s"},
         needs(("storage.protection", SETTINGS)),
     ),
     "N20": Expect({"app-orders-irsa-app": "~"}),
@@ -417,6 +417,6 @@ def test_a_run_time_loss_in_a_protected_stack_needs_an_acknowledgement(row):
     judgement = judged(row)[1]
     (found,) = judgement.violations
     assert (found.subject, found.key) == ("storage.protection", SETTINGS)
-    # The message names each class and policy that parts, and that their generations stay.
+    # The message names each class and policy that parts, and when their generations go.
     assert "leaves policy hourly" in found.message
-    assert "never pruned again" in found.message
+    assert "until 1d old, then the hourly rotator prunes them" in found.message

@@ -81,7 +81,9 @@ CASES = [
             "class io2-ssd-db-prod-rwo leaves policy daily",
             "class io2-ssd-db-prod-rwo leaves policy hourly",
             "class io2-ssd-db-prod-rwo leaves Velero schedule nightly",
-            "never pruned again",
+            # Keep runs of each (daily keep 14, hourly keep 24): then they go.
+            "stay restorable until 14d old, then the daily rotator prunes them",
+            "stay restorable until 1d old, then the hourly rotator prunes them",
         ],
     ),
     (
