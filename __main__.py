@@ -5,6 +5,7 @@ Composition only: load and validate config, build the components in dependency o
 
 import pulumi
 
+from components import backend_infrastructure
 from components.addons import AddonsArgs, ClusterAddons, PodIdentityAgent, PodNetwork
 from components.alerts import BackupAlerts, BackupAlertsArgs
 from components.app import AppArgs, AppNamespace, component_name
@@ -13,7 +14,6 @@ from components.cluster import Cluster, ClusterArgs
 from components.context import current_aws_context, warn_about_account_settings
 from components.controller_roles import ControllerRoles, ControllerRolesArgs
 from components.drills import RestoreDrills, RestoreDrillsArgs
-from components.efs import EfsInUse, EfsInUseArgs, EfsStorage, EfsStorageArgs
 from components.escrow import SealingKeyEscrow, SealingKeyEscrowArgs
 from components.external_secrets import (
     PARAMETER_STORE,
@@ -35,6 +35,7 @@ from config import pulumi_source, rules
 from config.catalog import Catalog
 from design import identity, naming
 from design.backup import excluded_namespaces
+from design.storage.registry import REGISTRY
 
 pulumi_source.require_engine()
 cfg = pulumi_source.load()
@@ -174,18 +175,17 @@ if rules.agent_needed(cfg):
     ]
 controllers_agent = agent if identity.trusts_pod_identity(cfg.identity) else []
 
-efs = None
-if cfg.storage.efs.enabled:
-    efs = EfsStorage(
-        "efs",
-        EfsStorageArgs(
-            platform=platform,
-            settings=cfg.storage.efs,
-            vpc_id=network.vpc_id,
-            private_subnets=network.private_subnets,
-            node_security_group_id=cluster.security_group_id,
-        ),
-    )
+# Each backend's stack-level resources (EFS: the file system, mount targets, driver role).
+infrastructure = backend_infrastructure.build(
+    REGISTRY,
+    platform,
+    cfg,
+    backend_infrastructure.Network(
+        vpc_id=network.vpc_id,
+        private_subnets=network.private_subnets,
+        node_security_group_id=cluster.security_group_id,
+    ),
+)
 
 drivers = StorageDrivers(
     "drivers",
@@ -193,7 +193,10 @@ drivers = StorageDrivers(
         cluster_name=cluster.name,
         kubernetes_version=cfg.kubernetes_version,
         versions=cfg.addons,
-        role_arns={"ebs": controllers.ebs_csi.arn, "efs": efs.csi_role.arn if efs else None},
+        role_arns={
+            "ebs": controllers.ebs_csi.arn,
+            **{name: infra.role_arn for name, infra in infrastructure.items()},
+        },
         nodes=nodes.groups,
         identity=cfg.identity,
         tag_cluster_id=cfg.cluster_name,
@@ -205,25 +208,19 @@ classes = StorageClasses(
     "classes",
     StorageClassesArgs(
         platform=platform,
-        file_systems={"file_system_id": efs.file_system_id if efs else None},
+        file_systems={k: v for infra in infrastructure.values() for k, v in infra.inputs.items()},
         drivers=drivers.by_backend,
         snapshot_controller=drivers.snapshot_controller,
         snapshot_deletion_policy=cfg.snapshots.deletion_policy,
         demote_gp2=cfg.storage.demote_gp2,
-        file_system_backup=cfg.storage.efs.enabled and cfg.storage.efs.backup,
+        file_system_backup=any(infra.file_system_backup for infra in infrastructure.values()),
     ),
 )
 
-if efs is not None:
-    EfsInUse(
-        "efs-in-use",
-        EfsInUseArgs(
-            file_system_id=efs.file_system_id,
-            holders=[efs, drivers.by_backend["efs"], *classes.by_backend.get("efs", [])],
-            provider=cluster.provider,
-            protect=cfg.protect,
-        ),
-    )
+for name, infra in infrastructure.items():
+    if infra.in_use is not None:
+        holders = [infra.resource, drivers.by_backend[name], *classes.by_backend.get(name, [])]
+        infra.in_use(holders, cluster.provider, cfg.protect)
 
 snapshots = SnapshotSchedules(
     "snapshots",
@@ -351,7 +348,9 @@ pulumi.export("oidcProviderArn", cluster.oidc.provider_arn)
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("privateSubnetIds", network.private_subnets)
 pulumi.export("storageClasses", sorted(classes.classes))
-pulumi.export("efsFileSystemId", efs.file_system_id if efs else None)
+for infra in infrastructure.values():
+    for output, value in infra.exports.items():
+        pulumi.export(output, value)
 pulumi.export(
     "appRoleArns", {app.name: ns.role_arn for app, ns in zip(cfg.apps, apps, strict=True)}
 )

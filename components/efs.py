@@ -11,9 +11,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.backend_infrastructure import BackendInfrastructure
 from components.irsa import IrsaRole, IrsaRoleArgs
 from components.platform import Platform
-from config.schema import Efs
 from design import iam, naming
 from design.labels import MANAGED_BY
 from design.storage import efs as efs_backend
@@ -29,7 +29,7 @@ EFS_CSI_SERVICE_ACCOUNTS = [
 @dataclass(frozen=True)
 class EfsStorageArgs:
     platform: Platform
-    settings: Efs
+    settings: efs_backend.FileSystem
     vpc_id: pulumi.Input[str]
     private_subnets: dict[str, pulumi.Input[str]]
     node_security_group_id: pulumi.Input[str]
@@ -201,3 +201,42 @@ class EfsInUse(pulumi.ComponentResource):
             ),
         )
         self.register_outputs({"marker": marker.metadata.name})
+
+
+def infrastructure(name: str, platform: Platform, cfg, network) -> BackendInfrastructure:
+    """The EFS backend's hook (``Backend.infrastructure``): the file system when enabled."""
+    settings = cfg.storage.efs
+    if not settings.enabled:
+        return BackendInfrastructure(
+            inputs={efs_backend.BACKEND.parameter_input: None}, exports={"efsFileSystemId": None}
+        )
+    storage = EfsStorage(
+        name,
+        EfsStorageArgs(
+            platform=platform,
+            settings=settings,
+            vpc_id=network.vpc_id,
+            private_subnets=network.private_subnets,
+            node_security_group_id=network.node_security_group_id,
+        ),
+    )
+
+    def in_use(holders: Sequence[pulumi.Resource], provider: k8s.Provider, protect: bool) -> None:
+        EfsInUse(
+            f"{name}-in-use",
+            EfsInUseArgs(
+                file_system_id=storage.file_system_id,
+                holders=list(holders),
+                provider=provider,
+                protect=protect,
+            ),
+        )
+
+    return BackendInfrastructure(
+        role_arn=storage.csi_role.arn,
+        inputs={efs_backend.BACKEND.parameter_input: storage.file_system_id},
+        exports={"efsFileSystemId": storage.file_system_id},
+        file_system_backup=settings.backup,
+        in_use=in_use,
+        resource=storage,
+    )

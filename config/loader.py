@@ -110,7 +110,9 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
 
 def _problem(err: ErrorDetails) -> tuple[str, str]:
     message = messages.refine(StackConfig, err)
-    loc = err["loc"]
+    loc = messages.key_path(StackConfig, err["loc"])
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found"):  # the tag is a key
+        loc = (*loc, err["ctx"]["discriminator"].strip("'"))
     if loc and loc[-1] == "[key]":  # pydantic's marker for a mapping key (not its value)
         loc, message = loc[:-1], f"the key itself: {message}"
     return _key_path(loc) or "(root)", message

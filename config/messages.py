@@ -18,6 +18,8 @@ from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 
+from design.storage.registry import REGISTRY
+
 NUMBER_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
 
 
@@ -36,23 +38,65 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
     return []
 
 
-def keys_at(root: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
-    """The keys a stack file may write in the mapping at ``loc`` (its parent's fields)."""
-    current = [root]
+def _walk(
+    root: type[BaseModel], loc: tuple[int | str, ...]
+) -> tuple[list[type[BaseModel]], tuple[int | str, ...]]:
+    """The models that may hold the mapping at ``loc``, and ``loc`` as a key path: without the
+    tags pydantic puts in the location of a tagged union's member (``classes[0].gp3.iops``)."""
+    current, path = [root], []
     for part in loc:
         if isinstance(part, int):
+            path.append(part)
             continue
-        found = [
-            model
+        fields = [
+            field
             for m in current
             for name, field in m.model_fields.items()
             if part in (field.alias or name, name)
-            for model in _models_in(field.annotation)
         ]
-        if not found:
-            return []
-        current = found
+        tagged = [m for m in current if part in _tags(m)] if len(current) > 1 else []
+        if not fields and tagged:  # a union's tag (``backing: gp3``), not a key
+            current = tagged
+            continue
+        path.append(part)
+        current = [model for field in fields for model in _models_in(field.annotation)]
+    return current, tuple(path)
+
+
+def _tags(model: type[BaseModel]) -> set[Any]:
+    return {
+        value
+        for field in model.model_fields.values()
+        if typing.get_origin(field.annotation) is typing.Literal
+        for value in typing.get_args(field.annotation)
+    }
+
+
+def key_path(root: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """``loc`` without a tagged union's tags: the keys as a stack file writes them."""
+    return _walk(root, loc)[1]
+
+
+def keys_at(root: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The keys a stack file may write in the mapping at ``loc`` (its parent's fields)."""
+    current = _walk(root, loc)[0]
     return sorted({field.alias or name for m in current for name, field in m.model_fields.items()})
+
+
+def _other_backend(root: type[BaseModel], loc: tuple[int | str, ...]) -> str | None:
+    """A class entry's key that only another backend's classes take: which ones."""
+    key = loc[-1]
+    if key in keys_at(root, loc[:-1]):
+        return None
+    takers = [
+        backend.label
+        for backend in REGISTRY
+        if backend.class_fields is not None
+        and any(key == (f.alias or n) for n, f in backend.class_fields.model_fields.items())
+    ]
+    path = key_path(root, loc)
+    in_class = len(path) >= 3 and path[-3] in ("classes", "retiredClasses")
+    return f"only {' and '.join(takers)} classes take this setting" if takers and in_class else None
 
 
 def _unknown_key(root: type[BaseModel], loc: tuple[int | str, ...]) -> str:
@@ -78,7 +122,15 @@ def refine(root: type[BaseModel], err: ErrorDetails) -> str:
         # A validator's own ValueError reads better without pydantic's "Value error, " prefix.
         return str(err["ctx"]["error"])
     if kind == "extra_forbidden":
-        return _unknown_key(root, err["loc"])
+        return _other_backend(root, err["loc"]) or _unknown_key(root, err["loc"])
+    if kind == "union_tag_invalid":  # as a Literal's own message (the tag is one key)
+        *tags, last = err["ctx"]["expected_tags"].split(", ")
+        expected = f"{', '.join(tags)} or {last}" if tags else last
+        value = err.get("input")
+        tag = value.get(err["ctx"]["discriminator"].strip("'")) if isinstance(value, dict) else None
+        return f"Input should be {expected}; got {_seen(err['ctx']['tag'] if tag is None else tag)}"
+    if kind == "union_tag_not_found":
+        return "Field required"
     return _value_message(err)
 
 

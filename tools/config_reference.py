@@ -11,6 +11,7 @@ cannot drift from the schema: a test regenerates it and fails when the page is s
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import inspect
 import sys
 import types
@@ -76,6 +77,18 @@ def is_model(annotation: typing.Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
+def members(annotation: typing.Any) -> list[type[BaseModel]]:
+    """The models a value may be: one, or each member of a tagged union (a class entry is one
+    backend's model, chosen by its ``backing``)."""
+    if is_model(annotation):
+        return [annotation]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = typing.get_args(annotation)
+        if all(is_model(arg) for arg in args):
+            return list(args)
+    return []
+
+
 def type_name(annotation: typing.Any) -> str:
     """How a stack file writes the value: ``string``, ``integer[]``, ``object``, ``map``."""
     annotation = _strip_optional(annotation)
@@ -86,7 +99,7 @@ def type_name(annotation: typing.Any) -> str:
         return f"{type_name(typing.get_args(annotation)[0])}[]"
     if origin is dict:
         return "map"
-    if is_model(annotation):
+    if members(annotation):
         return "object"
     return SCALARS.get(annotation, str(annotation))
 
@@ -171,17 +184,21 @@ def rows(
     together. A model that extends one documented elsewhere (a retired class is a catalog entry
     plus its name) lists only the fields it declares itself."""
     seen = {} if seen is None else seen
-    inherited = next((base for base in model.__mro__[1:] if base in seen), None)
+    own = {
+        name
+        for base in model.__mro__
+        if base is model or base not in seen
+        for name in inspect.get_annotations(base)
+    }
     seen.setdefault(model, prefix)
-    own = inspect.get_annotations(model)
     found = []
     for name, field in model.model_fields.items():
-        if inherited is not None and name not in own:
+        if name not in own:
             continue
         inner = _strip_optional(field.annotation)
         item = list_item(inner)
-        nested = item if is_model(item) else inner if is_model(inner) else None
-        key = f"{prefix}{field.alias or name}" + ("[]" if is_model(item) else "")
+        nested = members(item) or members(inner)
+        key = f"{prefix}{field.alias or name}" + ("[]" if members(item) else "")
         found.append(
             Row(
                 key=key,
@@ -191,9 +208,23 @@ def rows(
                 description=_one_line(field.description),
             )
         )
-        if nested is not None:
-            found += rows(nested, f"{key}.", seen)
+        found += _merged([row for m in nested for row in rows(m, f"{key}.", seen)])
+        if len(nested) > 1:  # a union's parts are documented: a model extending them adds its own
+            seen.update({base: key for m in nested for base in m.__mro__[1:] if base not in seen})
     return found
+
+
+def _merged(found: list[Row]) -> list[Row]:
+    """One row per key: a key every member of a union has (its tag, ``backing``) once, with
+    the values of all of them."""
+    merged: dict[str, Row] = {}
+    for row in found:
+        first = merged.get(row.key)
+        if first is None:
+            merged[row.key] = row
+        elif row.allowed and row.allowed != first.allowed:
+            merged[row.key] = dataclasses.replace(first, allowed=f"{first.allowed}, {row.allowed}")
+    return list(merged.values())
 
 
 def _cell(text: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from config.catalog import class_name
-from config.rules.base import Problem, camel, repeated
+from config.rules.base import Problem, repeated
 from config.schedules import longest_gap
 from config.schema import StackConfig, StorageClass
 from design import storage as sc
@@ -55,11 +55,6 @@ def _class_settings(cfg: StackConfig, cls: StorageClass, key: str) -> Iterator[P
         return
     if problem := backend.requires(cfg):
         yield f"{key}.backing", problem
-    explicit = cls.model_fields_set
-    for other in REGISTRY:
-        for field in other.fields if other is not backend else ():
-            if field in explicit:
-                yield f"{key}.{camel(field)}", f"only {other.label} classes take this setting"
     for suffix, problem in backend.class_problems(cls):
         yield f"{key}.{suffix}", problem
 

@@ -27,7 +27,6 @@ from config.schema.iam import Iam
 from config.schema.stack import Acknowledge, StackConfig, UpgradePolicy, config_key
 from config.schema.storage import (
     Addons,
-    Efs,
     Protection,
     ReclaimPolicy,
     RetiredClass,
@@ -48,7 +47,6 @@ __all__ = [
     "Backups",
     "CreatedNetwork",
     "DnsLabel",
-    "Efs",
     "Endpoint",
     "ExistingNetwork",
     "ExternalSecrets",

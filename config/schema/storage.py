@@ -1,35 +1,19 @@
-"""Storage: the EFS file system, the StorageClass catalog, snapshot schedules, CSI add-ons."""
+"""Storage: each backend's settings and class entries (each defined by its backend module), the
+StorageClass catalog, snapshot schedules, CSI add-ons."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Union
 
-from pydantic import Field, field_validator
+from pydantic import Field, TypeAdapter, create_model, field_validator
 
 from config.schedules import CronSchedule
 from config.schema.base import DNS_LABEL, DnsLabel, Model
 from design import snapshots as snapshot_design
 from design.images import image_pin_problem
-from design.storage.registry import BACKINGS
+from design.storage.registry import REGISTRY
 
 ReclaimPolicy = Literal["Retain", "Delete"]
-
-
-class Efs(Model):
-    """The stack's EFS file system (one per stack; every EFS class provisions on it)."""
-
-    enabled: bool = True
-    """Create the EFS file system, its mount targets and the EFS CSI driver."""
-    performance_mode: Literal["generalPurpose", "maxIO"] = "generalPurpose"
-    """EFS performance mode (replaces the file system when changed)."""
-    throughput_mode: Literal["bursting", "elastic", "provisioned"] = "elastic"
-    """EFS throughput mode; shown in EFS class names."""
-    provisioned_throughput_mibps: int | None = Field(default=None, ge=1, le=10240)
-    """MiB/s; required with `provisioned`, refused otherwise."""
-    transition_to_ia_days: Literal[1, 7, 14, 30, 60, 90, 180, 270, 365] | None = 30
-    """Move files not read for this many days to Infrequent Access."""
-    backup: bool = False
-    """AWS Backup policy of the file system (production: `true`)."""
 
 
 class Protection(Model):
@@ -48,10 +32,11 @@ class Protection(Model):
     fails the plan."""
 
 
-class StorageClass(Model):
-    """One entry of the StorageClass catalog; its name is derived (design.storage)."""
+class ClassEntry(Model):
+    """What every entry of the StorageClass catalog takes, whatever its backend; each backend
+    adds its ``backing`` values and its own settings (``Backend.class_fields``)."""
 
-    backing: Literal[BACKINGS]  # type: ignore[valid-type]
+    backing: str
     """Volume type, or EFS."""
     access: Literal["rwo", "rwx"]
     """EBS is `rwo` (one zone), EFS is `rwx`."""
@@ -61,32 +46,16 @@ class StorageClass(Model):
     """Exactly one class is the default."""
     reclaim_policy: ReclaimPolicy | None = None
     """Per-class override of `storage.reclaimPolicy` (never `Delete` in production)."""
-    # EBS
-    fs_type: Literal["ext4", "xfs"] = "ext4"
-    """EBS only: the file system."""
-    iops: int | None = Field(default=None, ge=1)
-    """gp3 3000-80000; io2 100-256000 (every io2 volume is Block Express), required for io2. A
-    class's parameters reach only volumes provisioned after the change; existing volumes keep
-    theirs."""
-    throughput_mibps: int | None = Field(default=None, ge=1)
-    """gp3 only, 125-2000 MiB/s and at most iops/4."""
-    block_express: bool = False
-    """Deprecated and ignored (the driver ignores it since all io2 is Block Express); still
-    accepted, with a warning."""
-    # EFS
-    directory_perms: Annotated[str, Field(pattern=r"^[0-7]{3}$")] = "700"
-    """EFS only: permissions of each access point's directory."""
-    gid_range_start: int = Field(default=50000, ge=1, le=2147483647)
-    """EFS only: first POSIX group ID given to access points."""
-    gid_range_end: int = Field(default=7000000, ge=1, le=2147483647)
-    """EFS only: last POSIX group ID given to access points."""
-    base_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9_./-]*$")] = "/dynamic"
-    """EFS only: where access point directories are created."""
+
+
+class ClassProtection(Model):
+    """The last key of every entry, after the backend's own settings."""
+
     protection: Protection = Protection()
     """What protects every PVC on the class."""
 
 
-class RetiredClass(StorageClass):
+class RetiredEntry(ClassEntry):
     """A class the catalog no longer offers but PVCs may still name, kept as it was.
 
     Renaming a class (its tier, the EFS throughput mode, the environment) or dropping it would
@@ -104,21 +73,64 @@ class RetiredClass(StorageClass):
     """A retired class is never the default."""
 
 
-class Storage(Model):
+def _entries(base: type[Model], prefix: str) -> tuple[type[Model], ...]:
+    """One model per backend. Fields keep the order of the bases from last to first: the common
+    head, the backend's part (its ``backing`` Literal, the union's tag, replaces the head's
+    ``str`` in place), the protection."""
+    return tuple(
+        type(
+            f"{prefix}{b.label.title()}Class",
+            (ClassProtection, b.class_fields, base),
+            {"__doc__": base.__doc__},
+        )
+        for b in REGISTRY
+        if b.class_fields is not None
+    )
+
+
+CLASS_ENTRIES = _entries(ClassEntry, "")
+RETIRED_ENTRIES = _entries(RetiredEntry, "Retired")
+# Keyed on ``backing``: an entry is validated by its backend's model alone, so a setting of
+# another backend is an unknown key there (config.messages names the backends that take it).
+StorageClass = Annotated[Union[CLASS_ENTRIES], Field(discriminator="backing")]  # type: ignore[valid-type]  # noqa: UP007
+RetiredClass = Annotated[Union[RETIRED_ENTRIES], Field(discriminator="backing")]  # type: ignore[valid-type]  # noqa: UP007
+_STORAGE_CLASS: TypeAdapter = TypeAdapter(StorageClass)
+
+
+class _StorageHead(Model):
     reclaim_policy: ReclaimPolicy = "Delete"
     """Reclaim policy of every class (production: `Retain`)."""
     demote_gp2: bool = True
     """Mark EKS's own `gp2` class not-default (it was the default before 1.30)."""
-    efs: Efs = Efs()
-    """The stack's EFS file system (one per stack; every EFS class provisions on it)."""
+
+
+# Each backend's stack-level settings (EFS: ``storage.efs``, the file system), by its key.
+_BackendSettings = create_model(
+    "_BackendSettings",
+    __base__=Model,
+    **{
+        key: (model, Field(default_factory=model, description=model.__doc__))
+        for key, model in (b.settings for b in REGISTRY if b.settings is not None)
+    },
+)
+
+
+class _StorageTail(Model):
     classes: Annotated[list[StorageClass], Field(min_length=1)] = Field(
-        default_factory=lambda: [StorageClass(backing="gp3", access="rwo", default=True)]
+        default_factory=lambda: [
+            _STORAGE_CLASS.validate_python({"backing": "gp3", "access": "rwo", "default": True})
+        ]
     )
     """The StorageClass catalog; each entry:"""
     retired_classes: list[RetiredClass] = Field(default_factory=list)
     """Classes no longer offered but still named by PVCs: each entry is a `storage.classes[]` entry
     as it was, plus its name. Kept unchanged, never the default, no new claims
     ([changing-a-live-stack.md](changing-a-live-stack.md#retire-a-class)). Each entry:"""
+
+
+# Keys in order: the head, each backend's settings, the catalog (bases merge right to left).
+class Storage(_StorageTail, _BackendSettings, _StorageHead):  # type: ignore[misc,valid-type]
+    pass
 
 
 class SnapshotPolicy(Model):

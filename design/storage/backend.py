@@ -9,10 +9,28 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
 from design.type_facts import TypeFacts
 
 # (key path suffix, message): a backend's own problems, placed under the entry's key.
 Finding = tuple[str, str]
+
+
+class SchemaPart(BaseModel):
+    """A backend's part of the stack config schema, read as every config model is (frozen,
+    camelCase keys, unknown keys refused; ``config.schema.base.Model``, which this package cannot
+    import: the config package imports the registry)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        extra="forbid",
+        str_strip_whitespace=True,
+        use_attribute_docstrings=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -47,8 +65,11 @@ class Backend:
     """Why a class (its parameters and mount options) does not encrypt its volumes."""
     class_problems: Callable[[Any], Iterator[Finding]]
     """The backend's own checks of one class entry."""
-    fields: tuple[str, ...] = ()
-    """Class fields only this backend takes (others refuse them)."""
+    class_fields: type[SchemaPart] | None = None
+    """Its ``storage.classes[]`` entry's own part: ``backing`` (a Literal of ``backings``, the
+    union's tag) and the fields only it takes; ``config.schema.storage`` adds the common ones."""
+    settings: tuple[str, type[SchemaPart]] | None = None
+    """Its stack-level settings under ``storage`` (key, model), if any."""
     mount_options: tuple[str, ...] | None = None
     snapshots: bool = False
     """Its volumes can be CSI-snapshotted (the default VolumeSnapshotClass's driver)."""
@@ -74,3 +95,14 @@ class Backend:
     """The add-on's configuration values for the stack's identity mode and cluster name."""
     resource_types: Mapping[str, TypeFacts] = field(default_factory=dict)
     """Facts of the resource types only this backend registers."""
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """Class fields only this backend takes (others refuse them)."""
+        own = self.class_fields.model_fields if self.class_fields else {}
+        return tuple(name for name in own if name != "backing")
+
+    infrastructure: str = ""
+    """The module that builds the backend's stack-level resources (its ``infrastructure``
+    function, ``components.backend_infrastructure``); named, not imported, so design stays free of
+    Pulumi. Empty: the backend needs none."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from design.identity import trusts_pod_identity
-from design.storage.backend import Backend, Finding
+from design.storage.backend import Backend, Finding, SchemaPart
 
 PROVISIONER = "ebs.csi.aws.com"
 MEDIA = {"gp3": "ssd", "io2": "ssd", "st1": "hdd", "sc1": "hdd"}
@@ -113,6 +115,24 @@ def _class_problems(cls: Any) -> Iterator[Finding]:
         yield "iops", problem
 
 
+class ClassFields(SchemaPart):
+    """An EBS class's own settings."""
+
+    backing: Literal[tuple(MEDIA)]  # type: ignore[valid-type]
+    """Volume type, or EFS."""
+    fs_type: Literal["ext4", "xfs"] = "ext4"
+    """EBS only: the file system."""
+    iops: int | None = Field(default=None, ge=1)
+    """gp3 3000-80000; io2 100-256000 (every io2 volume is Block Express), required for io2. A
+    class's parameters reach only volumes provisioned after the change; existing volumes keep
+    theirs."""
+    throughput_mibps: int | None = Field(default=None, ge=1)
+    """gp3 only, 125-2000 MiB/s and at most iops/4."""
+    block_express: bool = False
+    """Deprecated and ignored (the driver ignores it since all io2 is Block Express); still
+    accepted, with a warning."""
+
+
 def _encryption(params: Mapping[str, Any], _mount_options: list) -> Iterator[str]:
     if params.get("encrypted") != "true" or not params.get("kmsKeyId"):
         yield "EBS classes must set encrypted: 'true' and the stack's kmsKeyId"
@@ -140,7 +160,7 @@ BACKEND = Backend(
     name_candidates=lambda params: [(str(params.get("type")), "rwo", None)],
     encryption_problems=_encryption,
     class_problems=_class_problems,
-    fields=("iops", "throughput_mibps", "block_express", "fs_type"),
+    class_fields=ClassFields,
     snapshots=True,
     addon="aws-ebs-csi-driver",
     addon_version=lambda versions: versions.ebs_csi_driver,

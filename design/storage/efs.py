@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from design.storage.backend import Backend, Finding
+from pydantic import Field
+
+from design.storage.backend import Backend, Finding, SchemaPart
 from design.type_facts import TypeFacts
 
 PROVISIONER = "efs.csi.aws.com"
@@ -47,6 +49,38 @@ def access_point_limit(driver_version: str, gid_range: tuple[int, int]) -> int:
     major, minor = (int(numbers[0]), int(numbers[1])) if len(numbers) >= 2 else (0, 0)
     driver = ACCESS_POINT_QUOTA if (major, minor) >= (3, 2) else DRIVER_LIMIT_BEFORE_3_2
     return min(driver, ACCESS_POINT_QUOTA, gid_range[1] - gid_range[0] + 1)
+
+
+class FileSystem(SchemaPart):
+    """The stack's EFS file system (one per stack; every EFS class provisions on it)."""
+
+    enabled: bool = True
+    """Create the EFS file system, its mount targets and the EFS CSI driver."""
+    performance_mode: Literal["generalPurpose", "maxIO"] = "generalPurpose"
+    """EFS performance mode (replaces the file system when changed)."""
+    throughput_mode: Literal["bursting", "elastic", "provisioned"] = "elastic"
+    """EFS throughput mode; shown in EFS class names."""
+    provisioned_throughput_mibps: int | None = Field(default=None, ge=1, le=10240)
+    """MiB/s; required with `provisioned`, refused otherwise."""
+    transition_to_ia_days: Literal[1, 7, 14, 30, 60, 90, 180, 270, 365] | None = 30
+    """Move files not read for this many days to Infrequent Access."""
+    backup: bool = False
+    """AWS Backup policy of the file system (production: `true`)."""
+
+
+class ClassFields(SchemaPart):
+    """An EFS class's own settings: its access points on the stack's file system."""
+
+    backing: Literal["efs"]
+    """Volume type, or EFS."""
+    directory_perms: Annotated[str, Field(pattern=r"^[0-7]{3}$")] = "700"
+    """EFS only: permissions of each access point's directory."""
+    gid_range_start: int = Field(default=50000, ge=1, le=2147483647)
+    """EFS only: first POSIX group ID given to access points."""
+    gid_range_end: int = Field(default=7000000, ge=1, le=2147483647)
+    """EFS only: last POSIX group ID given to access points."""
+    base_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9_./-]*$")] = "/dynamic"
+    """EFS only: where access point directories are created."""
 
 
 def _media(spec: Any) -> str:
@@ -104,7 +138,8 @@ BACKEND = Backend(
     name_candidates=lambda _params: [("efs", "rwx", mode) for mode in THROUGHPUT_LABELS],
     encryption_problems=_encryption,
     class_problems=_class_problems,
-    fields=("directory_perms", "gid_range_start", "gid_range_end", "base_path"),
+    class_fields=ClassFields,
+    settings=("efs", FileSystem),
     mount_options=tuple(MOUNT_OPTIONS),
     unsnapshottable=(
         "EFS volumes cannot be snapshotted (the EFS CSI driver has no snapshots): "
@@ -122,6 +157,7 @@ BACKEND = Backend(
     addon="aws-efs-csi-driver",
     addon_version=lambda versions: versions.efs_csi_driver,
     addon_accounts=tuple(ADDON_ACCOUNTS),
+    infrastructure="components.efs",
     # The file system and its data path: without mount targets its data is unreachable, without
     # the backup policy unprotected. Mount targets always go first (tools.transitions.semantics).
     resource_types={

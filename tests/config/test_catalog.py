@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from pydantic import TypeAdapter
+
 from config.catalog import Catalog, CatalogEntry
 from config.schema.storage import RetiredClass
 from tests.support.plan_helpers import typed
@@ -57,4 +59,6 @@ def test_retired_classes_keep_their_names_and_their_own_coverage_and_reclaim_pol
 
 
 def _retired(cls, name):
-    return RetiredClass(name=name, **cls.model_dump(exclude={"default"}))
+    return TypeAdapter(RetiredClass).validate_python(
+        {"name": name, **cls.model_dump(exclude={"default"})}
+    )

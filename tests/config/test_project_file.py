@@ -75,15 +75,19 @@ def config_paths(model: type[BaseModel], prefix: str = "", seen: dict | None = N
     documented by its own fields; the inherited ones are read where the parent is."""
     seen = {} if seen is None else seen
     seen.setdefault(model, prefix)
-    parent = next((base for base in model.__mro__[1:] if base in seen), None)
+    parents = [base for base in model.__mro__[1:] if base in seen]
     paths = []
     for name, field in model.model_fields.items():
-        if parent is not None and name in parent.model_fields:
+        if any(name in getattr(parent, "model_fields", {}) for parent in parents):
             continue
         path = f"{prefix}{field.alias}"
         paths.append(path)
-        for inner, suffix in nested_models(field.annotation):
+        inners = nested_models(field.annotation)
+        for inner, suffix in inners:
             paths += config_paths(inner, f"{path}{suffix}.", seen)
+        if len(inners) > 1:  # a tagged union's parts: a model extending them adds its own keys
+            bases = {b for inner, _ in inners for b in inner.__mro__[1:]}
+            seen.update({b: path for b in bases if b not in seen})
     return paths
 
 
