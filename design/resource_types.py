@@ -128,10 +128,12 @@ CORE: dict[str, TypeFacts] = {
     "aws:iam/role:Role": TypeFacts(
         force_new=frozenset({"name", "namePrefix", "path"}),
         autonamed="name",
+        document=("assumeRolePolicy", "trust"),
     ),
     "aws:iam/rolePolicy:RolePolicy": TypeFacts(
         force_new=frozenset({"name", "namePrefix", "role"}),
         autonamed="name",
+        document=("policy", "policy"),
     ),
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": TypeFacts(
         force_new=frozenset({"policyArn", "role"}),
@@ -147,6 +149,7 @@ CORE: dict[str, TypeFacts] = {
     ),
     "aws:kms/keyPolicy:KeyPolicy": TypeFacts(
         force_new=frozenset({"keyId"}),
+        document=("policy", "key-policy"),
     ),
     "aws:s3/bucket:Bucket": TypeFacts(
         protected=True,

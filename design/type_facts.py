@@ -27,3 +27,5 @@ class TypeFacts:
     """Holds state: production protects it (policy F4, ``protect``)."""
     loses_data: bool = False
     """Its deletion or replacement loses data, backups or service for good."""
+    document: tuple[str, str] | None = None
+    """The input holding a JSON policy document and the label ``--render`` files it under."""

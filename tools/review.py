@@ -14,15 +14,11 @@ from typing import Any
 
 import yaml
 
+from design.resource_types import TYPES
 from tools.offline.plan import Plan
 
-POLICY_DOCUMENTS = {
-    "aws:iam/role:Role": ("assumeRolePolicy", "trust"),
-    "aws:iam/rolePolicy:RolePolicy": ("policy", "policy"),
-    "aws:iam/policy:Policy": ("policy", "policy"),
-    "aws:kms/keyPolicy:KeyPolicy": ("policy", "key-policy"),
-    "aws:efs/fileSystemPolicy:FileSystemPolicy": ("policy", "file-system-policy"),
-}
+# The types that carry a JSON policy document, and where: the per-type facts table says.
+POLICY_DOCUMENTS = {t: facts.document for t, facts in TYPES.items() if facts.document}
 
 
 class _Dumper(yaml.SafeDumper):

@@ -182,6 +182,7 @@ BACKEND = Backend(
         ),
         "aws:efs/fileSystemPolicy:FileSystemPolicy": TypeFacts(
             force_new=frozenset({"fileSystemId"}),
+            document=("policy", "file-system-policy"),
         ),
         "aws:efs/mountTarget:MountTarget": TypeFacts(
             force_new=frozenset({"fileSystemId", "ipAddress", "subnetId"}),

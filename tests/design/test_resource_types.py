@@ -61,3 +61,12 @@ def test_the_guard_and_the_policies_read_the_same_rows():
         "subnetId",
     }
     assert all(TYPES[t].force_new == fields for t, fields in semantics.FORCE_NEW.items())
+
+
+def test_the_documents_rendered_for_review_are_the_policy_bearing_types():
+    assert {t: f.document for t, f in TYPES.items() if f.document} == {
+        "aws:iam/role:Role": ("assumeRolePolicy", "trust"),
+        "aws:iam/rolePolicy:RolePolicy": ("policy", "policy"),
+        "aws:kms/keyPolicy:KeyPolicy": ("policy", "key-policy"),
+        "aws:efs/fileSystemPolicy:FileSystemPolicy": ("policy", "file-system-policy"),
+    }

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
+from design.resource_types import TYPES
 from tests.support.plan_helpers import typed
 from tools.offline import Plan, run_stack, stack_config, stack_names
 
-STATEFUL = {
-    "aws:kms/key:Key",
-    "aws:eks/cluster:Cluster",
-    "aws:efs/fileSystem:FileSystem",
-    "aws:cloudwatch/logGroup:LogGroup",
-    # the file system's data path: without them its data is unreachable or unprotected
-    "aws:efs/mountTarget:MountTarget",
-    "aws:efs/backupPolicy:BackupPolicy",
-    # off-cluster backups: the bucket, and the versioning that keeps overwritten objects
-    "aws:s3/bucket:Bucket",
-    "aws:s3/bucketVersioning:BucketVersioning",
-}
+# What holds state, from the one per-type table (tests/design/test_resource_types.py pins it;
+# the key, the cluster, the file system and its data path, the logs, the backup bucket).
+STATEFUL = {t for t, facts in TYPES.items() if facts.protected}
 # Data that must outlive even a deliberate removal from the program: the key (every encrypted
 # byte), the file system (its files), the control-plane logs (audit evidence).
 RETAINED = {"aws:kms/key:Key", "aws:efs/fileSystem:FileSystem", "aws:cloudwatch/logGroup:LogGroup"}
