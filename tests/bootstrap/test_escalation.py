@@ -15,6 +15,7 @@ from config import ConfigError
 from policies import rules
 from policies.rules.escalation import escalation_paths
 from tests.bootstrap import iam_eval
+from tests.support.plan_helpers import aws_of
 from tools import bootstrap_plan
 from tools.offline import ProgramError, run_config, stack_config
 from tools.offline.runner import typed_config
@@ -160,9 +161,10 @@ def test_every_role_of_the_main_program_carries_the_boundary(stack):
     plan = run_config(stack, stack_config(stack))
     roles = plan.of_type("aws:iam/role:Role")
     assert len(roles) >= 5
-    assert {r.inputs.get("permissionsBoundary") for r in roles} == {BOUNDARY}
+    boundary = f"arn:aws:iam::{aws_of(stack).account_id}:policy/eks-config-storage-boundary"
+    assert {r.inputs.get("permissionsBoundary") for r in roles} == {boundary}
     settings = settings_for(stack)
-    assert settings.permissions_boundary == BOUNDARY
+    assert settings.permissions_boundary == boundary
     (carry,) = [v for v in verdicts(plan, settings) if v.name == "iam-roles-carry-boundary"]
     assert not carry.failed
 
@@ -210,7 +212,8 @@ def test_the_boundary_is_a_policy_arn_of_the_stacks_account():
     assert other == [
         (
             "iam.permissionsBoundary",
-            "is a policy of account 210987654321, but adminRoleArns are of ['123456789012']",
+            "is a policy of account 210987654321, but adminRoleArns are of "
+            f"['{aws_of('prod').account_id}']",
         )
     ]
 

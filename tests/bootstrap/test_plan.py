@@ -25,6 +25,11 @@ def values() -> dict:
     return read_stack_file(bootstrap_plan.stack_file("example"))
 
 
+def account() -> str:
+    """The account the example bootstrap stack names (and plans in)."""
+    return str(values()["eks-pipeline-bootstrap:accountId"])
+
+
 def test_every_mandatory_rule_passes(plan):
     failed = [v.name for v in verdicts(plan, bootstrap_plan.settings(plan)) if v.failed]
     assert failed == []
@@ -108,7 +113,7 @@ def test_each_role_of_the_fact_sheet(plan, fact):
         assert claims[f"{ISSUER}:job_workflow_ref"] == (
             "example-org/eks-config-storage/.github/workflows/deploy.yml@refs/heads/main"
         )
-    assert plan.exports[fact.variable] == f"arn:aws:iam::123456789012:role/{fact.name}"
+    assert plan.exports[fact.variable] == f"arn:aws:iam::{account()}:role/{fact.name}"
 
 
 def test_the_legacy_subject_is_an_opt_in_fallback():
@@ -129,7 +134,7 @@ def test_the_main_stacks_name_the_boundary_the_bootstrap_creates(plan):
     (boundary,) = [p for p in plan.of_type("aws:iam/policy:Policy") if p.name == "boundary-policy"]
     for stack in stack_names():
         configured = stack_config(stack)["eks-config-storage:iam"]["permissionsBoundary"]
-        assert configured == f"arn:aws:iam::123456789012:policy/{boundary.inputs['name']}"
+        assert configured == f"arn:aws:iam::{account()}:policy/{boundary.inputs['name']}"
 
 
 def test_a_bad_file_names_every_problem_and_registers_nothing():
@@ -182,5 +187,5 @@ def test_a_stack_of_another_account_plans_offline_as_that_account():
     assert (
         bootstrap_plan.run("example")
         .exports["AWS_DEPLOY_ROLE_ARN_DEV"]
-        .startswith("arn:aws:iam::123456789012:")
+        .startswith(f"arn:aws:iam::{account()}:")
     )

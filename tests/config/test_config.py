@@ -20,11 +20,14 @@ from config import (
     top_level_keys,
     unknown_key_problems,
 )
-from tests.support.plan_helpers import rejected
+from tests.support.plan_helpers import aws_of, rejected
 from tests.support.stack_values import MINIMAL, NS, broken
 from tools.offline import ProgramError, run_config, stack_config
 from tools.offline.runner import typed_config
 from tools.offline.stackfiles import encode, merged_config
+
+# The dev stack's own account: an admin role it reuses as a preview role is of that account.
+DEV_ACCOUNT = aws_of("dev").account_id
 
 BAD_CONFIGS = [
     # (stack, key to break, bad value, key path expected in the message)
@@ -43,13 +46,13 @@ BAD_CONFIGS = [
     (
         "dev",
         "previewRoleArns",
-        ["arn:aws:iam::123456789012:role/platform-admin"],
+        [f"arn:aws:iam::{DEV_ACCOUNT}:role/platform-admin"],
         "previewRoleArns",
     ),
     (
         "dev",
         "adminRoleArns",
-        ["arn:aws:iam::123456789012:role/a/deploy", "arn:aws:iam::123456789012:role/b/deploy"],
+        [f"arn:aws:iam::{DEV_ACCOUNT}:role/a/deploy", f"arn:aws:iam::{DEV_ACCOUNT}:role/b/deploy"],
         "adminRoleArns",
     ),
     ("dev", "clusterName", "Eks_Dev", "clusterName"),

@@ -7,11 +7,15 @@ import pulumi
 import pytest
 
 from config import pulumi_source, rules
+from tests.support.plan_helpers import aws_of
 from tests.support.stack_values import broken
 from tools.offline import ProgramError, run_config, stack_config
 from tools.offline.runner import typed_config
 
-DEPLOY = "arn:aws:sts::123456789012:assumed-role/github-deploy-prod/run-1"
+# Callers are of each stack's own account (the one its admin roles are of).
+PROD = aws_of("prod").account_id
+DEV = aws_of("dev").account_id
+DEPLOY = f"arn:aws:sts::{PROD}:assumed-role/github-deploy-prod/run-1"
 
 
 def test_an_up_by_a_role_missing_from_the_admins_stops_before_any_resource():
@@ -32,11 +36,11 @@ def test_the_creator_admin_setting_lifts_the_check():
     ("caller", "locked_out"),
     [
         (DEPLOY, False),
-        ("arn:aws:sts::123456789012:assumed-role/platform-admin/alice", False),
+        (f"arn:aws:sts::{PROD}:assumed-role/platform-admin/alice", False),
         ("arn:aws:sts::999999999999:assumed-role/github-deploy-prod/run-1", True),
-        ("arn:aws:sts::123456789012:assumed-role/github-deploy-dev/run-1", True),
-        ("arn:aws:iam::123456789012:user/alice", True),
-        ("arn:aws:iam::123456789012:root", True),
+        (f"arn:aws:sts::{PROD}:assumed-role/github-deploy-dev/run-1", True),
+        (f"arn:aws:iam::{PROD}:user/alice", True),
+        (f"arn:aws:iam::{PROD}:root", True),
     ],
 )
 def test_the_caller_must_be_an_admin_role_of_the_same_account(caller, locked_out):
@@ -50,10 +54,10 @@ def test_a_preview_warns_and_the_stacks_preview_roles_are_not_nagged(monkeypatch
     monkeypatch.setattr(pulumi.runtime, "is_dry_run", lambda: True)
     monkeypatch.setattr(pulumi.log, "warn", warnings.append)
     monkeypatch.setattr(pulumi, "get_stack", lambda: "dev")
-    pulumi_source.check_deployer(cfg, "arn:aws:sts::123456789012:assumed-role/someone/s")
+    pulumi_source.check_deployer(cfg, f"arn:aws:sts::{DEV}:assumed-role/someone/s")
     assert len(warnings) == 1 and "`pulumi up` stops here" in warnings[0]
-    pulumi_source.check_deployer(cfg, "arn:aws:sts::123456789012:assumed-role/github-preview-dev/s")
+    pulumi_source.check_deployer(cfg, f"arn:aws:sts::{DEV}:assumed-role/github-preview-dev/s")
     assert len(warnings) == 1
     monkeypatch.setattr(pulumi.runtime, "is_dry_run", lambda: False)
     with pytest.raises(pulumi.RunError, match="lock itself"):
-        pulumi_source.check_deployer(cfg, "arn:aws:sts::123456789012:assumed-role/someone/s")
+        pulumi_source.check_deployer(cfg, f"arn:aws:sts::{DEV}:assumed-role/someone/s")

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from config import ConfigError
 from config.namespaces import AWS_KEYS, KUBERNETES_KEYS, namespace_problems
 from config.schema import config_key
+from tests.support.plan_helpers import aws_of
 from tools import plan as plan_cli
 from tools.offline import stack_config
 from tools.offline.runner import typed_config
@@ -260,15 +261,16 @@ def test_a_stack_in_another_account_and_region_plans_clean(tmp_path, capsys):
 def test_account_overrides_the_admins_account(tmp_path, capsys):
     # Admins in another account than the deploy: the boundary, a policy of the admins' account,
     # is refused first (IAM would refuse every role with it) ...
-    assert plan_cli.main(["dev", "--account", "444455556666"]) == 1
-    assert "not a policy of the stack's account 444455556666" in capsys.readouterr().err
+    other = next(a for a in ("444455556666", "210987654321") if a != aws_of("dev").account_id)
+    assert plan_cli.main(["dev", "--account", other]) == 1
+    assert f"not a policy of the stack's account {other}" in capsys.readouterr().err
     # ... and without one, the deployer is not among the admins.
     values = stack_config("dev")
     del values["eks-config-storage:iam"]
     path = tmp_path / "Pulumi.dev.yaml"
     path.write_text(yaml.safe_dump({"config": values}))
-    assert plan_cli.main(["dev", "--account", "444455556666", "--stack-file", str(path)]) == 1
-    assert "arn:aws:sts::444455556666:assumed-role/platform-admin" in capsys.readouterr().err
+    assert plan_cli.main(["dev", "--account", other, "--stack-file", str(path)]) == 1
+    assert f"arn:aws:sts::{other}:assumed-role/platform-admin" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         plan_cli.main(["dev", "--account", "12345"])
 

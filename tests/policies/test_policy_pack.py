@@ -16,6 +16,7 @@ from pulumi_policy.policy import PolicyCustomTimeouts, PolicyResource, PolicyRes
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from policies import pack, rules
+from tests.support.plan_helpers import aws_of
 from tools import policy_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,10 +106,11 @@ def test_pack_config_is_derived_from_the_stack_file(capsys):
     assert policy_config.main(["prod"]) == 0
     config = json.loads(capsys.readouterr().out)
     assert set(config) == {p.name for p in pack.policies()}
-    boundary = "arn:aws:iam::123456789012:policy/eks-config-storage-boundary"
+    boundary = f"arn:aws:iam::{aws_of('prod').account_id}:policy/eks-config-storage-boundary"
     assert all(v == {**CONFIG, "permissionsBoundary": boundary} for v in config.values())
+    dev_boundary = f"arn:aws:iam::{aws_of('dev').account_id}:policy/eks-config-storage-boundary"
     assert policy_config.settings_for("dev") == rules.Settings(
-        "dev", False, False, permissions_boundary=boundary
+        "dev", False, False, permissions_boundary=dev_boundary
     )
 
 

@@ -37,6 +37,21 @@ def _set(path: str, value) -> Edit:
     return edit
 
 
+def _role(values: Values, name: str) -> str:
+    """A role of the stack's own account: the account its first admin role is of."""
+    account = values[f"{NS}:adminRoleArns"][0].split(":")[4]
+    return f"arn:aws:iam::{account}:role/{name}"
+
+
+def _set_roles(path: str, *names: str) -> Edit:
+    """Set ``path`` to the roles ``names`` of the stack's own account."""
+
+    def edit(values: Values) -> None:
+        _set(path, [_role(values, n) for n in names])(values)
+
+    return edit
+
+
 def _all(*edits: Edit) -> Edit:
     def edit(values: Values) -> None:
         for each in edits:
@@ -146,13 +161,13 @@ def _ebs_daily_only(values: Values) -> None:
 
 
 def _move_preview_to_admin(values: Values) -> None:
-    role = "arn:aws:iam::123456789012:role/github-preview-dev"
+    role = _role(values, "github-preview-dev")
     values[f"{NS}:previewRoleArns"] = []
     values[f"{NS}:adminRoleArns"].append(role)
 
 
 def _swap_admin(values: Values) -> None:
-    old = "arn:aws:iam::123456789012:role/platform-admin"
+    old = _role(values, "platform-admin")
     new = old + "-v2"
     values[f"{NS}:adminRoleArns"] = [new if a == old else a for a in values[f"{NS}:adminRoleArns"]]
     values[f"{NS}:kms"]["adminArns"] = [new]
@@ -241,7 +256,7 @@ ROWS = [
     Row("A14", "dev", _to_existing),
     Row("A15", "dev", _set("clusterName", "eks-dev-2")),
     Row("A17", "dev", _set("kms.deletionWindowDays", 10)),
-    Row("A18", "prod", _set("adminRoleArns", ["arn:aws:iam::123456789012:role/platform-admin"])),
+    Row("A18", "prod", _set_roles("adminRoleArns", "platform-admin")),
     Row("A19", "prod", _efs_off),
     Row("A20a", "prod", _efs_bursting),
     Row("A20b", "prod", _set("storage.efs.performanceMode", "maxIO")),
@@ -293,13 +308,7 @@ ROWS = [
     Row(
         "N26",
         "prod",
-        _set(
-            "previewRoleArns",
-            [
-                "arn:aws:iam::123456789012:role/github-plan-prod",
-                "arn:aws:iam::123456789012:role/auditor",
-            ],
-        ),
+        _set_roles("previewRoleArns", "github-plan-prod", "auditor"),
     ),
     Row("N27", "dev", _move_preview_to_admin),
     Row("N28", "prod", _swap_admin),

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.support.plan_helpers import as_list, doc, typed
+from tests.support.plan_helpers import as_list, aws_of, doc, typed
 from tools.offline import Plan, run_config, stack_config
 
 NS = "eks-config-storage"
@@ -141,7 +141,7 @@ def test_named_parameters_are_scoped_to_the_environment(plans):
     policy = doc(plans["prod"].one("aws:iam/rolePolicy:RolePolicy", "app-catalog-irsa-app"))
     (params,) = [s for s in policy["Statement"] if s["Sid"] == "ReadNamedParameters"]
     assert params["Resource"] == [
-        "arn:aws:ssm:eu-west-1:123456789012:parameter/prod/catalog/feature-limits"
+        aws_of("prod").arn("ssm", "parameter/prod/catalog/feature-limits")
     ]
 
 

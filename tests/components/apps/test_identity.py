@@ -14,7 +14,7 @@ from design.identity import ebs_csi_policies
 from policies.rules import Settings, Subject
 from policies.rules.identity import pod_identity_trust_exact
 from tests.support.identity_stacks import stack_in
-from tests.support.plan_helpers import doc, rejected
+from tests.support.plan_helpers import aws_of, doc, rejected
 from tests.support.stack_values import NS
 from tools import plan as plan_cli
 from tools.offline import Plan, run_config
@@ -175,7 +175,7 @@ def test_every_workload_role_trusts_only_its_accounts_of_this_cluster(pod_plan):
         "backups-velero": {("velero", "velero-server")},
         **{f"app-{a}-irsa": {(a, a)} for a in ("orders", "catalog", "reports")},
     }
-    cluster_arn = CLUSTER_ARN.replace("eks-dev", pod_plan.exports["clusterName"])
+    cluster_arn = aws_of("prod").arn("eks", f"cluster/{pod_plan.exports['clusterName']}")
     for role, accounts in expected.items():
         trust = trust_of(pod_plan, role)
         assert admitted(trust) == accounts, role

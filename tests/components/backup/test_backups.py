@@ -7,15 +7,15 @@ import pytest
 import yaml
 
 from design import backup as design
-from tests.support.plan_helpers import doc, rejected
+from tests.support.plan_helpers import aws_of, doc, rejected
 from tests.support.stack_values import broken
 from tools import plan as plan_cli
 from tools.offline import Plan, run_config, stack_config
 from tools.report import protection_lines
 
 NS = "eks-config-storage"
-ACCOUNT = "123456789012"
-BUCKET = f"eks-prod-velero-{ACCOUNT}"
+# The prod stack's bucket is named after the account it plans in.
+BUCKET = f"eks-prod-velero-{aws_of('prod').account_id}"
 POLICY_TYPE = "aws:s3/bucketPolicy:BucketPolicy"
 
 

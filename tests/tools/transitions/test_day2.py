@@ -9,6 +9,7 @@ import copy
 import pytest
 
 from tests.support.day2_changes import Change, Values, app, head, judged, rename_app
+from tests.support.plan_helpers import aws_of
 from tests.support.stack_values import NS, broken
 from tools import transitions
 from tools.offline import ProgramError, run_config, stack_config
@@ -284,7 +285,7 @@ def test_a_day2_change_is_safe_or_named_with_its_acknowledgement(
             "18 admins without the deploying role",
             "prod",
             "adminRoleArns",
-            ["arn:aws:iam::123456789012:role/platform-admin"],
+            [f"arn:aws:iam::{aws_of('prod').account_id}:role/platform-admin"],
             "adminRoleArns",
         ),
         ("26 dev endpoint made private", "dev", "endpoint", {"publicAccess": False}, "endpoint"),
