@@ -19,6 +19,7 @@ from components.helm import pinned_release
 from components.irsa import IrsaRole, IrsaRoleArgs
 from components.namespaces import no_default_token
 from components.platform import Platform
+from components.private_bucket import private_bucket
 from config.schema import Backups
 from design import backup as design
 from design import naming
@@ -179,52 +180,17 @@ class OffClusterBackups(pulumi.ComponentResource):
         strip the retained bucket of its policy, public access block, default encryption and
         lifecycle before stopping at the bucket."""
         child = pulumi.ResourceOptions(parent=self, retain_on_delete=args.platform.protect)
-        bucket = aws.s3.Bucket(
-            f"{name}-bucket",
-            bucket=bucket_name,
+        made = private_bucket(
+            name,
+            bucket_name,
+            args.platform.key_arn,
+            kept=pulumi.ResourceOptions(
+                parent=self, protect=args.platform.protect, retain_on_delete=args.platform.protect
+            ),
+            child=child,
             tags={"Name": bucket_name},
-            opts=pulumi.ResourceOptions(
-                parent=self, protect=args.platform.protect, retain_on_delete=args.platform.protect
-            ),
         )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=child,
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=bucket.id,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": args.platform.key_arn,
-                    },
-                    # One data key per bucket, not per object: far fewer KMS calls.
-                    "bucket_key_enabled": True,
-                }
-            ],
-            opts=child,
-        )
-        aws.s3.BucketVersioning(
-            f"{name}-versioning",
-            bucket=bucket.id,
-            versioning_configuration={"status": "Enabled"},
-            opts=pulumi.ResourceOptions(
-                parent=self, protect=args.platform.protect, retain_on_delete=args.platform.protect
-            ),
-        )
+        bucket, public_access = made.bucket, made.public_access
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
             bucket=bucket.id,

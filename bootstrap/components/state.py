@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.private_bucket import private_bucket
+
 
 def tls_only_policy(bucket_arn: str) -> dict:
     return {
@@ -51,42 +53,7 @@ class StateBucket(pulumi.ComponentResource):
         )
         aws.kms.Alias(f"{name}-key", name=STATE_KEY_ALIAS, target_key_id=key.key_id, opts=child)
         self.key_arn = key.arn
-        self.bucket = aws.s3.Bucket(f"{name}-bucket", bucket=bucket_name, opts=kept)
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=self.bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=child,
-        )
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=self.bucket.id,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": key.arn,
-                    },
-                    "bucket_key_enabled": True,
-                }
-            ],
-            opts=child,
-        )
-        aws.s3.BucketVersioning(
-            f"{name}-versioning",
-            bucket=self.bucket.id,
-            versioning_configuration={"status": "Enabled"},
-            opts=kept,
-        )
+        self.bucket = private_bucket(name, bucket_name, key.arn, kept=kept, child=child).bucket
         aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=self.bucket.id,
