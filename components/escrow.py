@@ -96,6 +96,9 @@ class SealingKeyEscrow(pulumi.ComponentResource):
                 after_crds, pulumi.ResourceOptions(depends_on=[account])
             ),
         )
+        after_store = pulumi.ResourceOptions.merge(
+            after_crds, pulumi.ResourceOptions(depends_on=[store])
+        )
         current = design.generation_key(
             args.platform.environment, args.platform.cluster_name, args.generation
         )
@@ -111,53 +114,44 @@ class SealingKeyEscrow(pulumi.ComponentResource):
             spec=pulumi.Output.from_input(args.platform.key_arn).apply(
                 lambda key_arn: design.push_spec(remote=current, key_arn=key_arn)
             ),
-            opts=pulumi.ResourceOptions.merge(
-                after_crds, pulumi.ResourceOptions(depends_on=[store])
-            ),
+            opts=after_store,
         )
-        self.restored = []
+        # The earlier per-environment entry, then each listed generation, back into the cluster
+        # before the controller starts (it waits for them: WAIT_FOR_SYNC).
+        restores = []
         if args.restore:
-            self.restored.append(
-                k8s.apiextensions.CustomResource(
-                    f"{name}-restore",
-                    api_version=design.ESO_API,
-                    kind="ExternalSecret",
-                    metadata={
-                        "name": design.RESTORED_SECRET,
-                        "namespace": args.namespace,
-                        "labels": MANAGED_BY,
-                        "annotations": WAIT_FOR_SYNC,
-                    },
-                    spec=design.restore_spec(remote=design.remote_key(args.platform.environment)),
-                    opts=pulumi.ResourceOptions.merge(
-                        after_crds, pulumi.ResourceOptions(depends_on=[store])
-                    ),
-                )
+            earlier = design.remote_key(args.platform.environment)
+            restores.append(
+                (f"{name}-restore", design.RESTORED_SECRET, earlier, design.RESTORED_SECRET)
             )
-        for generation in args.restore_generations:
-            self.restored.append(
-                k8s.apiextensions.CustomResource(
-                    f"{name}-restore-generation-{generation}",
-                    api_version=design.ESO_API,
-                    kind="ExternalSecret",
-                    metadata={
-                        "name": f"sealing-key-generation-{generation}",
-                        "namespace": args.namespace,
-                        "labels": MANAGED_BY,
-                        "annotations": WAIT_FOR_SYNC,
-                    },
-                    spec=design.restore_spec(
-                        remote=design.generation_key(
-                            args.platform.environment, args.platform.cluster_name, generation
-                        ),
-                        target=f"sealed-secrets-key-generation-{generation}",
-                    ),
-                    opts=pulumi.ResourceOptions.merge(
-                        after_crds, pulumi.ResourceOptions(depends_on=[store])
-                    ),
-                )
+        restores += [
+            (
+                f"{name}-restore-generation-{generation}",
+                f"sealing-key-generation-{generation}",
+                design.generation_key(
+                    args.platform.environment, args.platform.cluster_name, generation
+                ),
+                f"sealed-secrets-key-generation-{generation}",
             )
-        self.check = self._escrow_check(name, args, (child, after_crds), store, current)
+            for generation in args.restore_generations
+        ]
+        self.restored = [
+            k8s.apiextensions.CustomResource(
+                resource,
+                api_version=design.ESO_API,
+                kind="ExternalSecret",
+                metadata={
+                    "name": secret,
+                    "namespace": args.namespace,
+                    "labels": MANAGED_BY,
+                    "annotations": WAIT_FOR_SYNC,
+                },
+                spec=design.restore_spec(remote=remote, target=target),
+                opts=after_store,
+            )
+            for resource, secret, remote, target in restores
+        ]
+        self.check = self._escrow_check(name, args, (child, after_store), current)
         self.register_outputs({"roleArn": role.arn, "remoteKey": current})
 
     def _escrow_check(
@@ -165,12 +159,11 @@ class SealingKeyEscrow(pulumi.ComponentResource):
         name: str,
         args: SealingKeyEscrowArgs,
         opts: tuple[pulumi.ResourceOptions, pulumi.ResourceOptions],
-        store: pulumi.Resource,
         current: str,
     ) -> k8s.batch.v1.CronJob:
         """The escrowed certificate, and the hourly Job that compares it with the controller's
         (jobs/escrow_check.sh)."""
-        child, after_crds = opts
+        child, after_store = opts
         labels = {"app.kubernetes.io/name": design.CHECK, **MANAGED_BY}
         cert = k8s.apiextensions.CustomResource(
             f"{name}-escrowed-cert",
@@ -183,9 +176,7 @@ class SealingKeyEscrow(pulumi.ComponentResource):
                 "annotations": NO_WAIT,
             },
             spec=design.escrowed_cert_spec(remote=current),
-            opts=pulumi.ResourceOptions.merge(
-                after_crds, pulumi.ResourceOptions(depends_on=[store])
-            ),
+            opts=after_store,
         )
         account = k8s.core.v1.ServiceAccount(
             f"{name}-check",
