@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
+
+from design.schema_base import ConfigModel
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 IAM_ROLE_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$"
@@ -17,14 +18,5 @@ RoleArn = Annotated[str, Field(pattern=IAM_ROLE_ARN)]
 PrincipalArn = Annotated[str, Field(pattern=IAM_PRINCIPAL_ARN)]
 
 
-class Model(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        frozen=True,
-        extra="forbid",
-        str_strip_whitespace=True,
-        # A field's docstring is its description: the reference (docs/configuration.md) is
-        # generated from it (tools/config_reference.py).
-        use_attribute_docstrings=True,
-    )
+class Model(ConfigModel):
+    """Every config model (design/schema_base.py says how they read their keys)."""

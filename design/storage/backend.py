@@ -9,28 +9,15 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
-
+from design.schema_base import ConfigModel
 from design.type_facts import TypeFacts
 
 # (key path suffix, message): a backend's own problems, placed under the entry's key.
 Finding = tuple[str, str]
 
 
-class SchemaPart(BaseModel):
-    """A backend's part of the stack config schema, read as every config model is (frozen,
-    camelCase keys, unknown keys refused; ``config.schema.base.Model``, which this package cannot
-    import: the config package imports the registry)."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        frozen=True,
-        extra="forbid",
-        str_strip_whitespace=True,
-        use_attribute_docstrings=True,
-    )
+class SchemaPart(ConfigModel):
+    """A backend's part of the stack config schema, read as every config model is."""
 
 
 @dataclass(frozen=True)
